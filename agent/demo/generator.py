@@ -1,0 +1,115 @@
+"""Writes a complete, coherent demo workspace: catalogue, reviews, sales, customers, brand.
+
+Every component draws from its own child of one seed, so the same seed gives
+byte-identical files and changing, say, `n_reviews` leaves sales untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from agent.demo.brand import write_brand
+from agent.demo.catalogue import build_catalogue, catalogue_frame, product_aspects_frame
+from agent.demo.customers import (
+    SalesCalendar,
+    assign_personas,
+    customers_frame,
+    make_customers,
+    personas_frame,
+    simulate_transactions,
+)
+from agent.demo.reviews import simulate_reviews
+from agent.demo.sales import sales_csv_frame, simulate_sales, week_starts
+
+MIN_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    """Paths of everything `generate_demo_data` wrote."""
+
+    catalogue: Path
+    reviews: Path
+    sales: Path
+    transactions: Path
+    customers: Path
+    brand: Path
+    product_aspects: Path  # ground truth: hidden per-aspect quality, for evals only
+    customer_personas: Path  # ground truth: each customer's persona, for evals only
+
+
+def _paths(out_dir: Path) -> DemoFiles:
+    truth = out_dir / "ground_truth"
+    return DemoFiles(
+        catalogue=out_dir / "catalogue.csv",
+        reviews=out_dir / "reviews.csv",
+        sales=out_dir / "sales.csv",
+        transactions=out_dir / "transactions.csv",
+        customers=out_dir / "customers.csv",
+        brand=out_dir / "brand.yaml",
+        product_aspects=truth / "product_aspects.csv",
+        customer_personas=truth / "customer_personas.csv",
+    )
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _check_sizes(n_reviews: int, n_customers: int, weeks: int) -> None:
+    if n_reviews < 0 or n_customers < 0:
+        raise ValueError("n_reviews and n_customers must be non-negative")
+    if weeks < MIN_WEEKS:
+        raise ValueError(f"weeks must be at least {MIN_WEEKS}")
+
+
+def generate_demo_data(
+    out_dir: Path,
+    *,
+    seed: int = 7,
+    n_reviews: int = 5000,
+    n_customers: int = 3000,
+    weeks: int = 104,
+    end_date: date = date(2026, 11, 1),
+    progress: bool = True,
+) -> DemoFiles:
+    """Generate the fictional store's data into `out_dir` and return the written paths."""
+    _check_sizes(n_reviews, n_customers, weeks)
+    files = _paths(Path(out_dir))
+    catalogue_rng, sales_rng, review_rng, customer_rng = (
+        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(4)
+    )
+    starts = week_starts(end_date, weeks)
+    window_start = starts[0]
+    products = build_catalogue(window_start, end_date, catalogue_rng)
+    _write_csv(catalogue_frame(products), files.catalogue)
+    _write_csv(product_aspects_frame(products), files.product_aspects)
+
+    sales = simulate_sales(products, starts, sales_rng, progress)
+    _write_csv(sales_csv_frame(sales), files.sales)
+
+    # Reviews can be written up to the end date, even past the last full sales week.
+    reviews = simulate_reviews(
+        products, n_reviews, window_start, end_date, review_rng, progress
+    )
+    _write_csv(reviews, files.reviews)
+
+    personas = assign_personas(n_customers, customer_rng)
+    customers = make_customers(personas, window_start, end_date, customer_rng)
+    calendar = SalesCalendar.from_sales(sales, products, starts)
+    last_sales_day = starts[-1] + timedelta(days=6)
+    transactions = simulate_transactions(
+        customers, calendar, last_sales_day, customer_rng, progress
+    )
+    _write_csv(customers_frame(customers), files.customers)
+    _write_csv(personas_frame(customers), files.customer_personas)
+    _write_csv(transactions, files.transactions)
+
+    write_brand(files.brand)
+    return files

@@ -1,0 +1,1 @@
+"""Offline evaluation harness and labelled cases for the marketing agent."""
