@@ -73,7 +73,7 @@ class MiniLMEmbedder:
         from transformers import AutoModel
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # a bar per 0.3 s load is noise in every CLI command
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a bar per 0.3 s load is noise in every CLI command
 
         model_dir = model_dir or default_model_dir()
         self.precision = resolve_precision(precision)

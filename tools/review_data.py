@@ -69,6 +69,7 @@ class ParsedReviews:
     warnings: list[str] = field(default_factory=list)
     column_map: dict[str, str] = field(default_factory=dict)
     total_rows: int = 0
+    duplicates: int = 0  # exact repeats of an earlier row, ingested once
 
     def raise_if_invalid(self) -> None:
         if self.problems:
@@ -212,7 +213,12 @@ def validate_review_records(
 
 def _as_raw(records: Iterable[_Raw] | Iterable[Mapping[str, Any]]) -> Iterator[_Raw]:
     for index, record in enumerate(records, start=1):
-        yield record if isinstance(record, _Raw) else _Raw(index, dict(record))
+        if isinstance(record, _Raw):
+            yield record
+        elif isinstance(record, Mapping):
+            yield _Raw(index, dict(record))
+        else:
+            yield _Raw(index, None, f"expected an object with review fields, got {type(record).__name__}")
 
 
 def _keep_unique(row: ReviewRow, row_number: int, seen: dict[str, tuple[int, str]], result: ParsedReviews) -> bool:
@@ -229,7 +235,9 @@ def _keep_unique(row: ReviewRow, row_number: int, seen: dict[str, tuple[int, str
             )
         )
     else:
-        result.warnings.append(f"row {row_number}: exact duplicate of row {first[0]}, ingested once")
+        result.duplicates += 1
+        if result.duplicates <= 5:
+            result.warnings.append(f"row {row_number}: exact duplicate of row {first[0]}, ingested once")
     return False
 
 
