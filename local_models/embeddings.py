@@ -81,7 +81,7 @@ class MiniLMEmbedder:
         self.sort_by_length = sort_by_length
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106  (a vocabulary token, not a secret)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         self.model = AutoModel.from_pretrained(model_dir, dtype=dtype).eval()
         self._lock = threading.Lock()

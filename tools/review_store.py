@@ -66,6 +66,7 @@ class IngestReport:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -279,6 +280,16 @@ class ReviewStore:
             for rid, meta, doc in zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True):
                 found[rid] = _stored_review(rid, dict(meta or {}), doc or "")
         return found
+
+    def all_reviews(self) -> list[StoredReview]:
+        """Every stored review, read in pages (for retraining models on the whole store)."""
+        collection = self.collection()
+        reviews: list[StoredReview] = []
+        for offset in range(0, collection.count(), READ_PAGE):
+            page = collection.get(limit=READ_PAGE, offset=offset, include=["metadatas", "documents"])
+            for rid, meta, doc in zip(page["ids"], page["metadatas"] or [], page["documents"] or [], strict=True):
+                reviews.append(_stored_review(rid, dict(meta or {}), doc or ""))
+        return reviews
 
     def reviews_for(self, filters: ReviewFilters) -> list[StoredReview]:
         """Every review passing `filters` (no ranking), e.g. all reviews of a product for insight."""

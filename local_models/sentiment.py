@@ -1,0 +1,166 @@
+"""Review sentiment: a linear model over hashed word n-grams, trained on the workspace's own reviews with
+their star ratings as labels (1-2 stars = complaint, 4-5 = praise).
+
+Why this and not a lexicon: VADER scores "runs small" and "fell apart" as neutral; a model trained on the
+store's own reviews learns its vocabulary. Why linear n-grams and not the MiniLM embedding: the score is
+a sum over a clause's words, so it works on one clause as well as on a whole review and needs no extra
+embedding pass, which keeps insight on a few thousand reviews under a second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from local_models.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+
+KIND = "sentiment"
+FORMAT_VERSION = 1
+_NEGATORS = re.compile(
+    r"\b(?:not|no|never|nothing|n't|isn't|wasn't|don't|doesn't|didn't|won't|can't|couldn't|hardly)\b"
+)
+_CLAUSE_END = re.compile(r"[.,;:!?]")
+
+
+@dataclass(frozen=True)
+class SentimentConfig:
+    n_features: int = 2**18  # hashed feature space; collisions are rare at this size for review vocabularies
+    ngram_max: int = 2  # unigrams and bigrams: "runs small", "not worth"
+    negation_window: int = 3  # words after "not"/"no" get a NOT_ prefix ("not comfortable" != "comfortable")
+    c: float = 4.0  # inverse L2 strength of the logistic regression
+    neutral_band: float = 0.15  # |p(praise) - 0.5| below this is "mixed"
+    min_per_class: int = 20  # fewer labelled complaints or praises than this: refuse to train
+
+
+@dataclass
+class SentimentModel:
+    """p(praise) for any text, from a logistic regression on hashed n-grams."""
+
+    config: SentimentConfig
+    coef: np.ndarray  # (n_features,)
+    intercept: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    data_fingerprint: str = ""
+
+    def praise_probability(self, texts: Sequence[str]) -> np.ndarray:
+        """(N,) texts -> (N,) p(praise) in [0, 1]."""
+        if not texts:
+            return np.zeros(0)
+        features = _vectorizer(self.config).transform([mark_negation(t, self.config.negation_window) for t in texts])
+        logits = features @ self.coef + self.intercept  # (N,)
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
+        return probabilities
+
+    def polarity(self, texts: Sequence[str]) -> list[str]:
+        """ "praise", "complaint" or "mixed" per text."""
+        band = self.config.neutral_band
+        return [
+            "praise" if p >= 0.5 + band else "complaint" if p <= 0.5 - band else "mixed"
+            for p in self.praise_probability(texts)
+        ]
+
+    def save(self, folder: Path) -> Path:
+        manifest = {"config": asdict(self.config), "metrics": self.metrics, "data_fingerprint": self.data_fingerprint}
+        arrays = {"coef": self.coef.astype(np.float32), "intercept": np.array([self.intercept])}
+        return save_checkpoint(folder, kind=KIND, format_version=FORMAT_VERSION, manifest=manifest, arrays=arrays)
+
+    @classmethod
+    def load(cls, folder: Path) -> SentimentModel:
+        checkpoint = load_checkpoint(folder, kind=KIND, format_versions=[FORMAT_VERSION])
+        manifest = checkpoint.manifest
+        return cls(
+            config=SentimentConfig(**manifest["config"]),
+            coef=checkpoint.arrays["coef"].astype(np.float64),
+            intercept=float(checkpoint.arrays["intercept"][0]),
+            metrics=dict(manifest.get("metrics", {})),
+            data_fingerprint=str(manifest.get("data_fingerprint", "")),
+        )
+
+
+class NotEnoughLabelsError(ValueError):
+    """Too few 1-2 or 4-5 star reviews to learn from."""
+
+
+def train_sentiment(
+    texts: Sequence[str], ratings: Sequence[int], config: SentimentConfig | None = None
+) -> SentimentModel:
+    """Fit on reviews rated 1-2 (complaint) and 4-5 (praise); 3-star reviews are ambiguous and left out."""
+    config = config or SentimentConfig()
+    labels = np.asarray(ratings)
+    keep = labels != 3
+    y = (labels[keep] >= 4).astype(np.int64)  # (M,) 1 = praise
+    negatives, positives = int((y == 0).sum()), int((y == 1).sum())
+    if min(negatives, positives) < config.min_per_class:
+        raise NotEnoughLabelsError(
+            f"need at least {config.min_per_class} reviews rated 1-2 and 4-5 each; have {negatives} and {positives}"
+        )
+    kept = [t for t, k in zip(texts, keep, strict=True) if k]
+    features = _vectorizer(config).transform([mark_negation(t, config.negation_window) for t in kept])
+    classifier = LogisticRegression(C=config.c, class_weight="balanced", max_iter=2000, solver="liblinear")
+    classifier.fit(features, y)
+    model = SentimentModel(
+        config=config,
+        coef=np.asarray(classifier.coef_, dtype=np.float64).ravel(),
+        intercept=float(classifier.intercept_[0]),
+        data_fingerprint=fingerprint(f"{r}\x1f{t}" for t, r in zip(texts, ratings, strict=True)),
+    )
+    model.metrics = {"train_reviews": float(len(kept)), "train_accuracy": _accuracy(model, kept, y)}
+    return model
+
+
+def mark_negation(text: str, window: int = 3) -> str:
+    """Prefix the few words after a negator with NOT_, stopping at punctuation: "not true to size" ->
+    "not NOT_true NOT_to NOT_size"."""
+    words: list[str] = []
+    remaining = 0
+    for raw in re.split(r"(\s+)", text.lower()):
+        token = raw.strip()
+        if not token:
+            continue
+        words.append(f"NOT_{token}" if remaining > 0 else token)
+        remaining = window if _NEGATORS.search(token) else max(remaining - 1, 0)
+        if _CLAUSE_END.search(token):
+            remaining = 0
+    return " ".join(words)
+
+
+def _vectorizer(config: SentimentConfig) -> HashingVectorizer:
+    return HashingVectorizer(
+        n_features=config.n_features,
+        ngram_range=(1, config.ngram_max),
+        alternate_sign=False,
+        norm="l2",
+        lowercase=False,  # mark_negation lower-cases and keeps the NOT_ prefix distinct
+        token_pattern=r"(?u)NOT_[a-z0-9']+|[a-z0-9']+|[!?]",
+    )
+
+
+def _accuracy(model: SentimentModel, texts: list[str], y: np.ndarray) -> float:
+    return float(((model.praise_probability(texts) >= 0.5).astype(np.int64) == y).mean())
+
+
+class LexiconSentiment:
+    """VADER as a stand-in when a workspace has too few rated reviews to train on (and as the eval baseline)."""
+
+    def __init__(self, neutral_band: float = 0.05) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self._analyzer = SentimentIntensityAnalyzer()
+        self.neutral_band = neutral_band
+
+    def praise_probability(self, texts: Sequence[str]) -> np.ndarray:
+        """VADER's compound score in [-1, 1] mapped to [0, 1]."""
+        return np.array([(self._analyzer.polarity_scores(t)["compound"] + 1.0) / 2.0 for t in texts])
+
+    def polarity(self, texts: Sequence[str]) -> list[str]:
+        band = self.neutral_band / 2.0  # VADER's customary +-0.05 on the compound scale
+        return [
+            "praise" if p >= 0.5 + band else "complaint" if p <= 0.5 - band else "mixed"
+            for p in self.praise_probability(texts)
+        ]
