@@ -62,15 +62,16 @@ def split_clauses(text: str) -> list[str]:
     return [c[:MAX_CLAUSE_CHARS] for c in clauses if len(c) > 2]
 
 
-def find_mentions(review_id: str, text: str, category: str = "") -> list[Mention]:
-    """Every (aspect, clause) pair in a review; an aspect counts once per clause."""
+def find_mentions(review_id: str, text: str, category: str = "", product_name: str = "") -> list[Mention]:
+    """Every (aspect, clause) pair in a review; an aspect counts once per clause. The product's own name
+    is ignored when matching, so "the Aurora Linen Dress" is not a mention of fabric."""
     aspects = [a for a in load_aspects() if a.applies_to(category)]
-    return [
-        Mention(review_id, aspect.key, clause)
-        for clause in split_clauses(text)
-        for aspect in aspects
-        if aspect.pattern.search(clause)
-    ]
+    name = re.compile(re.escape(product_name), re.IGNORECASE) if product_name.strip() else None
+    mentions = []
+    for clause in split_clauses(text):
+        searchable = name.sub(" ", clause) if name else clause
+        mentions += [Mention(review_id, a.key, clause) for a in aspects if a.pattern.search(searchable)]
+    return mentions
 
 
 def aspect_label(key: str) -> str:

@@ -104,7 +104,7 @@ def analyse_reviews(
     reviews: Sequence[StoredReview], sentiment: ClauseSentiment, sentiment_name: str, *, quotes: int = 3, top: int = 5
 ) -> ReviewInsight:
     """Count aspect mentions by polarity across `reviews` and pick the clearest quotes for each."""
-    mentions = [m for r in reviews for m in find_mentions(r.review_id, r.text, r.category)]
+    mentions = [m for r in reviews for m in find_mentions(r.review_id, r.text, r.category, r.product_name)]
     polarities = sentiment.polarity([m.clause for m in mentions]) if mentions else []
     ratings = {r.review_id: r.rating for r in reviews}
     grouped: dict[str, list[tuple[Mention, str]]] = defaultdict(list)

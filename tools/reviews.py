@@ -125,7 +125,10 @@ def search_reviews(*, workspace: str | Path | Workspace | None = None, **argumen
     warnings = [] if hits else ["No reviews match these filters."]
     insight = None
     if request.insight:
-        insight = _insight(store, request.query, request.filters())
+        # With filters, the insight covers every review they select (the query only ranks the hits);
+        # without, it covers the reviews about the query.
+        filters = request.filters()
+        insight = _insight(store, None if filters.active else request.query, filters)
     return SearchReviewsResult(query=request.query, hits=hits, insight=insight, warnings=warnings)
 
 

@@ -88,10 +88,7 @@ PRODUCT_RANGE: tuple[ProductSpec, ...] = (
         category="Apparel",
         subcategory="Dresses",
         price=89.00,
-        description=(
-            "Midi dress cut from 100% European linen with a relaxed A-line skirt, "
-            "offered in sizes XS to XL."
-        ),
+        description=("Midi dress cut from 100% European linen with a relaxed A-line skirt, offered in sizes XS to XL."),
         planted={"fit": -0.7, "style": 0.8},
         quirks={"fit": "runs_small"},
         hero=True,
@@ -133,8 +130,7 @@ PRODUCT_RANGE: tuple[ProductSpec, ...] = (
         subcategory="Outerwear",
         price=149.00,
         description=(
-            "Water-resistant rain shell with a 2.5-layer recycled nylon face, taped seams "
-            "and an adjustable hood."
+            "Water-resistant rain shell with a 2.5-layer recycled nylon face, taped seams and an adjustable hood."
         ),
     ),
     ProductSpec(
@@ -185,10 +181,7 @@ PRODUCT_RANGE: tuple[ProductSpec, ...] = (
         category="Footwear",
         subcategory="Boots",
         price=179.00,
-        description=(
-            "Chelsea boots in full-grain leather with elastic side panels and a cemented "
-            "rubber sole."
-        ),
+        description=("Chelsea boots in full-grain leather with elastic side panels and a cemented rubber sole."),
         plural=True,
         planted={"durability": -0.6, "quality": 0.6},
         quirks={"durability": "sole_separates"},
@@ -262,8 +255,7 @@ PRODUCT_RANGE: tuple[ProductSpec, ...] = (
         subcategory="Headphones",
         price=199.00,
         description=(
-            "Over-ear Bluetooth 5.3 headphones with active noise cancellation and up to "
-            "30 hours of rated battery life."
+            "Over-ear Bluetooth 5.3 headphones with active noise cancellation and up to 30 hours of rated battery life."
         ),
         plural=True,
         planted={"battery": -0.7, "sound": 0.75},
@@ -277,10 +269,7 @@ PRODUCT_RANGE: tuple[ProductSpec, ...] = (
         category="Electronics",
         subcategory="Earbuds",
         price=79.00,
-        description=(
-            "IPX4 sweat-resistant true wireless earbuds with 6 hours of playback plus 18 "
-            "from the case."
-        ),
+        description=("IPX4 sweat-resistant true wireless earbuds with 6 hours of playback plus 18 from the case."),
         plural=True,
     ),
     ProductSpec(
@@ -299,10 +288,7 @@ PRODUCT_RANGE: tuple[ProductSpec, ...] = (
         category="Electronics",
         subcategory="Speakers",
         price=229.00,
-        description=(
-            "40 W portable party speaker with 18 hours of battery life and a built-in "
-            "carry handle."
-        ),
+        description=("40 W portable party speaker with 18 hours of battery life and a built-in carry handle."),
         planted={"shipping": -0.65},
         quirks={"shipping": "late_delivery"},
     ),
@@ -506,9 +492,7 @@ PRODUCT_RANGE: tuple[ProductSpec, ...] = (
 )
 
 
-def weighted_choice(
-    options: Sequence[T], weights: Sequence[float], rng: np.random.Generator
-) -> T:
+def weighted_choice(options: Sequence[T], weights: Sequence[float], rng: np.random.Generator) -> T:
     """One option drawn by weight; the simulators call this in hot loops where the
     overhead of `Generator.choice(p=...)` (it validates p every call) dominates."""
     roll = rng.random() * sum(weights)
@@ -519,9 +503,7 @@ def weighted_choice(
     return options[-1]
 
 
-def _launch_date(
-    spec: ProductSpec, window_start: date, end_date: date, rng: np.random.Generator
-) -> date:
+def _launch_date(spec: ProductSpec, window_start: date, end_date: date, rng: np.random.Generator) -> date:
     # Products with a planted story launch before the window so every seed has enough
     # reviews and sales to tell it; about a third of the rest launch mid-window, which
     # gives forecasting series of different lengths.
@@ -545,18 +527,14 @@ def _aspect_quality(spec: ProductSpec, rng: np.random.Generator) -> dict[str, fl
     return quality
 
 
-def build_catalogue(
-    window_start: date, end_date: date, rng: np.random.Generator
-) -> list[Product]:
+def build_catalogue(window_start: date, end_date: date, rng: np.random.Generator) -> list[Product]:
     products = []
     for spec in PRODUCT_RANGE:
         launch = _launch_date(spec, window_start, end_date, rng)
         # Log-normal popularity gives a long tail: a few products get hundreds of reviews,
         # others a few dozen; heroes are boosted so the demo stories have volume.
         popularity = float(rng.lognormal(0.0, 0.6)) * (2.5 if spec.hero else 1.0)
-        products.append(
-            Product(spec, launch, round(popularity, 4), _aspect_quality(spec, rng))
-        )
+        products.append(Product(spec, launch, round(popularity, 4), _aspect_quality(spec, rng)))
     return products
 
 

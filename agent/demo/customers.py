@@ -164,21 +164,11 @@ class PersonaProfile:
 
 
 PERSONAS: dict[str, PersonaProfile] = {
-    "loyal": PersonaProfile(
-        0.20, (10, 28), 0.3, 0.0, (0.55, 0.30, 0.15), (0.35, 0.45, 0.20)
-    ),
-    "lapsed": PersonaProfile(
-        0.20, (3, 8), 0.0, 0.05, (0.75, 0.20, 0.05), (0.50, 0.30, 0.20)
-    ),
-    "bargain_hunter": PersonaProfile(
-        0.20, (4, 12), -0.8, 0.85, (0.50, 0.30, 0.20), (0.60, 0.30, 0.10)
-    ),
-    "new": PersonaProfile(
-        0.15, (1, 3), 0.0, 0.05, (0.80, 0.15, 0.05), (0.50, 0.40, 0.10)
-    ),
-    "occasional": PersonaProfile(
-        0.25, (1, 2), 0.0, 0.05, (0.85, 0.12, 0.03), (0.45, 0.20, 0.35)
-    ),
+    "loyal": PersonaProfile(0.20, (10, 28), 0.3, 0.0, (0.55, 0.30, 0.15), (0.35, 0.45, 0.20)),
+    "lapsed": PersonaProfile(0.20, (3, 8), 0.0, 0.05, (0.75, 0.20, 0.05), (0.50, 0.30, 0.20)),
+    "bargain_hunter": PersonaProfile(0.20, (4, 12), -0.8, 0.85, (0.50, 0.30, 0.20), (0.60, 0.30, 0.10)),
+    "new": PersonaProfile(0.15, (1, 3), 0.0, 0.05, (0.80, 0.15, 0.05), (0.50, 0.40, 0.10)),
+    "occasional": PersonaProfile(0.25, (1, 2), 0.0, 0.05, (0.85, 0.12, 0.03), (0.45, 0.20, 0.35)),
 }
 
 
@@ -194,9 +184,7 @@ class SalesCalendar:
     list_price: np.ndarray
 
     @classmethod
-    def from_sales(
-        cls, sales: pd.DataFrame, products: Sequence[Product], weeks: list[date]
-    ) -> SalesCalendar:
+    def from_sales(cls, sales: pd.DataFrame, products: Sequence[Product], weeks: list[date]) -> SalesCalendar:
         ids = [p.product_id for p in products]
         week_index = {d: i for i, d in enumerate(weeks)}
         price = np.full((len(weeks), len(ids)), np.nan)
@@ -231,26 +219,18 @@ def assign_personas(n_customers: int, rng: np.random.Generator) -> list[str]:
     names = list(PERSONAS)
     counts = [round(PERSONAS[name].share * n_customers) for name in names[:-1]]
     counts.append(n_customers - sum(counts))
-    personas = [
-        name for name, count in zip(names, counts, strict=False) for _ in range(max(count, 0))
-    ]
+    personas = [name for name, count in zip(names, counts, strict=False) for _ in range(max(count, 0))]
     return [personas[int(i)] for i in rng.permutation(len(personas))][:n_customers]
 
 
-def _signup_date(
-    persona: str, window_start: date, end_date: date, rng: np.random.Generator
-) -> date:
+def _signup_date(persona: str, window_start: date, end_date: date, rng: np.random.Generator) -> date:
     def between(first: date, last: date) -> date:
-        return first + timedelta(
-            days=int(rng.integers(0, max((last - first).days, 0) + 1))
-        )
+        return first + timedelta(days=int(rng.integers(0, max((last - first).days, 0) + 1)))
 
     if persona == "new":
         return between(end_date - timedelta(days=90), end_date - timedelta(days=3))
     if persona in ("loyal", "lapsed"):
-        return between(
-            window_start - timedelta(days=700), window_start + timedelta(days=60)
-        )
+        return between(window_start - timedelta(days=700), window_start + timedelta(days=60))
     return between(window_start - timedelta(days=400), end_date - timedelta(days=60))
 
 
@@ -265,17 +245,13 @@ def _contact(index: int, rng: np.random.Generator) -> tuple[str, str, str]:
     return f"{first} {last}", f"{handle}{index}@{domain}", phone
 
 
-def make_customers(
-    personas: list[str], window_start: date, end_date: date, rng: np.random.Generator
-) -> list[Customer]:
+def make_customers(personas: list[str], window_start: date, end_date: date, rng: np.random.Generator) -> list[Customer]:
     customers = []
     for index, persona in enumerate(personas, start=1):
         name, email, phone = _contact(index, rng)
         region = weighted_choice(REGIONS, REGION_MIX, rng)
         signup = _signup_date(persona, window_start, end_date, rng)
-        customers.append(
-            Customer(f"C{index:05d}", name, email, phone, signup, region, persona)
-        )
+        customers.append(Customer(f"C{index:05d}", name, email, phone, signup, region, persona))
     return customers
 
 
@@ -295,9 +271,7 @@ def _active_weeks(customer: Customer, calendar: SalesCalendar) -> tuple[int, int
     return first, n_weeks
 
 
-def _purchase_weeks(
-    customer: Customer, count: int, calendar: SalesCalendar, rng: np.random.Generator
-) -> np.ndarray:
+def _purchase_weeks(customer: Customer, count: int, calendar: SalesCalendar, rng: np.random.Generator) -> np.ndarray:
     first, stop = _active_weeks(customer, calendar)
     if customer.persona == "loyal":
         # Loyal customers buy steadily: evenly spaced visits with a little jitter.
@@ -306,16 +280,12 @@ def _purchase_weeks(
     return np.sort(rng.integers(first, stop, size=count))
 
 
-def _promo_week(
-    first: int, stop: int, calendar: SalesCalendar, rng: np.random.Generator
-) -> int:
+def _promo_week(first: int, stop: int, calendar: SalesCalendar, rng: np.random.Generator) -> int:
     # Bargain hunters gravitate to weeks with the most deals on (hello, Black Friday).
     deals = calendar.promo[first:stop].sum(axis=1).astype(float)
     if deals.sum() == 0:
         return int(rng.integers(first, stop))
-    return first + int(
-        np.searchsorted(np.cumsum(deals), rng.random() * deals.sum(), side="right")
-    )
+    return first + int(np.searchsorted(np.cumsum(deals), rng.random() * deals.sum(), side="right"))
 
 
 def _choose_product(
@@ -328,16 +298,12 @@ def _choose_product(
     available = ~np.isnan(calendar.price[week])
     if on_promo and (available & calendar.promo[week]).any():
         available = available & calendar.promo[week]
-    weights = np.where(
-        available, calendar.popularity * calendar.list_price**profile.price_taste, 0.0
-    )
+    weights = np.where(available, calendar.popularity * calendar.list_price**profile.price_taste, 0.0)
     cumulative = np.cumsum(weights)
     return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
 
 
-def _purchase_date(
-    week_start: date, signup: date, end_date: date, rng: np.random.Generator
-) -> date:
+def _purchase_date(week_start: date, signup: date, end_date: date, rng: np.random.Generator) -> date:
     day = week_start + timedelta(days=int(rng.integers(0, 7)))
     return min(max(day, signup), end_date)
 
@@ -379,18 +345,12 @@ def simulate_transactions(
     progress: bool = True,
 ) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
-    for customer in tqdm(
-        customers, desc="transactions", disable=not progress, leave=False
-    ):
+    for customer in tqdm(customers, desc="transactions", disable=not progress, leave=False):
         rows.extend(_customer_transactions(customer, calendar, end_date, rng))
     frame = pd.DataFrame(rows, columns=list(TRANSACTION_COLUMNS[1:]))
-    frame = frame.sort_values(
-        ["date", "customer_id", "product_id"], kind="stable", ignore_index=True
-    )
+    frame = frame.sort_values(["date", "customer_id", "product_id"], kind="stable", ignore_index=True)
     width = max(7, len(str(len(frame))))
-    frame.insert(
-        0, "transaction_id", [f"T{i:0{width}d}" for i in range(1, len(frame) + 1)]
-    )
+    frame.insert(0, "transaction_id", [f"T{i:0{width}d}" for i in range(1, len(frame) + 1)])
     return frame
 
 

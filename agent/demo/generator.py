@@ -43,7 +43,7 @@ class DemoFiles:
     customer_personas: Path  # ground truth: each customer's persona, for evals only
 
 
-def _paths(out_dir: Path) -> DemoFiles:
+def demo_paths(out_dir: Path) -> DemoFiles:
     truth = out_dir / "ground_truth"
     return DemoFiles(
         catalogue=out_dir / "catalogue.csv",
@@ -81,7 +81,7 @@ def generate_demo_data(
 ) -> DemoFiles:
     """Generate the fictional store's data into `out_dir` and return the written paths."""
     _check_sizes(n_reviews, n_customers, weeks)
-    files = _paths(Path(out_dir))
+    files = demo_paths(Path(out_dir))
     catalogue_rng, sales_rng, review_rng, customer_rng = (
         np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(4)
     )
@@ -95,18 +95,14 @@ def generate_demo_data(
     _write_csv(sales_csv_frame(sales), files.sales)
 
     # Reviews can be written up to the end date, even past the last full sales week.
-    reviews = simulate_reviews(
-        products, n_reviews, window_start, end_date, review_rng, progress
-    )
+    reviews = simulate_reviews(products, n_reviews, window_start, end_date, review_rng, progress)
     _write_csv(reviews, files.reviews)
 
     personas = assign_personas(n_customers, customer_rng)
     customers = make_customers(personas, window_start, end_date, customer_rng)
     calendar = SalesCalendar.from_sales(sales, products, starts)
     last_sales_day = starts[-1] + timedelta(days=6)
-    transactions = simulate_transactions(
-        customers, calendar, last_sales_day, customer_rng, progress
-    )
+    transactions = simulate_transactions(customers, calendar, last_sales_day, customer_rng, progress)
     _write_csv(customers_frame(customers), files.customers)
     _write_csv(personas_frame(customers), files.customer_personas)
     _write_csv(transactions, files.transactions)

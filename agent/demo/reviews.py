@@ -160,10 +160,7 @@ def _hostile(value: object) -> tuple[HostileReview, ...]:
     if not isinstance(value, list):
         raise TypeError("phrases.yaml: hostile must be a list")
     rows = [_mapping(item, "hostile[]") for item in value]
-    return tuple(
-        HostileReview(str(r["title"]), str(r["text"]), int(str(r["rating"])))
-        for r in rows
-    )
+    return tuple(HostileReview(str(r["title"]), str(r["text"]), int(str(r["rating"]))) for r in rows)
 
 
 def parse_phrasebook(raw: object) -> PhraseBook:
@@ -175,25 +172,15 @@ def parse_phrasebook(raw: object) -> PhraseBook:
         titles=_table(doc["titles"], "titles"),
         connectors=_table(doc["connectors"], "connectors"),
         contexts=_table(doc["contexts"], "contexts"),
-        aspects={
-            k: _aspect_phrases(v, f"aspects.{k}")
-            for k, v in _mapping(doc["aspects"], "aspects").items()
-        },
-        quirks={
-            k: _quirk(v, f"quirks.{k}")
-            for k, v in _mapping(doc["quirks"], "quirks").items()
-        },
+        aspects={k: _aspect_phrases(v, f"aspects.{k}") for k, v in _mapping(doc["aspects"], "aspects").items()},
+        quirks={k: _quirk(v, f"quirks.{k}") for k, v in _mapping(doc["quirks"], "quirks").items()},
         hostile=_hostile(doc["hostile"]),
     )
 
 
 @functools.cache
 def load_phrasebook() -> PhraseBook:
-    text = (
-        resources.files("agent.demo")
-        .joinpath("phrases.yaml")
-        .read_text(encoding="utf-8")
-    )
+    text = resources.files("agent.demo").joinpath("phrases.yaml").read_text(encoding="utf-8")
     return parse_phrasebook(yaml.safe_load(text))
 
 
@@ -212,21 +199,12 @@ def _mention_count(kind: str, n_aspects: int, rng: np.random.Generator) -> int:
     return weighted_choice((1, 2, 3), (0.35, 0.4, 0.25), rng)
 
 
-def _mentions(
-    product: Product, kind: str, mood: float, rng: np.random.Generator
-) -> list[Mention]:
+def _mentions(product: Product, kind: str, mood: float, rng: np.random.Generator) -> list[Mention]:
     aspects = list(product.aspect_quality)
     count = _mention_count(kind, len(aspects), rng)
     # People talk about what stands out, so a planted flaw gets mentioned far more often.
-    weights = np.array(
-        [
-            ASPECT_SALIENCE[a] * (1 + 3 * max(0.0, -product.aspect_quality[a]))
-            for a in aspects
-        ]
-    )
-    chosen = rng.choice(
-        len(aspects), size=count, replace=False, p=weights / weights.sum()
-    )
+    weights = np.array([ASPECT_SALIENCE[a] * (1 + 3 * max(0.0, -product.aspect_quality[a])) for a in aspects])
+    chosen = rng.choice(len(aspects), size=count, replace=False, p=weights / weights.sum())
     mentions = []
     for index in chosen:
         aspect = aspects[int(index)]
@@ -250,9 +228,7 @@ def _rating_bounds(mentions: Sequence[Mention]) -> tuple[int, int]:
     return (1, 3) if negatives > positives else (2, 4)
 
 
-def _rating(
-    mentions: Sequence[Mention], overall: float, rng: np.random.Generator
-) -> int:
+def _rating(mentions: Sequence[Mention], overall: float, rng: np.random.Generator) -> int:
     sentiment = float(np.mean([m.score for m in mentions])) if mentions else overall
     raw = 3.2 + 2 * math.tanh(1.5 * sentiment) + float(rng.normal(0.0, 0.4))
     low, high = _rating_bounds(mentions)
@@ -320,15 +296,9 @@ def _body(
     for i, mention in enumerate(mentions):
         sentence, quirk = _aspect_sentence(product, mention, book, rng)
         first_quirk = quirk if i == 0 else first_quirk
-        parts.append(
-            _connect(sentence, previous, mention.polarity, book, rng)
-            if previous
-            else sentence
-        )
+        parts.append(_connect(sentence, previous, mention.polarity, book, rng) if previous else sentence)
         if long and rng.random() < 0.6:  # long reviews dwell on a point
-            parts.append(
-                _aspect_sentence(product, mention, book, rng, exclude=sentence)[0]
-            )
+            parts.append(_aspect_sentence(product, mention, book, rng, exclude=sentence)[0])
         previous = mention.polarity
     return parts, first_quirk
 
@@ -401,9 +371,7 @@ def _stylise(text: str, title: str, rng: np.random.Generator) -> tuple[str, str]
 # --- whole reviews --------------------------------------------------------------------
 
 
-def _review_date(
-    product: Product, window_start: date, end_date: date, rng: np.random.Generator
-) -> date:
+def _review_date(product: Product, window_start: date, end_date: date, rng: np.random.Generator) -> date:
     first = max(product.launch_date, window_start)
     return first + timedelta(days=int(rng.integers(0, (end_date - first).days + 1)))
 
@@ -434,15 +402,11 @@ def _row(
     }
 
 
-def _hostile_review(
-    product: Product, day: date, book: PhraseBook, rng: np.random.Generator
-) -> dict[str, object]:
+def _hostile_review(product: Product, day: date, book: PhraseBook, rng: np.random.Generator) -> dict[str, object]:
     # A third are genuine complaints typed in a furious all-caps rant (aspects still
     # true); the rest are spam, markup or prompt-injection attempts with no aspects.
     if rng.random() < 0.33:
-        mentions = [
-            m for m in _mentions(product, "normal", -0.9, rng) if m.polarity == "neg"
-        ]
+        mentions = [m for m in _mentions(product, "normal", -0.9, rng) if m.polarity == "neg"]
         if mentions:
             text, _ = _compose(product, mentions, "neg", False, book, rng)
             title = "WORST PURCHASE EVER"
@@ -451,9 +415,7 @@ def _hostile_review(
     return _row(product, hostile.rating, hostile.title, hostile.text, [], day, rng)
 
 
-def _review(
-    product: Product, day: date, book: PhraseBook, rng: np.random.Generator
-) -> dict[str, object]:
+def _review(product: Product, day: date, book: PhraseBook, rng: np.random.Generator) -> dict[str, object]:
     kind = _review_kind(rng)
     mood = float(rng.normal(0.0, 0.3))  # some reviewers are generous, some are grumpy
     mentions = _mentions(product, kind, mood, rng)
@@ -470,16 +432,12 @@ def _review(
     return _row(product, rating, title, text, mentions, day, rng)
 
 
-def _review_weights(
-    products: Sequence[Product], window_start: date, end_date: date
-) -> np.ndarray:
+def _review_weights(products: Sequence[Product], window_start: date, end_date: date) -> np.ndarray:
     # Popular products, and products on sale for longer, collect more reviews.
     span = (end_date - window_start).days
     live = [(end_date - max(p.launch_date, window_start)).days / span for p in products]
     # The floor keeps even niche, recently launched products at a few dozen reviews.
-    weights = np.array(
-        [(p.popularity + 0.3) * share for p, share in zip(products, live, strict=False)]
-    )
+    weights = np.array([(p.popularity + 0.3) * share for p, share in zip(products, live, strict=False)])
     normalised: np.ndarray = weights / weights.sum()
     return normalised
 

@@ -130,9 +130,7 @@ def holiday_weeks(starts: list[date]) -> dict[date, str]:
     return {day: name for day, name in events.items() if day in window}
 
 
-def _regular_prices(
-    current_price: float, n_weeks: int, rng: np.random.Generator
-) -> np.ndarray:
+def _regular_prices(current_price: float, n_weeks: int, rng: np.random.Generator) -> np.ndarray:
     # Walk backwards from today's catalogue price so the catalogue and the latest
     # sales row always agree; earlier prices differ by a few permanent changes.
     prices = np.full(n_weeks, current_price)
@@ -144,9 +142,7 @@ def _regular_prices(
     return prices
 
 
-def _promo_discounts(
-    starts: list[date], events: dict[date, str], rng: np.random.Generator
-) -> np.ndarray:
+def _promo_discounts(starts: list[date], events: dict[date, str], rng: np.random.Generator) -> np.ndarray:
     discount = np.zeros(len(starts))
     week = 0
     while week < len(starts):
@@ -195,25 +191,16 @@ def _expected_demand(
     elasticity = rng.uniform(0.8, 1.5)
     price_effect = (calendar.price / product.price) ** (-elasticity)
     promo_lift = np.where(calendar.promo == 1, rng.uniform(1.15, 1.35), 1.0)
-    holiday = np.array(
-        [
-            HOLIDAY_LIFT[events[d]][product.category] if d in events else 1.0
-            for d in starts
-        ]
-    )
+    holiday = np.array([HOLIDAY_LIFT[events[d]][product.category] if d in events else 1.0 for d in starts])
     season = _seasonality(product.category, starts)
-    demand: np.ndarray = (
-        base * trend * season * price_effect * promo_lift * holiday * launch_ramp
-    )
+    demand: np.ndarray = base * trend * season * price_effect * promo_lift * holiday * launch_ramp
     return demand
 
 
 def _sample_units(mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     # Negative binomial: Poisson-like but overdispersed, as real weekly sales are.
     dispersion = 8.0
-    units: np.ndarray = rng.negative_binomial(
-        dispersion, dispersion / (dispersion + mean)
-    )
+    units: np.ndarray = rng.negative_binomial(dispersion, dispersion / (dispersion + mean))
     return units
 
 
@@ -228,9 +215,7 @@ def simulate_sales(
     frames = []
     for product in tqdm(products, desc="sales", disable=not progress, leave=False):
         calendar = price_calendar(product, starts, events, rng)
-        units = _sample_units(
-            _expected_demand(product, starts, calendar, events, rng), rng
-        )
+        units = _sample_units(_expected_demand(product, starts, calendar, events, rng), rng)
         live = np.array([d >= product.launch_date for d in starts])
         frame = pd.DataFrame(
             {

@@ -1,0 +1,49 @@
+"""`marketing-agent demo`: generate the demo store into a workspace and ingest it.
+
+Re-running is cheap: files are regenerated only when the seed or generator version changed, and ingest
+skips reviews that are already stored with the same content.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
+from tools.review_store import IngestReport
+from tools.reviews import ingest_reviews
+from tools.workspace import Workspace
+
+GENERATOR_VERSION = 1
+MARKER = "demo.json"
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    workspace: Path
+    files: DemoFiles
+    generated: bool
+    reviews: IngestReport
+
+
+def build_demo_workspace(
+    workspace: str | Path | Workspace | None = None, *, seed: int = 7, force: bool = False, progress: bool = True
+) -> DemoBuild:
+    """Build (or refresh) the demo store in `workspace`."""
+    ws = Workspace.open(workspace).ensure()
+    files = demo_paths(ws.data_dir)
+    wanted = {"seed": seed, "generator_version": GENERATOR_VERSION}
+    generated = force or _marker(ws) != wanted or not files.reviews.exists()
+    if generated:
+        files = generate_demo_data(ws.data_dir, seed=seed, progress=progress)
+        (ws.data_dir / MARKER).write_text(json.dumps(wanted))
+    reviews = ingest_reviews(files.reviews, workspace=ws, progress=progress)
+    return DemoBuild(workspace=ws.root, files=files, generated=generated, reviews=reviews)
+
+
+def _marker(ws: Workspace) -> dict[str, int] | None:
+    try:
+        return dict(json.loads((ws.data_dir / MARKER).read_text()))
+    except (OSError, ValueError):
+        return None

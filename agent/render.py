@@ -1,0 +1,77 @@
+"""Plain-terminal rendering of tool results with rich: tables, counts, and quotes cited by review id."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from tools.review_insight import AspectInsight, ReviewInsight
+from tools.review_store import IngestReport
+from tools.reviews import SearchReviewsResult
+
+
+def search_result(result: SearchReviewsResult) -> Group:
+    parts: list[Table | Panel] = []
+    if result.hits:
+        table = Table(title=f"Reviews matching {escape(result.query)!r}", show_lines=False, expand=True)
+        for column, style in (
+            ("review", "cyan"),
+            ("stars", ""),
+            ("product", ""),
+            ("what the customer said", ""),
+            ("score", "dim"),
+        ):
+            table.add_column(column, style=style, no_wrap=column in {"review", "stars", "score"})
+        for hit in result.hits:
+            product = escape(hit.product_name or hit.product_id)
+            table.add_row(hit.review_id, "★" * hit.rating, product, escape(hit.snippet), f"{hit.score:.2f}")
+        parts.append(table)
+    if result.insight is not None:
+        parts.append(insight(result.insight))
+    parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
+    return Group(*parts)
+
+
+def insight(result: ReviewInsight) -> Panel:
+    lines = [
+        f"[bold]{result.reviews_analysed:,}[/] reviews, average rating "
+        f"[bold]{result.average_rating if result.average_rating is not None else '-'}[/]; "
+        f"sentiment: {escape(result.sentiment_model)}",
+        "",
+        "[bold green]Customers praise[/]",
+        *(_aspect_lines(a, praise=True) for a in result.praised),
+        "",
+        "[bold red]Customers complain about[/]",
+        *(_aspect_lines(a, praise=False) for a in result.complaints),
+    ]
+    if not result.praised:
+        lines.insert(3, "  (no aspect with more praise than complaints)")
+    if not result.complaints:
+        lines.append("  (no aspect with a notable share of complaints)")
+    return Panel("\n".join(lines), title="What customers say", expand=True)
+
+
+def _aspect_lines(aspect: AspectInsight, *, praise: bool) -> str:
+    count = aspect.praise if praise else aspect.complaints
+    head = (
+        f"  • [bold]{escape(aspect.label)}[/]: {count} of {aspect.mentions} mentions "
+        f"({aspect.share_negative:.0%} negative)"
+    )
+    quotes = aspect.praise_quotes if praise else aspect.complaint_quotes
+    return "\n".join([head, *(f"      “{escape(q.text)}” [cyan]\\[{q.review_id}][/]" for q in quotes)])
+
+
+def ingest_report(report: IngestReport, console: Console) -> None:
+    console.print(
+        f"[bold]{report.source}[/]: {report.rows_read:,} rows read; {report.added:,} added, "
+        f"{report.updated:,} updated, {report.unchanged:,} already stored, {report.skipped_invalid:,} invalid skipped "
+        f"({report.seconds:.1f} s)"
+    )
+    for problem in report.problems[:20]:
+        console.print(f"  [red]invalid[/] {escape(problem)}")
+    if len(report.problems) > 20:
+        console.print(f"  ... and {len(report.problems) - 20} more invalid rows")
+    for line in report.warnings + report.notes:
+        console.print(f"  {escape(line)}")
