@@ -67,18 +67,13 @@ class QueryFilters(BaseModel):
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"min_rating {lo} > max_rating {hi}")
         if self.product_ids is not None and not self.product_ids:
-            raise ValueError(
-                "product_ids filter must not be an empty list (omit it instead)"
-            )
+            raise ValueError("product_ids filter must not be an empty list (omit it instead)")
         return self
 
     @property
     def is_empty(self) -> bool:
         return (
-            self.product_ids is None
-            and self.category is None
-            and self.min_rating is None
-            and self.max_rating is None
+            self.product_ids is None and self.category is None and self.min_rating is None and self.max_rating is None
         )
 
     def as_kwargs(self) -> dict[str, Any]:
@@ -103,23 +98,17 @@ class RelevanceRule(BaseModel):
         for field in ("text_any", "text_all", "text_none"):
             for pattern in getattr(self, field):
                 if not pattern:
-                    raise ValueError(
-                        f"empty regex in {field} (it would match everything)"
-                    )
+                    raise ValueError(f"empty regex in {field} (it would match everything)")
                 try:
                     re.compile(pattern, REGEX_FLAGS)
                 except re.error as exc:
-                    raise ValueError(
-                        f"invalid regex in {field}: {pattern!r} ({exc})"
-                    ) from None
+                    raise ValueError(f"invalid regex in {field}: {pattern!r} ({exc})") from None
         if self.rating is not None and any(not 1 <= r <= 5 for r in self.rating):
             raise ValueError(f"rating values must be 1..5, got {self.rating}")
         for field in ("category", "rating", "product_ids"):
             value = getattr(self, field)
             if value is not None and not value:
-                raise ValueError(
-                    f"{field} must not be an empty list (use null for 'any')"
-                )
+                raise ValueError(f"{field} must not be an empty list (use null for 'any')")
         return self
 
 
@@ -143,31 +132,21 @@ class LabelledQuery(BaseModel):
                 RelevanceRule.model_validate(data["relevant"])
             except ValidationError as exc:
                 details = "; ".join(_describe(e) for e in exc.errors())
-                raise ValueError(
-                    f"query {data.get('id')!r}: relevant: {details}"
-                ) from None
+                raise ValueError(f"query {data.get('id')!r}: relevant: {details}") from None
         return data
 
     @model_validator(mode="after")
     def _rule_matches_filters(self) -> LabelledQuery:
         f, r = self.filters, self.relevant
         problems: list[str] = []
-        if f.category is not None and (
-            r.category is None or set(r.category) - {f.category}
-        ):
-            problems.append(
-                f"filter category={f.category!r} needs relevant.category == [it]"
-            )
-        if f.product_ids is not None and (
-            r.product_ids is None or set(r.product_ids) - set(f.product_ids)
-        ):
+        if f.category is not None and (r.category is None or set(r.category) - {f.category}):
+            problems.append(f"filter category={f.category!r} needs relevant.category == [it]")
+        if f.product_ids is not None and (r.product_ids is None or set(r.product_ids) - set(f.product_ids)):
             problems.append("filter product_ids needs relevant.product_ids within them")
         if f.min_rating is not None or f.max_rating is not None:
             lo, hi = f.min_rating or 1, f.max_rating or 5
             if r.rating is None or any(not lo <= x <= hi for x in r.rating):
-                problems.append(
-                    f"rating filter {lo}..{hi} needs relevant.rating within it"
-                )
+                problems.append(f"rating filter {lo}..{hi} needs relevant.rating within it")
         if problems:
             raise ValueError(f"query {self.id!r}: " + "; ".join(problems))
         return self
@@ -202,9 +181,7 @@ def load_queries(path: Path | None = None) -> list[LabelledQuery]:
             prefix = "" if named else f"query {qid!r} is invalid: "
             raise QueryFileError(f"{where}: {prefix}{details}") from None
         if query.id in seen:
-            raise QueryFileError(
-                f"{where}: duplicate query id {query.id!r} (first on line {seen[query.id]})"
-            )
+            raise QueryFileError(f"{where}: duplicate query id {query.id!r} (first on line {seen[query.id]})")
         seen[query.id] = lineno
         queries.append(query)
     return queries
@@ -256,27 +233,19 @@ class _Matcher:
         combined, ignore_case = _combine(patterns)
         with warnings.catch_warnings():
             # Capturing groups in user regexes are harmless here; pandas warns about them anyway.
-            warnings.filterwarnings(
-                "ignore", message="This pattern .* has match groups"
-            )
+            warnings.filterwarnings("ignore", message="This pattern .* has match groups")
             if self.arrow is not None:
                 try:
-                    found = self.arrow.str.contains(
-                        combined, case=not ignore_case, regex=True
-                    )
+                    found = self.arrow.str.contains(combined, case=not ignore_case, regex=True)
                     return found.fillna(False).to_numpy(dtype=bool)
                 except (ValueError, NotImplementedError):
                     pass  # pyarrow.ArrowInvalid: not RE2 syntax (e.g. a look-around)
             flags = re.ASCII | (re.IGNORECASE if ignore_case else 0)
-            found = self.haystack.str.contains(
-                re.compile(combined, flags), regex=True, na=False
-            )
+            found = self.haystack.str.contains(re.compile(combined, flags), regex=True, na=False)
             return found.to_numpy(dtype=bool)
 
 
-def relevant_mask(
-    query: LabelledQuery, reviews: pd.DataFrame, *, engine: Engine = "auto"
-) -> pd.Series:
+def relevant_mask(query: LabelledQuery, reviews: pd.DataFrame, *, engine: Engine = "auto") -> pd.Series:
     """Boolean mask over ``reviews`` of the rows relevant to ``query``.
 
     ``engine="python"`` forces Python ``re`` (the reference semantics); ``"auto"`` uses RE2 via
@@ -293,12 +262,7 @@ def relevant_mask(
         ratings = pd.to_numeric(reviews["rating"], errors="coerce")
         mask &= ratings.isin(rule.rating).to_numpy(dtype=bool)
     if rule.product_ids is not None:
-        mask &= (
-            reviews["product_id"]
-            .astype(str)
-            .isin(rule.product_ids)
-            .to_numpy(dtype=bool)
-        )
+        mask &= reviews["product_id"].astype(str).isin(rule.product_ids).to_numpy(dtype=bool)
     positions = np.flatnonzero(mask)
     if positions.size:
         matcher = _Matcher(_haystack(reviews.iloc[positions]), engine)
@@ -311,9 +275,7 @@ def relevant_mask(
     return pd.Series(mask, index=reviews.index, dtype=bool)
 
 
-def relevant_ids(
-    query: LabelledQuery, reviews: pd.DataFrame, *, engine: Engine = "auto"
-) -> set[str]:
+def relevant_ids(query: LabelledQuery, reviews: pd.DataFrame, *, engine: Engine = "auto") -> set[str]:
     """Ids of the reviews relevant to ``query``.
 
     ``reviews`` needs the columns ``review_id, product_id, rating, title, text, category``.

@@ -11,7 +11,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -101,7 +101,7 @@ class ReviewStore:
     def embedder(self) -> MiniLMEmbedder:
         if self._embedder is None:
             settings = self.workspace.settings
-            self._embedder = get_embedder(settings.embed_precision, settings.embed_batch_size)
+            self._embedder = get_embedder(settings.embed_precision, settings.embed_backend, settings.embed_batch_size)
         return self._embedder
 
     @property
@@ -125,7 +125,9 @@ class ReviewStore:
                 COLLECTION,
                 embedding_function=cast(
                     "EmbeddingFunction[Embeddable]",
-                    MiniLMEmbeddingFunction(settings.embed_precision, settings.embed_batch_size),
+                    MiniLMEmbeddingFunction(
+                        settings.embed_precision, settings.embed_backend, settings.embed_batch_size
+                    ),
                 ),
                 configuration={"hnsw": {"space": "cosine"}},
             )
@@ -160,15 +162,18 @@ class ReviewStore:
         self.workspace.ensure()
         return FileLock(self.workspace.locks_dir / "reviews.lock", timeout=LOCK_TIMEOUT_S)
 
-    def ingest(self, parsed: ParsedReviews, *, progress: bool = True) -> IngestReport:
-        """Write `parsed.rows`; rows already stored with the same content are skipped."""
+    def ingest(
+        self, parsed: ParsedReviews, *, progress: bool = True, known_vectors: Mapping[str, np.ndarray] | None = None
+    ) -> IngestReport:
+        """Write `parsed.rows`; rows already stored with the same content are skipped. `known_vectors`
+        (embedding text -> vector) skips embedding texts whose vector is already known."""
         started = time.perf_counter()
         report = IngestReport(source=parsed.source, rows_read=parsed.total_rows, warnings=list(parsed.warnings))
         report.skipped_invalid = parsed.total_rows - len(parsed.rows) - parsed.duplicates
         report.problems = [str(p) for p in parsed.problems]
         try:
             with self.writer_lock():
-                self._ingest_locked(parsed.rows, report, progress)
+                self._ingest_locked(parsed.rows, report, progress, known_vectors or {})
         except Timeout as exc:
             raise WorkspaceError(
                 f"Another process is writing reviews to {self.workspace.root} (lock held > {LOCK_TIMEOUT_S:.0f} s); "
@@ -177,7 +182,9 @@ class ReviewStore:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_locked(self, rows: list[ReviewRow], report: IngestReport, progress: bool) -> None:
+    def _ingest_locked(
+        self, rows: list[ReviewRow], report: IngestReport, progress: bool, known: Mapping[str, np.ndarray]
+    ) -> None:
         collection = self.collection(create=True)
         stored = self._stored_hashes(collection, [r.review_id for r in rows])
         todo = [r for r in rows if stored.get(r.review_id) != r.content_hash]
@@ -191,7 +198,7 @@ class ReviewStore:
         todo.sort(key=lambda r: len(r.embedding_text))  # batches of similar length pad less
         with tqdm(total=len(todo), desc="Ingesting reviews", unit="review", disable=not progress) as bar:
             for batch in _chunks(todo, WRITE_BATCH):
-                vectors = self.embedder.embed([r.embedding_text for r in batch])
+                vectors = self._vectors([r.embedding_text for r in batch], known)
                 metadatas = [_metadata(r) for r in batch]
                 collection.upsert(
                     ids=[r.review_id for r in batch],
@@ -208,6 +215,13 @@ class ReviewStore:
         index.save(self._snapshot_file)
         with self._index_lock:
             self._index = index
+
+    def _vectors(self, texts: list[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
+        missing = [t for t in texts if t not in known]
+        if not missing:
+            return np.stack([known[t] for t in texts])
+        fresh = dict(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.stack([known[t] if t in known else fresh[t] for t in texts])
 
     def _stored_hashes(self, collection: Collection, ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

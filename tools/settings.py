@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     embed_precision: Literal["auto", "bf16", "fp32"] = Field(
         "auto", description="Embedding precision; auto uses bf16 where the CPU has native bf16."
     )
-    embed_batch_size: int = Field(64, ge=1, le=1024, description="Texts per embedding batch.")
+    embed_backend: Literal["auto", "openvino", "torch"] = Field(
+        "auto", description="Embedding runtime; auto uses OpenVINO when installed, else torch."
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
     torch_threads: int | None = Field(None, ge=1, description="Torch CPU threads (default: all cores).")
 
     @classmethod
