@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from local_models.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from local_models.clauses import weak_clause_labels
 
 KIND = "sentiment"
 FORMAT_VERSION = 1
@@ -33,9 +34,10 @@ class SentimentConfig:
     n_features: int = 2**18  # hashed feature space; collisions are rare at this size for review vocabularies
     ngram_max: int = 2  # unigrams and bigrams: "runs small", "not worth"
     negation_window: int = 3  # words after "not"/"no" get a NOT_ prefix ("not comfortable" != "comfortable")
-    c: float = 4.0  # inverse L2 strength of the logistic regression
-    neutral_band: float = 0.15  # |p(praise) - 0.5| below this is "mixed"
+    c: float = 4.0  # inverse L2 strength; chosen on held-out demo clause labels
+    neutral_band: float = 0.1  # |p(praise) - 0.5| below this is "mixed"
     min_per_class: int = 20  # fewer labelled complaints or praises than this: refuse to train
+    clause_weight: float = 0.25  # weight of one weakly labelled clause relative to one whole review
 
 
 @dataclass
@@ -101,9 +103,15 @@ def train_sentiment(
             f"need at least {config.min_per_class} reviews rated 1-2 and 4-5 each; have {negatives} and {positives}"
         )
     kept = [t for t, k in zip(texts, keep, strict=True) if k]
-    features = _vectorizer(config).transform([mark_negation(t, config.negation_window) for t in kept])
+    # Whole reviews teach overall tone; clauses labelled from the writer's turns ("..., but it runs small"
+    # in a 5-star review is a complaint) teach what one clause says on its own.
+    clauses = [pair for text, label in zip(kept, y, strict=True) for pair in weak_clause_labels(text, bool(label))]
+    examples = kept + [c for c, _ in clauses]
+    targets = np.concatenate([y, np.array([label for _, label in clauses], dtype=np.int64)])
+    features = _vectorizer(config).transform([mark_negation(t, config.negation_window) for t in examples])
     classifier = LogisticRegression(C=config.c, class_weight="balanced", max_iter=2000, solver="liblinear")
-    classifier.fit(features, y)
+    weights = np.concatenate([np.ones(len(kept)), np.full(len(clauses), config.clause_weight)])
+    classifier.fit(features, targets, sample_weight=weights)
     model = SentimentModel(
         config=config,
         coef=np.asarray(classifier.coef_, dtype=np.float64).ravel(),

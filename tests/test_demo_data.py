@@ -64,9 +64,7 @@ def sales(demo: DemoFiles) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def transactions(demo: DemoFiles) -> pd.DataFrame:
-    frame = _read(demo.transactions).merge(
-        _read(demo.customer_personas), on="customer_id"
-    )
+    frame = _read(demo.transactions).merge(_read(demo.customer_personas), on="customer_id")
     frame["date"] = pd.to_datetime(frame["date"])
     frame["week"] = frame["date"] - pd.to_timedelta(frame["date"].dt.weekday, unit="D")
     return frame
@@ -84,9 +82,7 @@ def test_same_seed_gives_identical_bytes(demo: DemoFiles, tmp_path: Path) -> Non
 def test_different_seed_gives_different_data(demo: DemoFiles, tmp_path: Path) -> None:
     other = _generate(tmp_path / "other", seed=8)
     for name in ("reviews", "sales", "transactions", "customers"):
-        assert getattr(demo, name).read_bytes() != getattr(other, name).read_bytes(), (
-            name
-        )
+        assert getattr(demo, name).read_bytes() != getattr(other, name).read_bytes(), name
 
 
 def test_rejects_nonsense_sizes(tmp_path: Path) -> None:
@@ -202,18 +198,11 @@ def test_every_template_fills_cleanly() -> None:
             *phrases.title_pos,
             *phrases.title_neg,
         ]
-        templates += [
-            t
-            for pools in phrases.by_category.values()
-            for p in pools.values()
-            for t in p
-        ]
+        templates += [t for pools in phrases.by_category.values() for p in pools.values() for t in p]
     for quirk in book.quirks.values():
         templates += [*quirk.phrases, *quirk.titles]
     for template in templates:
-        filled = template.format(
-            name="Aurora Linen Midi Dress", noun="dress", them="it"
-        )
+        filled = template.format(name="Aurora Linen Midi Dress", noun="dress", them="it")
         assert "{" not in filled and filled.strip(), template
 
 
@@ -258,9 +247,7 @@ def test_series_have_different_lengths(sales: pd.DataFrame) -> None:
 
 def test_no_purchase_before_signup(demo: DemoFiles, transactions: pd.DataFrame) -> None:
     signup = _read(demo.customers).set_index("customer_id")["signup_date"]
-    assert (
-        transactions["date"] >= pd.to_datetime(transactions["customer_id"].map(signup))
-    ).all()
+    assert (transactions["date"] >= pd.to_datetime(transactions["customer_id"].map(signup))).all()
 
 
 # --- reviews coherence ------------------------------------------------------------------
@@ -274,9 +261,7 @@ def test_rating_agrees_with_aspect_sentiment(reviews: pd.DataFrame) -> None:
     assert all_positive["rating"].mean() - all_negative["rating"].mean() > 2.0
 
 
-def test_worst_fit_product_gets_most_fit_complaints(
-    demo: DemoFiles, reviews: pd.DataFrame
-) -> None:
+def test_worst_fit_product_gets_most_fit_complaints(demo: DemoFiles, reviews: pd.DataFrame) -> None:
     truth = _read(demo.product_aspects)
     fit = truth[truth["aspect"] == "fit"].astype({"mean_sentiment": float})
     worst = str(fit.set_index("product_id")["mean_sentiment"].idxmin())
@@ -298,9 +283,7 @@ def test_fit_complaints_talk_about_fit(reviews: pd.DataFrame) -> None:
 def test_review_lengths_and_untrusted_text(reviews: pd.DataFrame) -> None:
     words = reviews["text"].apply(lambda text: len(str(text).split()))
     assert words.min() <= 3 and words.max() >= 60
-    hostile = reviews["text"].str.contains(
-        r"<script|http://|ignore (?:previous|all)", case=False
-    )
+    hostile = reviews["text"].str.contains(r"<script|http://|ignore (?:previous|all)", case=False)
     assert 1 <= hostile.sum() <= 0.05 * len(reviews)
     counts = reviews["product_id"].value_counts()
     assert counts.max() > 4 * counts.min()  # popularity is skewed
@@ -322,28 +305,20 @@ def test_electronics_peak_in_q4(demo: DemoFiles, sales: pd.DataFrame) -> None:
     assert by_quarter.idxmax() == 4
 
 
-def test_catalogue_price_is_the_current_regular_price(
-    demo: DemoFiles, sales: pd.DataFrame
-) -> None:
+def test_catalogue_price_is_the_current_regular_price(demo: DemoFiles, sales: pd.DataFrame) -> None:
     catalogue = _read(demo.catalogue).set_index("product_id")["price"].astype(float)
-    regular = (
-        sales[sales["promo"] == "0"].sort_values("date").groupby("series_id").last()
-    )
+    regular = sales[sales["promo"] == "0"].sort_values("date").groupby("series_id").last()
     assert (regular["price"] == catalogue[regular.index]).all()
 
 
-def test_transactions_charge_that_weeks_shelf_price(
-    transactions: pd.DataFrame, sales: pd.DataFrame
-) -> None:
+def test_transactions_charge_that_weeks_shelf_price(transactions: pd.DataFrame, sales: pd.DataFrame) -> None:
     priced = transactions.merge(
         sales,
         left_on=["week", "product_id"],
         right_on=["date", "series_id"],
         suffixes=("", "_week"),
     )
-    assert len(priced) == len(
-        transactions
-    )  # every purchase is of a product on sale then
+    assert len(priced) == len(transactions)  # every purchase is of a product on sale then
     expected = priced["quantity"].astype(int) * priced["price"]
     assert (abs(priced["amount"].astype(float) - expected) < 0.011).all()
 
@@ -370,9 +345,7 @@ def test_lapsed_customers_are_silent_for_six_months(transactions: pd.DataFrame) 
     assert lapsed["date"].max() < pd.Timestamp(END - timedelta(days=183))
 
 
-def test_bargain_hunters_buy_on_promo(
-    transactions: pd.DataFrame, sales: pd.DataFrame
-) -> None:
+def test_bargain_hunters_buy_on_promo(transactions: pd.DataFrame, sales: pd.DataFrame) -> None:
     promo = sales.set_index(["date", "series_id"])["promo"] == "1"
     keys = pd.MultiIndex.from_arrays([transactions["week"], transactions["product_id"]])
     transactions = transactions.assign(on_promo=promo.reindex(keys).to_numpy())
@@ -382,9 +355,7 @@ def test_bargain_hunters_buy_on_promo(
 
 def test_new_customers_first_purchase_is_recent(transactions: pd.DataFrame) -> None:
     new = transactions[transactions["persona"] == "new"]
-    assert new.groupby("customer_id")["date"].min().min() >= pd.Timestamp(
-        END - timedelta(days=100)
-    )
+    assert new.groupby("customer_id")["date"].min().min() >= pd.Timestamp(END - timedelta(days=100))
 
 
 def test_loyal_customers_buy_most_and_some_buy_once(transactions: pd.DataFrame) -> None:

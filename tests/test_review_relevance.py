@@ -45,23 +45,15 @@ def reviews() -> pd.DataFrame:
         ("wc-5", "300", 1, "Returned", "Too big and the zipper broke.", "Dresses"),
         ("wc-6", "400", 3, "ok", "Sheer fabric; I wear a cami under it.", "Blouses"),
     ]
-    return pd.DataFrame(
-        rows, columns=["review_id", "product_id", "rating", "title", "text", "category"]
-    )
+    return pd.DataFrame(rows, columns=["review_id", "product_id", "rating", "title", "text", "category"])
 
 
-def make_query(
-    relevant: dict[str, Any], filters: dict[str, Any] | None = None
-) -> LabelledQuery:
-    return LabelledQuery.model_validate(
-        {"id": "t", "query": "test", "filters": filters or {}, "relevant": relevant}
-    )
+def make_query(relevant: dict[str, Any], filters: dict[str, Any] | None = None) -> LabelledQuery:
+    return LabelledQuery.model_validate({"id": "t", "query": "test", "filters": filters or {}, "relevant": relevant})
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_text_any_matches_title_and_text_case_insensitively(
-    reviews: pd.DataFrame, engine: Engine
-) -> None:
+def test_text_any_matches_title_and_text_case_insensitively(reviews: pd.DataFrame, engine: Engine) -> None:
     query = make_query({"text_any": ["runs? small"]})
     # wc-4 only says it in an upper-case title; wc-3 has no title at all.
     assert relevant_ids(query, reviews, engine=engine) == {
@@ -74,9 +66,7 @@ def test_text_any_matches_title_and_text_case_insensitively(
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_text_none_excludes_negations(reviews: pd.DataFrame, engine: Engine) -> None:
-    query = make_query(
-        {"text_any": ["runs? small", "too small"], "text_none": ["not too small"]}
-    )
+    query = make_query({"text_any": ["runs? small", "too small"], "text_none": ["not too small"]})
     got = relevant_ids(query, reviews, engine=engine)
     # wc-2 matches text_any; only text_none keeps it out.
     assert "wc-2" not in got
@@ -85,9 +75,7 @@ def test_text_none_excludes_negations(reviews: pd.DataFrame, engine: Engine) -> 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_text_all_requires_every_pattern(reviews: pd.DataFrame, engine: Engine) -> None:
-    query = make_query(
-        {"text_any": ["runs small"], "text_all": ["size up|order", r"\bhad\b"]}
-    )
+    query = make_query({"text_any": ["runs small"], "text_all": ["size up|order", r"\bhad\b"]})
     assert relevant_ids(query, reviews, engine=engine) == {"wc-1"}
 
 
@@ -102,9 +90,7 @@ def test_structured_constraints_combine(reviews: pd.DataFrame) -> None:
         "wc-1",
         "wc-3",
     }
-    assert relevant_ids(
-        make_query({**base, "product_ids": ["300", "200"]}), reviews
-    ) == {
+    assert relevant_ids(make_query({**base, "product_ids": ["300", "200"]}), reviews) == {
         "wc-3",
         "wc-4",
     }
@@ -117,10 +103,7 @@ def test_structured_constraints_combine(reviews: pd.DataFrame) -> None:
 
 def test_nothing_matches_returns_empty_set(reviews: pd.DataFrame) -> None:
     assert relevant_ids(make_query({"text_any": ["velvet"]}), reviews) == set()
-    assert (
-        relevant_ids(make_query({"text_any": ["small"], "category": ["Swim"]}), reviews)
-        == set()
-    )
+    assert relevant_ids(make_query({"text_any": ["small"], "category": ["Swim"]}), reviews) == set()
 
 
 def test_upper_case_and_re_only_patterns_keep_their_meaning(
@@ -143,9 +126,7 @@ def test_upper_case_and_re_only_patterns_keep_their_meaning(
 
 def test_missing_columns_are_reported(reviews: pd.DataFrame) -> None:
     with pytest.raises(KeyError, match="category"):
-        relevant_ids(
-            make_query({"text_any": ["x"]}), reviews.drop(columns=["category"])
-        )
+        relevant_ids(make_query({"text_any": ["x"]}), reviews.drop(columns=["category"]))
 
 
 def test_packaged_queries_load_and_are_well_formed() -> None:
@@ -171,20 +152,14 @@ def _record(qid: str, **relevant: Any) -> dict[str, Any]:
 
 
 def test_bad_regex_is_reported_with_query_id(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path, _record("q-good"), _record("q-bad", text_none=["runs (small"])
-    )
-    with pytest.raises(
-        QueryFileError, match=r"q-bad.*invalid regex in text_none: 'runs \(small'"
-    ):
+    path = _write(tmp_path, _record("q-good"), _record("q-bad", text_none=["runs (small"]))
+    with pytest.raises(QueryFileError, match=r"q-bad.*invalid regex in text_none: 'runs \(small'"):
         load_queries(path)
 
 
 def test_bad_regex_in_model_names_query_id() -> None:
     with pytest.raises(ValueError, match="q-model"):
-        LabelledQuery.model_validate(
-            {"id": "q-model", "query": "q", "relevant": {"text_any": ["["]}}
-        )
+        LabelledQuery.model_validate({"id": "q-model", "query": "q", "relevant": {"text_any": ["["]}})
 
 
 def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:

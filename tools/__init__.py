@@ -1,0 +1,29 @@
+"""Typed tools: pydantic input -> pydantic result, one module per tool. Tools never import `agent/`.
+
+from tools import search_reviews
+result = search_reviews(query="runs small", product_ids=["1001"], k=5, workspace="workspace")
+"""
+
+from __future__ import annotations
+
+from tools.registry import TOOLS, ToolSpec, langchain_tools
+from tools.reviews import (
+    ReviewHit,
+    SearchReviewsInput,
+    SearchReviewsResult,
+    ingest_reviews,
+    review_insight,
+    search_reviews,
+)
+
+__all__ = [
+    "TOOLS",
+    "ReviewHit",
+    "SearchReviewsInput",
+    "SearchReviewsResult",
+    "ToolSpec",
+    "ingest_reviews",
+    "langchain_tools",
+    "review_insight",
+    "search_reviews",
+]

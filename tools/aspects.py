@@ -1,4 +1,5 @@
-"""Finding aspect mentions ("runs small" -> fit) in review text, by clause, from the lexicon in data/aspects.yaml."""
+"""Finding aspect mentions ("runs small" -> fit) in review text, by clause, from the lexicon in data/aspects.yaml.
+A clause ("Love the colour" / "but it runs small") is the unit: one review can praise one aspect and pan another."""
 
 from __future__ import annotations
 
@@ -9,12 +10,7 @@ from importlib import resources
 
 import yaml
 
-# Sentence ends, plus contrastive joins: "Love the colour, but it runs small" is praise and a complaint.
-_CLAUSE_SPLIT = re.compile(
-    r"(?<=[.!?])\s+|[\r\n]+|;\s*|,?\s+\b(?:but|however|although|though|except|unfortunately|sadly)\b[,:]?\s+",
-    re.IGNORECASE,
-)
-MAX_CLAUSE_CHARS = 300
+from local_models.clauses import split_clauses
 
 
 @dataclass(frozen=True)
@@ -56,12 +52,6 @@ def _aspect(key: str, spec: dict[str, object]) -> Aspect:
     return Aspect(key=key, label=str(spec.get("label", key)), pattern=combined, categories=categories)
 
 
-def split_clauses(text: str) -> list[str]:
-    """Clauses of a review, trimmed; overlong run-ons are cut so one clause never swallows a review."""
-    clauses = (c.strip(" ,-\u2013\u2014\t") for c in _CLAUSE_SPLIT.split(text))
-    return [c[:MAX_CLAUSE_CHARS] for c in clauses if len(c) > 2]
-
-
 def find_mentions(review_id: str, text: str, category: str = "", product_name: str = "") -> list[Mention]:
     """Every (aspect, clause) pair in a review; an aspect counts once per clause. The product's own name
     is ignored when matching, so "the Aurora Linen Dress" is not a mention of fabric."""
@@ -69,8 +59,8 @@ def find_mentions(review_id: str, text: str, category: str = "", product_name: s
     name = re.compile(re.escape(product_name), re.IGNORECASE) if product_name.strip() else None
     mentions = []
     for clause in split_clauses(text):
-        searchable = name.sub(" ", clause) if name else clause
-        mentions += [Mention(review_id, a.key, clause) for a in aspects if a.pattern.search(searchable)]
+        searchable = name.sub(" ", clause.text) if name else clause.text
+        mentions += [Mention(review_id, a.key, clause.text) for a in aspects if a.pattern.search(searchable)]
     return mentions
 
 

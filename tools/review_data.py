@@ -200,8 +200,9 @@ def validate_review_records(
             validator = _Validator.for_columns(raw.values["__header__"], column_map, result)
             continue
         if validator is None:
-            columns = list(raw.values or {})
-            validator = _Validator.for_columns(columns, column_map, result)
+            # Plain records (API rows) have no header; a key absent from one record is simply empty there.
+            keys = list(raw.values or {})
+            validator = _Validator.for_columns(keys + [c for c in CANONICAL if c not in keys], column_map, result)
         result.total_rows += 1
         row = validator.check(raw, result.problems)
         if row is not None and _keep_unique(row, raw.row, seen, result):
@@ -265,8 +266,9 @@ class _Validator:
         rating = _parse_rating(cells["rating"], raw.row, problems)
         review_date = _parse_date(cells["date"], raw.row, problems)
         text = cells["text"] or ""
+        already = {p.column for p in problems[before:]}
         for name in REQUIRED:
-            if not cells[name] and name != "rating":
+            if not cells[name] and name != "rating" and self.columns[name] not in already:
                 problems.append(DataProblem("is empty", raw.row, self.columns[name]))
         if len(text) > MAX_TEXT_CHARS:
             problems.append(

@@ -28,15 +28,28 @@ class DemoBuild:
 
 
 def build_demo_workspace(
-    workspace: str | Path | Workspace | None = None, *, seed: int = 7, force: bool = False, progress: bool = True
+    workspace: str | Path | Workspace | None = None,
+    *,
+    seed: int = 7,
+    n_reviews: int = 5000,
+    n_customers: int = 3000,
+    force: bool = False,
+    progress: bool = True,
 ) -> DemoBuild:
     """Build (or refresh) the demo store in `workspace`."""
     ws = Workspace.open(workspace).ensure()
     files = demo_paths(ws.data_dir)
-    wanted = {"seed": seed, "generator_version": GENERATOR_VERSION}
+    wanted = {
+        "seed": seed,
+        "n_reviews": n_reviews,
+        "n_customers": n_customers,
+        "generator_version": GENERATOR_VERSION,
+    }
     generated = force or _marker(ws) != wanted or not files.reviews.exists()
     if generated:
-        files = generate_demo_data(ws.data_dir, seed=seed, progress=progress)
+        files = generate_demo_data(
+            ws.data_dir, seed=seed, n_reviews=n_reviews, n_customers=n_customers, progress=progress
+        )
         (ws.data_dir / MARKER).write_text(json.dumps(wanted))
     reviews = ingest_reviews(files.reviews, workspace=ws, progress=progress)
     return DemoBuild(workspace=ws.root, files=files, generated=generated, reviews=reviews)

@@ -1,0 +1,39 @@
+"""Shared fixtures. Outbound network is blocked for every test (loopback stays open for real local servers);
+tests use real chromadb, real model weights and real processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_socket import _remove_restrictions, socket_allow_hosts
+
+from agent.demo.build import DemoBuild, build_demo_workspace
+
+LOOPBACK = ["127.0.0.1", "::1", "localhost"]
+
+
+@pytest.fixture(autouse=True)
+def _block_network() -> Iterator[None]:
+    # Connections anywhere but loopback raise SocketBlockedError; unix sockets stay usable.
+    socket_allow_hosts(LOOPBACK, allow_unix_socket=True)
+    yield
+    _remove_restrictions()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A developer's own MARKETING_AGENT_* / OPENAI_* variables never leak into a test."""
+    for name in list(os.environ):
+        if name.startswith(("MARKETING_AGENT_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MARKETING_AGENT_HOME", str(tmp_path / "default-workspace"))
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """A small demo store (800 reviews), built once per test session. Tests must not write to it."""
+    folder = tmp_path_factory.mktemp("demo-workspace")
+    return build_demo_workspace(folder, n_reviews=800, n_customers=200, progress=False)

@@ -1,0 +1,53 @@
+"""The tool registry: contract names -> typed tools, and the same tools as LangChain tools.
+
+The description an LLM sees is the function's docstring; the argument schema is its pydantic input model.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
+
+from tools.reviews import SearchReviewsInput, SearchReviewsResult, search_reviews
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    function: Callable[..., BaseModel]
+    input_model: type[BaseModel]
+    result_model: type[BaseModel]
+
+    @property
+    def description(self) -> str:
+        return inspect.cleandoc(self.function.__doc__ or self.name)
+
+    def __post_init__(self) -> None:
+        # Validated when defined, not at first call: a tool whose schema cannot be built fails on import.
+        self.input_model.model_json_schema()
+        self.result_model.model_json_schema()
+
+
+TOOLS: dict[str, ToolSpec] = {
+    "search_reviews": ToolSpec("search_reviews", search_reviews, SearchReviewsInput, SearchReviewsResult),
+}
+
+
+def langchain_tools(workspace: str | Path | None = None) -> list[StructuredTool]:
+    """Every registered tool as a LangChain StructuredTool bound to `workspace`; results come back as JSON."""
+    return [_langchain_tool(spec, workspace) for spec in TOOLS.values()]
+
+
+def _langchain_tool(spec: ToolSpec, workspace: str | Path | None) -> StructuredTool:
+    def run(**arguments: Any) -> str:
+        return spec.function(workspace=workspace, **arguments).model_dump_json()
+
+    return StructuredTool.from_function(
+        func=run, name=spec.name, description=spec.description, args_schema=spec.input_model
+    )
