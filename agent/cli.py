@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -168,14 +167,18 @@ def main() -> None:
     """Entry point: known failures print one clear message (no traceback) and exit non-zero."""
     try:
         app(standalone_mode=False)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         errors.print("Aborted.")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: bad options or values
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            errors.print(f"[red]Error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except ValidationError as exc:
         errors.print(f"[red]Invalid input:[/] {escape(_validation_message(exc))}", highlight=False)
         sys.exit(2)

@@ -379,20 +379,8 @@ def _clause_sentiment(report: SuiteReport, quick: bool) -> None:
     """Aspect-level polarity, which is what insight reports, on the demo store's ground-truth aspect labels:
     trained on one generated store's ratings, tested on another seed's labelled clauses."""
     with tempfile.TemporaryDirectory() as folder:
-        train = pd.read_csv(
-            generate_demo_data(
-                Path(folder) / "train", n_reviews=800 if quick else 5000, n_customers=10, seed=3, progress=False
-            ).reviews,
-            dtype=str,
-            keep_default_na=False,
-        )
-        test = pd.read_csv(
-            generate_demo_data(
-                Path(folder) / "test", n_reviews=500 if quick else 2000, n_customers=10, seed=11, progress=False
-            ).reviews,
-            dtype=str,
-            keep_default_na=False,
-        )
+        train = _demo_reviews(Path(folder) / "train", 800 if quick else 5000, seed=3)
+        test = _demo_reviews(Path(folder) / "test", 500 if quick else 2000, seed=11)
     texts = [f"{t}. {x}" if t else x for t, x in zip(train.title, train.text, strict=True)]
     model = train_sentiment(texts, train.rating.astype(int).tolist())
     clauses, truth = _labelled_clauses(test)
@@ -411,6 +399,11 @@ def _clause_sentiment(report: SuiteReport, quick: bool) -> None:
         )
     )
     report.target("aspect polarity accuracy minus VADER's (demo labels)", rows[1][2] - rows[0][2], at_least=0.0)
+
+
+def _demo_reviews(folder: Path, n_reviews: int, seed: int) -> pd.DataFrame:
+    files = generate_demo_data(folder, n_reviews=n_reviews, n_customers=10, seed=seed, progress=False)
+    return pd.read_csv(files.reviews, dtype=str, keep_default_na=False)
 
 
 def _labelled_clauses(reviews: pd.DataFrame) -> tuple[list[str], list[int]]:

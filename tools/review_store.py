@@ -196,22 +196,25 @@ class ReviewStore:
         generation = self._read_generation()
         index = self._current_index(collection)
         todo.sort(key=lambda r: len(r.embedding_text))  # batches of similar length pad less
+        written: list[np.ndarray] = []
         with tqdm(total=len(todo), desc="Ingesting reviews", unit="review", disable=not progress) as bar:
             for batch in _chunks(todo, WRITE_BATCH):
                 vectors = self._vectors([r.embedding_text for r in batch], known)
-                metadatas = [_metadata(r) for r in batch]
                 collection.upsert(
                     ids=[r.review_id for r in batch],
                     embeddings=vectors,
                     documents=[r.text for r in batch],
-                    metadatas=metadatas,  # type: ignore[arg-type]
+                    metadatas=[_metadata(r) for r in batch],
                 )
                 generation += 1
-                self._write_generation(generation)
-                index = index.upsert(
-                    ReviewIndex.from_records(generation, [r.review_id for r in batch], vectors, metadatas)
-                )
+                self._write_generation(generation)  # a crash from here on leaves a stale mirror: rebuilt on open
+                written.append(vectors)
                 bar.update(len(batch))
+        # One merge at the end: merging per batch would copy the whole mirror once per batch.
+        added = ReviewIndex.from_records(
+            generation, [r.review_id for r in todo], np.concatenate(written), [_metadata(r) for r in todo]
+        )
+        index = index.upsert(added)
         index.save(self._snapshot_file)
         with self._index_lock:
             self._index = index

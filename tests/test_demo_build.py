@@ -1,0 +1,18 @@
+"""`marketing-agent demo` builds a searchable store, and re-running it does no work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.demo.build import build_demo_workspace
+
+
+def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store, tmp_path: Path) -> None:
+    assert demo_store.generated
+    assert demo_store.reviews.added == 800
+    assert (demo_store.workspace / "models" / "sentiment" / "manifest.json").exists()
+    for name in ("catalogue.csv", "reviews.csv", "sales.csv", "transactions.csv", "customers.csv", "brand.yaml"):
+        assert (demo_store.workspace / "data" / name).exists()
+    again = build_demo_workspace(demo_store.workspace, n_reviews=800, n_customers=200, progress=False)
+    assert not again.generated
+    assert (again.reviews.written, again.reviews.unchanged) == (0, 800)
