@@ -237,12 +237,12 @@ class _Matcher:
             if self.arrow is not None:
                 try:
                     found = self.arrow.str.contains(combined, case=not ignore_case, regex=True)
-                    return found.fillna(False).to_numpy(dtype=bool)
+                    return np.array(found.fillna(False), dtype=bool)  # a writable copy (pandas 3 views are read-only)
                 except (ValueError, NotImplementedError):
                     pass  # pyarrow.ArrowInvalid: not RE2 syntax (e.g. a look-around)
             flags = re.ASCII | (re.IGNORECASE if ignore_case else 0)
             found = self.haystack.str.contains(re.compile(combined, flags), regex=True, na=False)
-            return found.to_numpy(dtype=bool)
+            return np.array(found, dtype=bool)  # a writable copy (pandas 3 views are read-only)
 
 
 def relevant_mask(query: LabelledQuery, reviews: pd.DataFrame, *, engine: Engine = "auto") -> pd.Series:

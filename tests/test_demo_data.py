@@ -66,7 +66,7 @@ def sales(demo: DemoFiles) -> pd.DataFrame:
 def transactions(demo: DemoFiles) -> pd.DataFrame:
     frame = _read(demo.transactions).merge(_read(demo.customer_personas), on="customer_id")
     frame["date"] = pd.to_datetime(frame["date"])
-    frame["week"] = frame["date"] - pd.to_timedelta(frame["date"].dt.weekday, unit="D")
+    frame["week"] = frame["date"] - pd.to_timedelta(frame["date"].dt.day_of_week, unit="D")
     return frame
 
 
@@ -232,7 +232,7 @@ def test_dates_in_range(
     end = pd.Timestamp(END)
     review_dates = pd.to_datetime(reviews["date"])
     assert review_dates.between(start, end).all()
-    assert (sales["date"].dt.weekday == 0).all()
+    assert (sales["date"].dt.day_of_week == 0).all()
     assert sales["date"].between(start, end - timedelta(days=6)).all()
     assert sales.groupby("series_id").size().max() == WEEKS
     assert transactions["date"].between(start, end).all()
