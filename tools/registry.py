@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langchain_core.tools import StructuredTool
+from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel
 
+from local_models.errors import MarketingAgentError
 from tools.reviews import SearchReviewsInput, SearchReviewsResult, search_reviews
 
 
@@ -46,8 +47,15 @@ def langchain_tools(workspace: str | Path | None = None) -> list[StructuredTool]
 
 def _langchain_tool(spec: ToolSpec, workspace: str | Path | None) -> StructuredTool:
     def run(**arguments: Any) -> str:
-        return spec.function(workspace=workspace, **arguments).model_dump_json()
+        try:
+            return spec.function(workspace=workspace, **arguments).model_dump_json()
+        except MarketingAgentError as exc:  # e.g. no reviews yet: the model reads the fix, the run goes on
+            raise ToolException(str(exc)) from exc
 
     return StructuredTool.from_function(
-        func=run, name=spec.name, description=spec.description, args_schema=spec.input_model
+        func=run,
+        name=spec.name,
+        description=spec.description,
+        args_schema=spec.input_model,
+        handle_tool_error=True,
     )
