@@ -137,11 +137,15 @@ def eval_command(
     reports: Annotated[
         Path | None, typer.Option(help="Where to write <suite>.json/.md (default eval/reports).")
     ] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option("--workspace", "-w", help="Where suites build their scratch stores (default: a temp folder)."),
+    ] = None,
 ) -> None:
     """Run an offline evaluation suite; prints a table and writes eval/reports/<suite>.json and .md."""
     from eval.runner import run_suite
 
-    run_suite(suite, quick=quick, reports_dir=reports, console=console)
+    run_suite(suite, quick=quick, reports_dir=reports, scratch_parent=workspace, console=console)
 
 
 def _column_map(pairs: list[str]) -> dict[str, str]:

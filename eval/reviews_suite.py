@@ -7,7 +7,6 @@ these machines are noisy. `--quick` runs the same code on small samples (for the
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -58,27 +57,23 @@ class Sizes:
         )
 
 
-def run(report: SuiteReport, quick: bool, console: Console) -> None:
+def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     if real_reviews_path() is None:
         report.skipped = "the real reviews (../shared/data/reviews) are not here; nothing to measure"
         return
     sizes = Sizes.for_mode(quick)
     reviews = load_real_reviews()
     rows = _rows(reviews)
-    scratch = Path(tempfile.mkdtemp(prefix="eval-reviews-"))
-    try:
-        with console.status("Embedding: fp32 vs fast path"):
-            fp32_rate = _embedding_speed(report, rows, sizes)
-        with console.status("Ingest throughput"):
-            _ingest_speed(report, rows, sizes, fp32_rate, scratch / "ingest")
-        with console.status("Retrieval quality on labelled queries"):
-            corpus_ws = _quality(report, reviews, rows, sizes, scratch / "corpus")
-        with console.status("Query latency"):
-            _latency(report, rows, sizes, corpus_ws, scratch)
-        with console.status("Sentiment vs VADER"):
-            _sentiment(report, reviews, quick)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with console.status("Embedding: fp32 vs fast path"):
+        fp32_rate = _embedding_speed(report, rows, sizes)
+    with console.status("Ingest throughput"):
+        _ingest_speed(report, rows, sizes, fp32_rate, scratch / "ingest")
+    with console.status("Retrieval quality on labelled queries"):
+        corpus_ws = _quality(report, reviews, rows, sizes, scratch / "corpus")
+    with console.status("Query latency"):
+        _latency(report, rows, sizes, corpus_ws, scratch)
+    with console.status("Sentiment vs VADER"):
+        _sentiment(report, reviews, quick)
 
 
 def _rows(reviews: pd.DataFrame) -> list[ReviewRow]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,17 +15,23 @@ from eval.report import SuiteReport, machine_info, print_report, write_report
 REPORTS_DIR = Path(__file__).resolve().parent / "reports"
 
 
-def _reviews(report: SuiteReport, quick: bool, console: Console) -> None:
+def _reviews(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     from eval import reviews_suite
 
-    reviews_suite.run(report, quick, console)
+    reviews_suite.run(report, quick, scratch, console)
 
 
-SUITES: dict[str, Callable[[SuiteReport, bool, Console], None]] = {"reviews": _reviews}
+# A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
+SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {"reviews": _reviews}
 
 
 def run_suite(
-    name: str, *, quick: bool = False, reports_dir: Path | None = None, console: Console | None = None
+    name: str,
+    *,
+    quick: bool = False,
+    reports_dir: Path | None = None,
+    scratch_parent: Path | None = None,
+    console: Console | None = None,
 ) -> SuiteReport:
     from local_models.errors import MarketingAgentError
 
@@ -33,7 +41,13 @@ def run_suite(
     command = f"marketing-agent eval {name}{' --quick' if quick else ''}"
     report = SuiteReport(suite=name, mode="quick" if quick else "full", command=command, machine=machine_info())
     started = time.perf_counter()
-    SUITES[name](report, quick, console)
+    if scratch_parent is not None:
+        scratch_parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"eval-{name}-", dir=scratch_parent))
+    try:
+        SUITES[name](report, quick, scratch, console)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     report.seconds = time.perf_counter() - started
     print_report(report, console)
     json_path, md_path = write_report(report, reports_dir or REPORTS_DIR)
