@@ -1,0 +1,124 @@
+"""The forecaster: one Transformer encoder over past and future time steps, with quantile outputs.
+
+Design, and why:
+- One token per time step, past and future. Past tokens carry the scaled value, an "observed" flag and any
+  covariates; future tokens carry only the covariates known in advance (price, promotion, holiday). So a
+  planned promotion enters exactly where it happens, and past-only covariates simply stay zero ahead.
+- Instance scaling (in the style of RevIN / PatchTST): each window is centred on its recent level and
+  divided by its mean absolute seasonal difference, the denominator of MASE. The pinball loss on this
+  scale is a quantile version of MASE, so training optimises what the benchmark measures, and one model
+  serves series of any size.
+- Bidirectional attention over all L + H tokens (future values are masked, so nothing leaks); a linear
+  head reads each future token and emits every quantile at once (direct multi-horizon, no recursion).
+Patching (PatchTST) pays off for contexts of hundreds of steps; retail and M3-style series have tens,
+where a token per step is cheaper to reason about and costs little.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class ForecasterConfig:
+    horizon: int = 18  # steps forecast at once
+    context: int = 48  # past steps the model reads (shorter histories are left-padded and masked)
+    period: int = 12  # seasonal period: 12 monthly, 52 weekly, 7 daily (scaling and defaults)
+    quantiles: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    known_covariates: tuple[str, ...] = ()  # known ahead (price, promo, holiday): on past and future tokens
+    past_covariates: tuple[str, ...] = ()  # only known up to now: on past tokens, zero ahead
+    binary_covariates: tuple[str, ...] = ()  # 0/1 covariates fed raw; the others are scaled by their context mean
+    patch: int = 3  # time steps per token (PatchTST): 3x fewer tokens than one per step, ~3x faster on CPU
+    d_model: int = 64  # token width
+    n_heads: int = 4
+    n_layers: int = 3
+    d_ff: int = 192  # feed-forward width
+    dropout: float = 0.1
+    max_scaled: float = 50.0  # scaled inputs are clipped to +-this: one wild point cannot blow up a batch
+    freq: str = ""  # pandas frequency of the training data (informational, used for dates in forecasts)
+    covariate_defaults: dict[str, str] = field(default_factory=dict)  # how unknown future covariates are filled
+
+    @property
+    def padded_horizon(self) -> int:
+        """The horizon rounded up to whole patches; the extra steps are predicted and dropped."""
+        return -(-self.horizon // self.patch) * self.patch
+
+    @property
+    def steps(self) -> int:
+        return self.context + self.padded_horizon
+
+    @property
+    def n_features(self) -> int:
+        # value, observed flag, is-future flag, then covariates
+        return 3 + len(self.known_covariates) + len(self.past_covariates)
+
+    @property
+    def median_index(self) -> int:
+        return min(range(len(self.quantiles)), key=lambda i: abs(self.quantiles[i] - 0.5))
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block: self-attention then a GELU MLP, each with a residual."""
+
+    def __init__(self, config: ForecasterConfig) -> None:
+        super().__init__()
+        self.n_heads = config.n_heads
+        self.norm1 = nn.LayerNorm(config.d_model)
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
+        self.proj = nn.Linear(config.d_model, config.d_model)
+        self.norm2 = nn.LayerNorm(config.d_model)
+        self.mlp = nn.Sequential(
+            nn.Linear(config.d_model, config.d_ff), nn.GELU(), nn.Linear(config.d_ff, config.d_model)
+        )
+        self.dropout = config.dropout
+
+    def forward(self, x: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
+        """x (B, T, C); attend (B, 1, 1, T) True where a key may be attended to."""
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.norm1(x)).split(C, dim=2)  # 3 x (B, T, C)
+        q, k, v = (t.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)  # (B, nh, T, hs)
+        attended = attended.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
+        # Residual dropout only, and only in training: CPU dropout masks are surprisingly costly.
+        x = x + F.dropout(self.proj(attended), self.dropout, self.training)
+        return x + F.dropout(self.mlp(self.norm2(x)), self.dropout, self.training)  # (B, T, C)
+
+
+class TransformerForecaster(nn.Module):
+    def __init__(self, config: ForecasterConfig) -> None:
+        super().__init__()
+        self.config = config
+        if config.context % config.patch:
+            raise ValueError(f"context {config.context} must be a multiple of patch {config.patch}")
+        tokens = config.steps // config.patch
+        self.embed = nn.Linear(config.n_features * config.patch, config.d_model)
+        self.position = nn.Parameter(torch.zeros(1, tokens, config.d_model))
+        nn.init.normal_(self.position, std=0.02)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.norm = nn.LayerNorm(config.d_model)
+        self.head = nn.Linear(config.d_model, config.patch * len(config.quantiles))
+
+    def forward(self, features: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        """features: (B, L+H', F) scaled inputs per step (H' = horizon rounded up to whole patches);
+        padding: (B, L+H') True where a past step does not exist. Returns (B, H, Q) scaled quantiles."""
+        c = self.config
+        B, S, F_ = features.shape
+        patches = features.reshape(B, S // c.patch, c.patch * F_)  # (B, T, P*F)
+        x = self.embed(patches) + self.position  # (B, T, C)
+        empty = padding.reshape(B, S // c.patch, c.patch).all(dim=-1)  # (B, T): patches with no data at all
+        attend = (~empty)[:, None, None, :]  # (B, 1, 1, T); future patches are never empty
+        for block in self.blocks:
+            x = block(x, attend)
+        future = self.norm(x[:, c.context // c.patch :])  # (B, H'/P, C)
+        out: torch.Tensor = self.head(future).reshape(B, c.padded_horizon, len(c.quantiles))  # (B, H', Q)
+        return out[:, : c.horizon]  # (B, H, Q)
+
+
+def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """Mean quantile loss. predicted (B, H, Q), target (B, H), quantiles (Q,)."""
+    error = target.unsqueeze(-1) - predicted  # (B, H, Q)
+    return torch.maximum(quantiles * error, (quantiles - 1.0) * error).mean()

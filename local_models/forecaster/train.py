@@ -1,0 +1,387 @@
+"""Training and inference for the Transformer forecaster: windows, scaling, the loop, checkpoints.
+
+Everything here works on plain arrays (no pandas), one `History` per series, so the same code serves M3,
+a retailer's weekly SKUs and a daily store panel.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from local_models.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from local_models.forecaster.model import ForecasterConfig, TransformerForecaster, pinball_loss
+
+KIND = "forecaster"
+FORMAT_VERSION = 1
+EPS = 1e-6
+
+
+@dataclass
+class History:
+    """One series as the model sees it: values (T,), known covariates (T, K), past-only covariates (T, P)."""
+
+    series_id: str
+    values: np.ndarray
+    known: np.ndarray | None = None
+    past: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class TrainConfig:
+    max_seconds: float = 480.0  # wall-clock budget for the whole fit (2-core CPU sized)
+    max_steps: int = 30_000
+    batch_size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    warmup_steps: int = 200
+    eval_every: int = 250  # steps between validation checks
+    patience: int = 8  # validation checks without improvement before stopping
+    finetune_fraction: float = 0.15  # extra steps on all data (incl. the validation tail), as a share of the best step
+    min_observed: int = 6  # shortest history a training window may have
+    seed: int = 0
+    threads: int | None = None  # torch CPU threads; None = all cores
+
+
+@dataclass
+class FitResult:
+    model: TransformerForecaster
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Windows: every series is laid end to end in one array, left-padded by `context` and right-padded by
+# `horizon`, so a batch of windows is one fancy-indexing gather.
+
+
+class WindowBank:
+    def __init__(self, histories: Sequence[History], config: ForecasterConfig) -> None:
+        self.config = config
+        L, H = config.context, config.padded_horizon
+        k, p = len(config.known_covariates), len(config.past_covariates)
+        blocks, observed, known, past, self.offsets, self.lengths = [], [], [], [], [], []
+        offset = 0
+        for history in histories:
+            n = len(history)
+            blocks.append(np.concatenate([np.zeros(L), history.values.astype(np.float64), np.zeros(H)]))
+            observed.append(np.concatenate([np.zeros(L), np.ones(n), np.zeros(H)]))
+            known.append(_pad_covariates(history.known, n, k, L, H))
+            past.append(_pad_covariates(history.past, n, p, L, H))
+            self.offsets.append(offset)
+            self.lengths.append(n)
+            offset += L + n + H
+        self.values = np.concatenate(blocks)  # (N,)
+        self.observed = np.concatenate(observed)  # (N,)
+        self.known = np.concatenate(known) if known else np.zeros((0, k))  # (N, K)
+        self.past = np.concatenate(past) if past else np.zeros((0, p))  # (N, P)
+        self.offsets_array = np.asarray(self.offsets)
+        self.lengths_array = np.asarray(self.lengths)
+
+    def gather(self, series: np.ndarray, cuts: np.ndarray) -> dict[str, np.ndarray]:
+        """Windows whose forecast starts after `cuts[i]` observed points of series `series[i]`."""
+        index = (self.offsets_array[series] + cuts)[:, None] + np.arange(self.config.steps)  # (B, L+H')
+        return {
+            "values": self.values[index],  # (B, L+H)
+            "observed": self.observed[index],  # (B, L+H)
+            "known": self.known[index],  # (B, L+H, K)
+            "past": self.past[index],  # (B, L+H, P)
+        }
+
+
+def _pad_covariates(matrix: np.ndarray | None, n: int, width: int, left: int, right: int) -> np.ndarray:
+    body = (
+        np.zeros((n, width)) if matrix is None or width == 0 else np.asarray(matrix, dtype=np.float64).reshape(n, width)
+    )
+    return np.concatenate([np.zeros((left, width)), body, np.zeros((right, width))])
+
+
+# ----------------------------------------------------------------------------------------------------
+# Scaling and features
+
+
+@dataclass
+class Batch:
+    features: torch.Tensor  # (B, L+H, F)
+    padding: torch.Tensor  # (B, L+H) True where there is no data point at all
+    target: torch.Tensor  # (B, H) scaled future values (zeros when unknown)
+    level: torch.Tensor  # (B, 1)
+    scale: torch.Tensor  # (B, 1)
+
+
+def make_batch(
+    window: dict[str, np.ndarray], config: ForecasterConfig, future_known: np.ndarray | None = None
+) -> Batch:
+    """Scale one batch of windows and assemble the token features."""
+    L = config.context
+    values = torch.as_tensor(window["values"], dtype=torch.float32)  # (B, L+H)
+    observed = torch.as_tensor(window["observed"], dtype=torch.float32)  # (B, L+H)
+    level, scale = _level_and_scale(values[:, :L], observed[:, :L], config.period)  # (B, 1) each
+    scaled = ((values - level) / scale).clamp(-config.max_scaled, config.max_scaled)  # (B, L+H)
+    past_scaled = scaled * observed
+    past_scaled[:, L:] = 0.0
+    is_future = torch.zeros_like(values)
+    is_future[:, L:] = 1.0
+    known = window["known"].copy()
+    if future_known is not None:
+        known[:, L : L + config.horizon] = future_known
+    columns = [past_scaled, observed * (1.0 - is_future), is_future]
+    features = torch.stack(columns, dim=-1)  # (B, L+H, 3)
+    covariates = _scale_covariates(known, window["past"], window["observed"], config)  # (B, L+H, K+P)
+    features = torch.cat([features, covariates], dim=-1)  # (B, L+H, F)
+    padding = (observed == 0) & (is_future == 0)  # (B, L+H)
+    target = (scaled[:, L : L + config.horizon] * observed[:, L : L + config.horizon]).clone()  # (B, H)
+    return Batch(features, padding, target, level, scale)
+
+
+def _level_and_scale(context: torch.Tensor, observed: torch.Tensor, period: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """level: mean of the last `period` observed points; scale: mean |seasonal difference| (MASE's
+    denominator), falling back to |first difference|, then to |level|, for short or flat histories."""
+    tail = observed[:, -period:]  # (B, P)
+    level = (context[:, -period:] * tail).sum(1, keepdim=True) / tail.sum(1, keepdim=True).clamp(min=1.0)  # (B, 1)
+    scale = torch.zeros_like(level)
+    for lag in (period, 1):
+        if lag >= context.shape[1]:
+            continue
+        pairs = observed[:, lag:] * observed[:, :-lag]  # (B, L-lag)
+        diffs = (context[:, lag:] - context[:, :-lag]).abs() * pairs
+        mean = diffs.sum(1, keepdim=True) / pairs.sum(1, keepdim=True).clamp(min=1.0)  # (B, 1)
+        usable = (pairs.sum(1, keepdim=True) > 0) & (mean > EPS) & (scale <= EPS)
+        scale = torch.where(usable, mean, scale)
+    fallback = level.abs().clamp(min=1.0)
+    scale = torch.where(scale > EPS, scale, fallback)
+    return level, scale
+
+
+def _scale_covariates(
+    known: np.ndarray, past: np.ndarray, observed: np.ndarray, config: ForecasterConfig
+) -> torch.Tensor:
+    L = config.context
+    k = len(config.known_covariates)
+    out = np.concatenate([known, past], axis=-1)  # (B, L+H, K+P)
+    names = list(config.known_covariates) + list(config.past_covariates)
+    context_observed = observed[:, :L, None]  # (B, L, 1)
+    for j, name in enumerate(names):
+        if name in config.binary_covariates:
+            continue
+        # Relative change against the context's own mean: "price 10% below usual" means the same for any item.
+        mean = np.abs(out[:, :L, j] * context_observed[..., 0]).sum(1) / np.maximum(context_observed[..., 0].sum(1), 1)
+        out[:, :, j] = out[:, :, j] / np.maximum(mean, EPS)[:, None] - 1.0
+    if out.shape[-1] > k:
+        out[:, L:, k:] = 0.0  # past-only covariates are unknown ahead
+    return torch.as_tensor(np.clip(out, -config.max_scaled, config.max_scaled), dtype=torch.float32)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Training
+
+
+def fit(
+    histories: Sequence[History],
+    config: ForecasterConfig,
+    train: TrainConfig | None = None,
+    *,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> FitResult:
+    """Train from scratch: hold out each series' last `horizon` points for early stopping, then fine-tune
+    briefly on everything (the latest points matter most for forecasting)."""
+    train = train or TrainConfig()
+    torch.manual_seed(train.seed)
+    rng = np.random.default_rng(train.seed)
+    torch.set_num_threads(train.threads or os.cpu_count() or 1)
+    started = time.perf_counter()
+    bank = WindowBank(histories, config)
+    model = TransformerForecaster(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+    quantiles = torch.tensor(config.quantiles)
+    holdout = config.horizon
+    eligible_train = _eligible(bank, holdout, train.min_observed)
+    validation = _validation_batch(bank, config, holdout)
+    best = (math.inf, 0, _state(model))
+    checks_without_gain = 0
+    step = 0
+    budget = train.max_seconds * (1.0 - train.finetune_fraction / (1.0 + train.finetune_fraction))
+    while step < train.max_steps and time.perf_counter() - started < budget:
+        lr = _schedule(step, train)
+        _train_step(model, optimizer, bank, config, eligible_train, holdout, train, rng, quantiles, lr)
+        step += 1
+        if step % train.eval_every == 0 or step == train.max_steps:
+            loss = _evaluate(model, validation, quantiles)
+            if progress:
+                progress(step, loss, time.perf_counter() - started)
+            if loss < best[0] - 1e-4:
+                best, checks_without_gain = (loss, step, _state(model)), 0
+            else:
+                checks_without_gain += 1
+                if checks_without_gain >= train.patience:
+                    break
+    if validation is None:  # too short for a holdout: keep the last state
+        best = (math.nan, step, _state(model))
+    model.load_state_dict(best[2])
+    best_loss, best_step = best[0], best[1]
+    finetune_steps = int(best_step * train.finetune_fraction)
+    eligible_all = _eligible(bank, 0, train.min_observed)
+    for extra in range(finetune_steps):
+        if time.perf_counter() - started > train.max_seconds:
+            break
+        _train_step(model, optimizer, bank, config, eligible_all, 0, train, rng, quantiles, train.lr * 0.1)
+        step = best_step + extra + 1
+    model.eval()
+    metrics = {
+        "validation_scaled_pinball": float(best_loss),
+        "best_step": float(best_step),
+        "finetune_steps": float(finetune_steps),
+        "train_seconds": time.perf_counter() - started,
+        "series": float(len(histories)),
+    }
+    return FitResult(model=model, metrics=metrics)
+
+
+def _eligible(bank: WindowBank, holdout: int, min_observed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Series that can give a training window with `holdout` points kept back: (ids, lowest cut, highest cut)."""
+    H = bank.config.horizon
+    highest = bank.lengths_array - holdout - H
+    lowest = np.minimum(np.full_like(highest, min_observed), highest)
+    usable = highest >= 1
+    return np.flatnonzero(usable), np.maximum(lowest[usable], 1), highest[usable]
+
+
+def _train_step(
+    model: TransformerForecaster,
+    optimizer: torch.optim.Optimizer,
+    bank: WindowBank,
+    config: ForecasterConfig,
+    eligible: tuple[np.ndarray, np.ndarray, np.ndarray],
+    holdout: int,
+    train: TrainConfig,
+    rng: np.random.Generator,
+    quantiles: torch.Tensor,
+    lr: float,
+) -> None:
+    ids, lowest, highest = eligible
+    pick = rng.integers(0, len(ids), train.batch_size)  # series uniformly: long series do not dominate
+    cuts = rng.integers(lowest[pick], highest[pick] + 1)
+    batch = make_batch(bank.gather(ids[pick], cuts), config)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    model.train()
+    predicted = model(batch.features, batch.padding)  # (B, H, Q)
+    loss = pinball_loss(predicted, batch.target, quantiles)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()  # type: ignore[no-untyped-call]
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+
+
+def _validation_batch(bank: WindowBank, config: ForecasterConfig, holdout: int) -> Batch | None:
+    usable = np.flatnonzero(bank.lengths_array - holdout >= 2)
+    if len(usable) == 0:
+        return None
+    cuts = bank.lengths_array[usable] - holdout
+    return make_batch(bank.gather(usable, cuts), config)
+
+
+@torch.no_grad()
+def _evaluate(model: TransformerForecaster, batch: Batch | None, quantiles: torch.Tensor) -> float:
+    if batch is None:
+        return math.nan
+    model.eval()
+    losses = []
+    for start in range(0, batch.features.shape[0], 1024):
+        part = slice(start, start + 1024)
+        predicted = model(batch.features[part], batch.padding[part])
+        losses.append(pinball_loss(predicted, batch.target[part], quantiles).item() * predicted.shape[0])
+    return float(sum(losses) / batch.features.shape[0])
+
+
+def _schedule(step: int, train: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10% over max_steps."""
+    if step < train.warmup_steps:
+        return train.lr * (step + 1) / train.warmup_steps
+    progress = min(1.0, (step - train.warmup_steps) / max(1, train.max_steps - train.warmup_steps))
+    return train.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def _state(model: TransformerForecaster) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Inference
+
+
+@torch.no_grad()
+def predict(
+    model: TransformerForecaster,
+    histories: Sequence[History],
+    future_known: Sequence[np.ndarray] | None = None,
+    batch_size: int = 1024,
+) -> np.ndarray:
+    """Quantile forecasts after the end of each history: (S, H, Q) in the series' own units, sorted
+    across quantiles (so p10 <= p50 <= p90 always holds)."""
+    config = model.config
+    model.eval()
+    bank = WindowBank(histories, config)
+    out = np.zeros((len(histories), config.horizon, len(config.quantiles)))
+    for start in range(0, len(histories), batch_size):
+        ids = np.arange(start, min(start + batch_size, len(histories)))
+        window = bank.gather(ids, bank.lengths_array[ids])
+        future = None
+        if future_known is not None and len(config.known_covariates):
+            future = np.stack([np.asarray(future_known[int(i)], dtype=np.float64) for i in ids])  # (B, H, K)
+        batch = make_batch(window, config, future)
+        scaled = model(batch.features, batch.padding)  # (B, H, Q)
+        values = scaled * batch.scale.unsqueeze(-1) + batch.level.unsqueeze(-1)
+        out[ids] = np.sort(values.numpy(), axis=-1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def data_fingerprint(histories: Sequence[History]) -> str:
+    return fingerprint(h.series_id.encode() + np.asarray(h.values, dtype=np.float64).tobytes() for h in histories)
+
+
+def save_forecaster(
+    folder: Path,
+    model: TransformerForecaster,
+    *,
+    metrics: dict[str, float],
+    extra: dict[str, Any] | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
+) -> Path:
+    state = {f"weights.{k}": v.numpy() for k, v in model.state_dict().items()}
+    manifest = {"config": asdict(model.config), "metrics": metrics, **(extra or {})}
+    return save_checkpoint(
+        folder, kind=KIND, format_version=FORMAT_VERSION, manifest=manifest, arrays={**state, **(arrays or {})}
+    )
+
+
+def load_forecaster(folder: Path) -> tuple[TransformerForecaster, dict[str, Any], dict[str, np.ndarray]]:
+    checkpoint = load_checkpoint(folder, kind=KIND, format_versions=[FORMAT_VERSION])
+    raw = dict(checkpoint.manifest["config"])
+    for key in ("quantiles", "known_covariates", "past_covariates", "binary_covariates"):
+        raw[key] = tuple(raw.get(key, ()))
+    config = ForecasterConfig(**raw)
+    model = TransformerForecaster(config)
+    weights = {
+        k.removeprefix("weights."): torch.from_numpy(v)
+        for k, v in checkpoint.arrays.items()
+        if k.startswith("weights.")
+    }
+    model.load_state_dict(weights)
+    model.eval()
+    rest = {k: v for k, v in checkpoint.arrays.items() if not k.startswith("weights.")}
+    return model, checkpoint.manifest, rest
