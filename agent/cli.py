@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -14,6 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from local_models.errors import MarketingAgentError
+
+if TYPE_CHECKING:
+    from tools.forecast import ForecastSalesResult
 
 app = typer.Typer(
     name="marketing-agent",
@@ -45,6 +48,11 @@ def demo(
     built = build_demo_workspace(workspace, seed=seed, force=force)
     console.print(f"Demo workspace: [bold]{built.workspace}[/] ({'generated' if built.generated else 'up to date'})")
     ingest_report(built.reviews, console)
+    if built.forecaster is not None:
+        console.print(
+            f"Forecaster trained on {built.forecaster.series} weekly series in "
+            f"{built.forecaster.metrics['train_seconds']:.0f} s (horizon {built.forecaster.horizon} weeks)"
+        )
 
 
 @app.command("ingest-reviews")
@@ -130,6 +138,139 @@ def review_insight_command(
         console.print(render_insight(result))
 
 
+@app.command("train-forecaster")
+def train_forecaster_command(
+    file: Annotated[Path, typer.Argument(help="Long-format sales CSV: date, series_id, quantity, covariates.")],
+    horizon: Annotated[int, typer.Option("--horizon", "-H", help="Periods to forecast ahead.")] = 8,
+    freq: Annotated[str | None, typer.Option(help="Pandas frequency, e.g. W-MON, MS, D (default: inferred).")] = None,
+    covariates: Annotated[
+        str | None, typer.Option(help="Comma-separated covariate columns (default: every numeric extra column).")
+    ] = None,
+    fill: Annotated[str, typer.Option(help="Gaps: refuse, zero, interpolate or ffill.")] = "refuse",
+    column: Annotated[list[str] | None, typer.Option("--column", "-c", help="Map a field: --column date=Week.")] = None,
+    minutes: Annotated[float, typer.Option(help="Training time budget in minutes.")] = 8.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate a sales file and train the workspace's forecaster from scratch (progress on stderr)."""
+    from tools.forecast import train_forecaster
+    from tools.sales_data import FILL_POLICIES
+
+    if fill not in FILL_POLICIES:
+        raise typer.BadParameter(f"{fill!r}: choose one of {', '.join(FILL_POLICIES)}", param_hint="--fill")
+    names = [c.strip() for c in covariates.split(",") if c.strip()] if covariates else None
+    report = train_forecaster(
+        file,
+        horizon=horizon,
+        freq=freq,
+        covariates=names,
+        fill=fill,  # type: ignore[arg-type]
+        column_map=_column_map(column or []),
+        max_seconds=minutes * 60.0,
+        seed=seed,
+        workspace=workspace,
+        progress=True,
+    )
+    summary = {
+        "model": str(report.folder),
+        "series": report.series,
+        "freq": report.freq,
+        "horizon": report.horizon,
+        "covariates": report.covariates,
+        "metrics": report.metrics,
+        "warnings": report.warnings,
+    }
+    if as_json:
+        console.print_json(data=summary)
+        return
+    console.print(
+        f"Trained on {report.series:,} series ({report.freq}, horizon {report.horizon}, covariates: "
+        f"{', '.join(report.covariates) or 'none'}) in {report.metrics['train_seconds']:.0f} s; "
+        f"saved to {report.folder}"
+    )
+    for warning in report.warnings:
+        console.print(f"  {escape(warning)}")
+
+
+@app.command()
+def forecast(
+    series: Annotated[list[str] | None, typer.Option("--series", "-s", help="Series id (repeatable).")] = None,
+    product: Annotated[str | None, typer.Option("--product", "-p", help="A product name or id.")] = None,
+    horizon: Annotated[int, typer.Option("--horizon", "-H", help="Periods ahead.")] = 8,
+    what_if: Annotated[
+        list[str] | None, typer.Option("--what-if", help="Hold a covariate over the horizon: --what-if promo=1.")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write series_id,date,p10..p90 to this CSV.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG chart (one series) here.")] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Forecast sales with intervals from the trained model; --json, --csv and --plot for scripts and reports."""
+    from agent.render import forecast_result
+    from tools.forecast import forecast_sales
+
+    changes = {k: _number(v, "--what-if") for k, v in _column_map(what_if or [], option="--what-if").items()}
+    result = forecast_sales(
+        series_ids=series or None, product=product, horizon=horizon, what_if=changes or None, workspace=workspace
+    )
+    if csv is not None:
+        _write_forecast_csv(result, csv)
+    if plot is not None:
+        _plot_forecast(result, plot, workspace)
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        console.print(forecast_result(result))
+        for path in (csv, plot):
+            if path is not None:
+                console.print(f"Wrote {path}")
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number", param_hint=option) from None
+
+
+def _write_forecast_csv(result: ForecastSalesResult, path: Path) -> None:
+    import csv as csv_module
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    levels = list(result.series[0].points[0].quantiles) if result.series and result.series[0].points else []
+    with path.open("w", newline="") as handle:
+        writer = csv_module.writer(handle)
+        writer.writerow(
+            ["series_id", "date", "p10", "p50", "p90", *[q for q in levels if q not in {"p10", "p50", "p90"}]]
+        )
+        for series in result.series:
+            for point in series.points:
+                extra = [point.quantiles[q] for q in levels if q not in {"p10", "p50", "p90"}]
+                writer.writerow([series.series_id, point.date.isoformat(), point.p10, point.p50, point.p90, *extra])
+
+
+def _plot_forecast(result: ForecastSalesResult, path: Path, workspace: Path | None) -> None:
+    from agent.plots import plot_forecast
+    from tools.forecast import forecast_history
+
+    if len(result.series) != 1:
+        raise typer.BadParameter("--plot draws one series; ask for one --series or --product", param_hint="--plot")
+    series = result.series[0]
+    dates, values = forecast_history(series.series_id, workspace=workspace)
+    title = f"{series.product_name or series.series_id}: forecast with 80% interval"
+    plot_forecast(
+        dates,
+        values,
+        [p.date for p in series.points],
+        [p.p10 for p in series.points],
+        [p.p50 for p in series.points],
+        [p.p90 for p in series.points],
+        title=title,
+        path=path,
+    )
+
+
 @app.command("eval")
 def eval_command(
     suite: Annotated[str, typer.Argument(help="Suite to run: reviews.")] = "reviews",
@@ -148,12 +289,12 @@ def eval_command(
     run_suite(suite, quick=quick, reports_dir=reports, scratch_parent=workspace, console=console)
 
 
-def _column_map(pairs: list[str]) -> dict[str, str]:
+def _column_map(pairs: list[str], option: str = "--column") -> dict[str, str]:
     mapping: dict[str, str] = {}
     for pair in pairs:
         field, sep, header = pair.partition("=")
         if not sep or not field.strip() or not header:
-            raise typer.BadParameter(f"{pair!r}: use FIELD=HEADER, e.g. text='Review Text'", param_hint="--column")
+            raise typer.BadParameter(f"{pair!r}: use FIELD=HEADER, e.g. text='Review Text'", param_hint=option)
         mapping[field.strip()] = header
     return mapping
 

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from tools.forecast import ForecastSalesResult
 from tools.review_insight import AspectInsight, ReviewInsight
 from tools.review_store import IngestReport
 from tools.reviews import SearchReviewsResult
@@ -75,3 +76,27 @@ def ingest_report(report: IngestReport, console: Console) -> None:
         console.print(f"  ... and {len(report.problems) - 20} more invalid rows")
     for line in report.warnings + report.notes:
         console.print(f"  {escape(line)}")
+
+
+def forecast_result(result: ForecastSalesResult) -> Group:
+    parts: list[Table | Panel] = []
+    for series in result.series:
+        label = f"{series.product_name} ({series.series_id})" if series.product_name else series.series_id
+        table = Table(title=f"{escape(label)}: forecast", expand=False)
+        for column in ("date", "p10", "p50 (median)", "p90"):
+            table.add_column(column, justify="right")
+        for point in series.points:
+            table.add_row(point.date.isoformat(), f"{point.p10:,.1f}", f"{point.p50:,.1f}", f"{point.p90:,.1f}")
+        table.add_row(
+            "total", f"{series.total_p10:,.0f}", f"[bold]{series.total_p50:,.0f}[/]", f"{series.total_p90:,.0f}"
+        )
+        parts.append(table)
+        notes = [
+            *(f"• {escape(d)}" for d in series.drivers),
+            *(f"[dim]assumed: {escape(a)}[/]" for a in series.assumptions),
+        ]
+        if notes:
+            parts.append(Panel("\n".join(notes), title="drivers and assumptions", expand=False))
+    parts.append(Panel(escape(result.summary), title="summary"))
+    parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
+    return Group(*parts)

@@ -6,6 +6,7 @@ result = search_reviews(query="runs small", product_ids=["1001"], k=5, workspace
 
 from __future__ import annotations
 
+from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales, train_forecaster
 from tools.registry import TOOLS, ToolSpec, langchain_tools
 from tools.reviews import (
     ReviewHit,
@@ -18,12 +19,16 @@ from tools.reviews import (
 
 __all__ = [
     "TOOLS",
+    "ForecastSalesInput",
+    "ForecastSalesResult",
     "ReviewHit",
     "SearchReviewsInput",
     "SearchReviewsResult",
     "ToolSpec",
+    "forecast_sales",
     "ingest_reviews",
     "langchain_tools",
     "review_insight",
     "search_reviews",
+    "train_forecaster",
 ]

@@ -15,6 +15,7 @@ from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel
 
 from local_models.errors import MarketingAgentError
+from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales
 from tools.reviews import SearchReviewsInput, SearchReviewsResult, search_reviews
 
 
@@ -37,6 +38,7 @@ class ToolSpec:
 
 TOOLS: dict[str, ToolSpec] = {
     "search_reviews": ToolSpec("search_reviews", search_reviews, SearchReviewsInput, SearchReviewsResult),
+    "forecast_sales": ToolSpec("forecast_sales", forecast_sales, ForecastSalesInput, ForecastSalesResult),
 }
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
+from tools.forecast import TrainingReport, train_forecaster
 from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
 from tools.workspace import Workspace
 
 GENERATOR_VERSION = 1
+DEMO_HORIZON = 13  # a quarter of weeks: "next 8 weeks" and "next quarter" both fit
 MARKER = "demo.json"
 
 
@@ -25,6 +27,7 @@ class DemoBuild:
     files: DemoFiles
     generated: bool
     reviews: IngestReport
+    forecaster: TrainingReport | None  # None when the trained model is already up to date
 
 
 def build_demo_workspace(
@@ -35,6 +38,7 @@ def build_demo_workspace(
     n_customers: int = 3000,
     force: bool = False,
     progress: bool = True,
+    forecaster_seconds: float = 90.0,
 ) -> DemoBuild:
     """Build (or refresh) the demo store in `workspace`."""
     ws = Workspace.open(workspace).ensure()
@@ -52,7 +56,17 @@ def build_demo_workspace(
         )
         (ws.data_dir / MARKER).write_text(json.dumps(wanted))
     reviews = ingest_reviews(files.reviews, workspace=ws, progress=progress)
-    return DemoBuild(workspace=ws.root, files=files, generated=generated, reviews=reviews)
+    forecaster = None
+    if generated or not (ws.models_dir / "forecaster" / "manifest.json").exists():
+        forecaster = train_forecaster(
+            files.sales,
+            horizon=DEMO_HORIZON,
+            max_seconds=forecaster_seconds,
+            seed=seed,
+            workspace=ws,
+            progress=progress,
+        )
+    return DemoBuild(workspace=ws.root, files=files, generated=generated, reviews=reviews, forecaster=forecaster)
 
 
 def _marker(ws: Workspace) -> dict[str, int] | None:

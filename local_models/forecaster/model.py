@@ -32,6 +32,7 @@ class ForecasterConfig:
     known_covariates: tuple[str, ...] = ()  # known ahead (price, promo, holiday): on past and future tokens
     past_covariates: tuple[str, ...] = ()  # only known up to now: on past tokens, zero ahead
     binary_covariates: tuple[str, ...] = ()  # 0/1 covariates fed raw; the others are scaled by their context mean
+    log_transform: bool = False  # model log1p(values): multiplicative trend and seasonality become additive
     patch: int = 3  # time steps per token (PatchTST): 3x fewer tokens than one per step, ~3x faster on CPU
     d_model: int = 64  # token width
     n_heads: int = 4

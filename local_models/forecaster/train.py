@@ -49,6 +49,8 @@ class TrainConfig:
     eval_every: int = 250  # steps between validation checks
     patience: int = 8  # validation checks without improvement before stopping
     finetune_fraction: float = 0.15  # extra steps on all data (incl. the validation tail), as a share of the best step
+    ema_decay: float = 0.998  # weights returned are this moving average of the trained ones
+    final_lr_ratio: float = 0.05  # the learning rate decays to this share of `lr`
     min_observed: int = 6  # shortest history a training window may have
     seed: int = 0
     threads: int | None = None  # torch CPU threads; None = all cores
@@ -74,7 +76,10 @@ class WindowBank:
         offset = 0
         for history in histories:
             n = len(history)
-            blocks.append(np.concatenate([np.zeros(L), history.values.astype(np.float64), np.zeros(H)]))
+            values = np.asarray(history.values, dtype=np.float64)
+            if config.log_transform:
+                values = np.log1p(np.maximum(values, 0.0))
+            blocks.append(np.concatenate([np.zeros(L), values, np.zeros(H)]))
             observed.append(np.concatenate([np.zeros(L), np.ones(n), np.zeros(H)]))
             known.append(_pad_covariates(history.known, n, k, L, H))
             past.append(_pad_covariates(history.past, n, p, L, H))
@@ -194,49 +199,45 @@ def fit(
     progress: Callable[[int, float, float], None] | None = None,
 ) -> FitResult:
     """Train from scratch: hold out each series' last `horizon` points for early stopping, then fine-tune
-    briefly on everything (the latest points matter most for forecasting)."""
+    briefly on everything (the latest points matter most). Returns the exponential moving average of the
+    weights, which is markedly less noisy than the last step on small data sets."""
     train = train or TrainConfig()
     torch.manual_seed(train.seed)
     rng = np.random.default_rng(train.seed)
     torch.set_num_threads(train.threads or os.cpu_count() or 1)
     started = time.perf_counter()
     bank = WindowBank(histories, config)
-    model = TransformerForecaster(config)
+    model, ema = TransformerForecaster(config), TransformerForecaster(config)
+    ema.load_state_dict(model.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
     quantiles = torch.tensor(config.quantiles)
-    holdout = config.horizon
-    eligible_train = _eligible(bank, holdout, train.min_observed)
-    validation = _validation_batch(bank, config, holdout)
-    best = (math.inf, 0, _state(model))
-    checks_without_gain = 0
-    step = 0
-    budget = train.max_seconds * (1.0 - train.finetune_fraction / (1.0 + train.finetune_fraction))
+    eligible = _eligible(bank, config.horizon, train.min_observed)
+    validation = _validation_batch(bank, config, config.horizon)
+    budget = train.max_seconds / (1.0 + train.finetune_fraction)
+    best_loss, best_step, best_state = math.inf, 0, _state(ema)
+    checks_without_gain, step = 0, 0
     while step < train.max_steps and time.perf_counter() - started < budget:
-        lr = _schedule(step, train)
-        _train_step(model, optimizer, bank, config, eligible_train, holdout, train, rng, quantiles, lr)
+        done = max(step / train.max_steps, (time.perf_counter() - started) / budget)
+        _train_step(model, optimizer, bank, config, eligible, train, rng, quantiles, _schedule(step, done, train))
+        _update_ema(ema, model, train.ema_decay)
         step += 1
-        if step % train.eval_every == 0 or step == train.max_steps:
-            loss = _evaluate(model, validation, quantiles)
-            if progress:
-                progress(step, loss, time.perf_counter() - started)
-            if loss < best[0] - 1e-4:
-                best, checks_without_gain = (loss, step, _state(model)), 0
-            else:
-                checks_without_gain += 1
-                if checks_without_gain >= train.patience:
-                    break
-    if validation is None:  # too short for a holdout: keep the last state
-        best = (math.nan, step, _state(model))
-    model.load_state_dict(best[2])
-    best_loss, best_step = best[0], best[1]
-    finetune_steps = int(best_step * train.finetune_fraction)
-    eligible_all = _eligible(bank, 0, train.min_observed)
-    for extra in range(finetune_steps):
-        if time.perf_counter() - started > train.max_seconds:
-            break
-        _train_step(model, optimizer, bank, config, eligible_all, 0, train, rng, quantiles, train.lr * 0.1)
-        step = best_step + extra + 1
-    model.eval()
+        if step % train.eval_every and step != train.max_steps:
+            continue
+        loss = _evaluate(ema, validation, quantiles)
+        if progress:
+            progress(step, loss, time.perf_counter() - started)
+        if loss < best_loss - 1e-4:
+            best_loss, best_step, best_state, checks_without_gain = loss, step, _state(ema), 0
+        elif not math.isnan(loss):
+            checks_without_gain += 1
+            if checks_without_gain >= train.patience:
+                break
+    if validation is None:  # histories too short to hold anything out: keep the final average
+        best_loss, best_step, best_state = math.nan, step, _state(ema)
+    model.load_state_dict(best_state)
+    ema.load_state_dict(best_state)
+    finetune_steps = _finetune(model, ema, optimizer, bank, config, train, rng, quantiles, best_step, started)
+    ema.eval()
     metrics = {
         "validation_scaled_pinball": float(best_loss),
         "best_step": float(best_step),
@@ -244,7 +245,36 @@ def fit(
         "train_seconds": time.perf_counter() - started,
         "series": float(len(histories)),
     }
-    return FitResult(model=model, metrics=metrics)
+    return FitResult(model=ema, metrics=metrics)
+
+
+def _finetune(
+    model: TransformerForecaster,
+    ema: TransformerForecaster,
+    optimizer: torch.optim.Optimizer,
+    bank: WindowBank,
+    config: ForecasterConfig,
+    train: TrainConfig,
+    rng: np.random.Generator,
+    quantiles: torch.Tensor,
+    best_step: int,
+    started: float,
+) -> int:
+    """A few low-learning-rate steps on windows that include each series' latest points."""
+    eligible = _eligible(bank, 0, train.min_observed)
+    steps = int(best_step * train.finetune_fraction)
+    for done in range(steps):
+        if time.perf_counter() - started > train.max_seconds:
+            return done
+        _train_step(model, optimizer, bank, config, eligible, train, rng, quantiles, train.lr * train.final_lr_ratio)
+        _update_ema(ema, model, train.ema_decay)
+    return steps
+
+
+@torch.no_grad()
+def _update_ema(ema: TransformerForecaster, model: TransformerForecaster, decay: float) -> None:
+    for averaged, current in zip(ema.parameters(), model.parameters(), strict=True):
+        averaged.mul_(decay).add_(current.detach(), alpha=1.0 - decay)
 
 
 def _eligible(bank: WindowBank, holdout: int, min_observed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -262,7 +292,6 @@ def _train_step(
     bank: WindowBank,
     config: ForecasterConfig,
     eligible: tuple[np.ndarray, np.ndarray, np.ndarray],
-    holdout: int,
     train: TrainConfig,
     rng: np.random.Generator,
     quantiles: torch.Tensor,
@@ -304,12 +333,13 @@ def _evaluate(model: TransformerForecaster, batch: Batch | None, quantiles: torc
     return float(sum(losses) / batch.features.shape[0])
 
 
-def _schedule(step: int, train: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to 10% over max_steps."""
+def _schedule(step: int, done: float, train: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to `final_lr_ratio` as the step or time budget runs out (whichever
+    is nearer its end), so a run is deterministic whenever the step budget binds."""
     if step < train.warmup_steps:
         return train.lr * (step + 1) / train.warmup_steps
-    progress = min(1.0, (step - train.warmup_steps) / max(1, train.max_steps - train.warmup_steps))
-    return train.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+    floor = train.final_lr_ratio
+    return train.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, done))))
 
 
 def _state(model: TransformerForecaster) -> dict[str, torch.Tensor]:
@@ -341,8 +371,10 @@ def predict(
             future = np.stack([np.asarray(future_known[int(i)], dtype=np.float64) for i in ids])  # (B, H, K)
         batch = make_batch(window, config, future)
         scaled = model(batch.features, batch.padding)  # (B, H, Q)
-        values = scaled * batch.scale.unsqueeze(-1) + batch.level.unsqueeze(-1)
-        out[ids] = np.sort(values.numpy(), axis=-1)
+        values = (scaled * batch.scale.unsqueeze(-1) + batch.level.unsqueeze(-1)).numpy()
+        if config.log_transform:
+            values = np.expm1(values)
+        out[ids] = np.sort(values, axis=-1)
     return out
 
 
