@@ -10,6 +10,9 @@ Design, and why:
   serves series of any size.
 - Bidirectional attention over all L + H tokens (future values are masked, so nothing leaks); a linear
   head reads each future token and emits every quantile at once (direct multi-horizon, no recursion).
+- A seasonal-naive skip connection: future tokens carry last season's value and the head predicts a
+  correction to it. Learning "repeat the season" from scratch takes thousands of steps; starting from it,
+  the model spends its capacity on trend, level shifts, covariates and uncertainty.
 Patching (PatchTST) pays off for contexts of hundreds of steps; retail and M3-style series have tens,
 where a token per step is cheaper to reason about and costs little.
 """
@@ -103,9 +106,10 @@ class TransformerForecaster(nn.Module):
         self.norm = nn.LayerNorm(config.d_model)
         self.head = nn.Linear(config.d_model, config.patch * len(config.quantiles))
 
-    def forward(self, features: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, padding: torch.Tensor, baseline: torch.Tensor) -> torch.Tensor:
         """features: (B, L+H', F) scaled inputs per step (H' = horizon rounded up to whole patches);
-        padding: (B, L+H') True where a past step does not exist. Returns (B, H, Q) scaled quantiles."""
+        padding: (B, L+H') True where a past step does not exist; baseline: (B, H) scaled seasonal-naive
+        forecast. Returns (B, H, Q) scaled quantiles: the baseline plus the model's corrections."""
         c = self.config
         B, S, F_ = features.shape
         patches = features.reshape(B, S // c.patch, c.patch * F_)  # (B, T, P*F)
@@ -116,7 +120,7 @@ class TransformerForecaster(nn.Module):
             x = block(x, attend)
         future = self.norm(x[:, c.context // c.patch :])  # (B, H'/P, C)
         out: torch.Tensor = self.head(future).reshape(B, c.padded_horizon, len(c.quantiles))  # (B, H', Q)
-        return out[:, : c.horizon]  # (B, H, Q)
+        return out[:, : c.horizon] + baseline.unsqueeze(-1)  # (B, H, Q)
 
 
 def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:

@@ -122,6 +122,7 @@ class Batch:
     target: torch.Tensor  # (B, H) scaled future values (zeros when unknown)
     level: torch.Tensor  # (B, 1)
     scale: torch.Tensor  # (B, 1)
+    baseline: torch.Tensor  # (B, H) scaled seasonal-naive forecast the model corrects
 
 
 def make_batch(
@@ -135,6 +136,12 @@ def make_batch(
     scaled = ((values - level) / scale).clamp(-config.max_scaled, config.max_scaled)  # (B, L+H)
     past_scaled = scaled * observed
     past_scaled[:, L:] = 0.0
+    # Seasonal naive in scaled units (last season repeated; the recent level where history is missing): the
+    # future tokens carry it as their value and the model predicts corrections to it.
+    period = min(config.period, L)
+    repeat = L - period + np.arange(config.padded_horizon) % period  # (H',)
+    baseline = past_scaled[:, repeat]  # (B, H')
+    past_scaled[:, L:] = baseline
     is_future = torch.zeros_like(values)
     is_future[:, L:] = 1.0
     known = window["known"].copy()
@@ -146,7 +153,7 @@ def make_batch(
     features = torch.cat([features, covariates], dim=-1)  # (B, L+H, F)
     padding = (observed == 0) & (is_future == 0)  # (B, L+H)
     target = (scaled[:, L : L + config.horizon] * observed[:, L : L + config.horizon]).clone()  # (B, H)
-    return Batch(features, padding, target, level, scale)
+    return Batch(features, padding, target, level, scale, baseline[:, : config.horizon])
 
 
 def _level_and_scale(context: torch.Tensor, observed: torch.Tensor, period: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -219,7 +226,7 @@ def fit(
     while step < train.max_steps and time.perf_counter() - started < budget:
         done = max(step / train.max_steps, (time.perf_counter() - started) / budget)
         _train_step(model, optimizer, bank, config, eligible, train, rng, quantiles, _schedule(step, done, train))
-        _update_ema(ema, model, train.ema_decay)
+        _update_ema(ema, model, min(train.ema_decay, (1.0 + step) / (10.0 + step)))  # short runs: warm-up
         step += 1
         if step % train.eval_every and step != train.max_steps:
             continue
@@ -304,7 +311,7 @@ def _train_step(
     for group in optimizer.param_groups:
         group["lr"] = lr
     model.train()
-    predicted = model(batch.features, batch.padding)  # (B, H, Q)
+    predicted = model(batch.features, batch.padding, batch.baseline)  # (B, H, Q)
     loss = pinball_loss(predicted, batch.target, quantiles)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()  # type: ignore[no-untyped-call]
@@ -328,7 +335,7 @@ def _evaluate(model: TransformerForecaster, batch: Batch | None, quantiles: torc
     losses = []
     for start in range(0, batch.features.shape[0], 1024):
         part = slice(start, start + 1024)
-        predicted = model(batch.features[part], batch.padding[part])
+        predicted = model(batch.features[part], batch.padding[part], batch.baseline[part])
         losses.append(pinball_loss(predicted, batch.target[part], quantiles).item() * predicted.shape[0])
     return float(sum(losses) / batch.features.shape[0])
 
@@ -370,7 +377,7 @@ def predict(
         if future_known is not None and len(config.known_covariates):
             future = np.stack([np.asarray(future_known[int(i)], dtype=np.float64) for i in ids])  # (B, H, K)
         batch = make_batch(window, config, future)
-        scaled = model(batch.features, batch.padding)  # (B, H, Q)
+        scaled = model(batch.features, batch.padding, batch.baseline)  # (B, H, Q)
         values = (scaled * batch.scale.unsqueeze(-1) + batch.level.unsqueeze(-1)).numpy()
         if config.log_transform:
             values = np.expm1(values)
