@@ -21,8 +21,14 @@ def _reviews(report: SuiteReport, quick: bool, scratch: Path, console: Console) 
     reviews_suite.run(report, quick, scratch, console)
 
 
+def _forecast(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import forecast_suite
+
+    forecast_suite.run(report, quick, scratch, console)
+
+
 # A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
-SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {"reviews": _reviews}
+SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {"reviews": _reviews, "forecast": _forecast}
 
 
 def run_suite(

@@ -57,8 +57,8 @@ class ForecasterConfig:
 
     @property
     def n_features(self) -> int:
-        # value, observed flag, is-future flag, then covariates
-        return 3 + len(self.known_covariates) + len(self.past_covariates)
+        # value, observed flag, is-future flag, covariates, then last season's known covariates
+        return 3 + 2 * len(self.known_covariates) + len(self.past_covariates)
 
     @property
     def median_index(self) -> int:

@@ -95,12 +95,18 @@ class WindowBank:
 
     def gather(self, series: np.ndarray, cuts: np.ndarray) -> dict[str, np.ndarray]:
         """Windows whose forecast starts after `cuts[i]` observed points of series `series[i]`."""
-        index = (self.offsets_array[series] + cuts)[:, None] + np.arange(self.config.steps)  # (B, L+H')
+        starts = self.offsets_array[series] + cuts  # (B,)
+        index = starts[:, None] + np.arange(self.config.steps)  # (B, L+H')
+        # The season before the window, for last season's covariates (zero before a series begins).
+        before = starts[:, None] - self.config.period + np.arange(self.config.period)  # (B, period)
+        inside = before >= self.offsets_array[series][:, None]
+        known_before = self.known[np.where(inside, before, 0)] * inside[:, :, None]  # (B, period, K)
         return {
-            "values": self.values[index],  # (B, L+H)
-            "observed": self.observed[index],  # (B, L+H)
-            "known": self.known[index],  # (B, L+H, K)
-            "past": self.past[index],  # (B, L+H, P)
+            "values": self.values[index],  # (B, L+H')
+            "observed": self.observed[index],  # (B, L+H')
+            "known": self.known[index],  # (B, L+H', K)
+            "known_before": known_before,  # (B, period, K)
+            "past": self.past[index],  # (B, L+H', P)
         }
 
 
@@ -150,7 +156,11 @@ def make_batch(
     columns = [past_scaled, observed * (1.0 - is_future), is_future]
     features = torch.stack(columns, dim=-1)  # (B, L+H, 3)
     covariates = _scale_covariates(known, window["past"], window["observed"], config)  # (B, L+H, K+P)
-    features = torch.cat([features, covariates], dim=-1)  # (B, L+H, F)
+    # Last season's known covariates at every step: the seasonal-naive baseline repeats last season's sales,
+    # promotions included, so the model must see which of those weeks were promoted to undo it.
+    lagged = np.concatenate([window["known_before"], known], axis=1)[:, : known.shape[1]]  # (B, L+H', K)
+    lagged_scaled = _scale_covariates(lagged, window["past"][:, :, :0], window["observed"], config, known_only=True)
+    features = torch.cat([features, covariates, lagged_scaled], dim=-1)  # (B, L+H, F)
     padding = (observed == 0) & (is_future == 0)  # (B, L+H)
     target = (scaled[:, L : L + config.horizon] * observed[:, L : L + config.horizon]).clone()  # (B, H)
     return Batch(features, padding, target, level, scale, baseline[:, : config.horizon])
@@ -176,12 +186,12 @@ def _level_and_scale(context: torch.Tensor, observed: torch.Tensor, period: int)
 
 
 def _scale_covariates(
-    known: np.ndarray, past: np.ndarray, observed: np.ndarray, config: ForecasterConfig
+    known: np.ndarray, past: np.ndarray, observed: np.ndarray, config: ForecasterConfig, known_only: bool = False
 ) -> torch.Tensor:
     L = config.context
     k = len(config.known_covariates)
-    out = np.concatenate([known, past], axis=-1)  # (B, L+H, K+P)
-    names = list(config.known_covariates) + list(config.past_covariates)
+    out = np.concatenate([known, past], axis=-1)  # (B, L+H', K+P)
+    names = list(config.known_covariates) + ([] if known_only else list(config.past_covariates))
     context_observed = observed[:, :L, None]  # (B, L, 1)
     for j, name in enumerate(names):
         if name in config.binary_covariates:
