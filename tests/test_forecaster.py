@@ -13,14 +13,16 @@ import pandas as pd
 import pytest
 import torch
 
-from local_models.forecaster.model import ForecasterConfig, TransformerForecaster
+from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble, TransformerForecaster
 from local_models.forecaster.train import (
     History,
     TrainConfig,
     WindowBank,
     fit,
+    fit_ensemble,
     load_forecaster,
     make_batch,
+    member_contexts,
     predict,
     save_forecaster,
 )
@@ -92,11 +94,16 @@ def test_tiny_training_run_beats_naive_forecasts_deterministically() -> None:
 def test_checkpoint_round_trip_gives_identical_forecasts(tmp_path: Path) -> None:
     histories = seasonal_histories(n=6)
     config = ForecasterConfig(horizon=6, context=24, patch=6, d_model=16, n_layers=1, d_ff=32, log_transform=True)
-    model = fit(histories, config, TrainConfig(max_steps=20, max_seconds=1e9, threads=1, eval_every=10)).model
+    model = fit_ensemble(
+        histories, config, TrainConfig(max_steps=20, max_seconds=1e9, threads=1, eval_every=10), members=2
+    ).model
+    assert [m.config.context for m in model.member_list] == member_contexts(config, 2) == [24, 18]
     save_forecaster(tmp_path / "fc", model, metrics={"x": 1.0}, arrays={"extra": np.arange(3.0)})
     again, manifest, arrays = load_forecaster(tmp_path / "fc")
+    assert isinstance(again, ForecasterEnsemble)
     assert manifest["format_version"] == 1
-    assert manifest["config"]["log_transform"] is True
+    assert [m["context"] for m in manifest["members"]] == [24, 18]
+    assert manifest["members"][0]["log_transform"] is True
     assert np.array_equal(arrays["extra"], np.arange(3.0))
     assert np.allclose(predict(model, histories), predict(again, histories))
 

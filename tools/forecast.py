@@ -21,12 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
 from local_models.errors import CheckpointError
-from local_models.forecaster.model import ForecasterConfig, TransformerForecaster
+from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
 from local_models.forecaster.train import (
     History,
     TrainConfig,
     data_fingerprint,
-    fit,
+    fit_ensemble,
     load_forecaster,
     predict,
     save_forecaster,
@@ -97,6 +97,7 @@ def train_forecaster(
     fill: FillPolicy = "refuse",
     column_map: dict[str, str] | None = None,
     max_seconds: float = 480.0,
+    members: int = 3,
     seed: int = 0,
     workspace: str | Path | Workspace | None = None,
     progress: bool = True,
@@ -120,7 +121,13 @@ def train_forecaster(
             bar.set_postfix(step=step, validation=f"{loss:.3f}")
             bar.update(max(0, min(round(seconds), budget) - bar.n))
 
-        result = fit(histories, config, TrainConfig(max_seconds=max_seconds, seed=seed), progress=report_progress)
+        result = fit_ensemble(
+            histories,
+            config,
+            TrainConfig(max_seconds=max_seconds, seed=seed),
+            members=members,
+            progress=report_progress,
+        )
     ws = Workspace.open(workspace).ensure()
     folder = ws.models_dir / "forecaster"
     save_forecaster(
@@ -133,7 +140,7 @@ def train_forecaster(
             "last_dates": [s.dates[-1].isoformat() for s in panel.series],
             "source": str(path or "data"),
         },
-        arrays=_stored_history(panel, config),
+        arrays=_stored_history(panel, config, result.model.max_context),
     )
     _forecasters.pop(folder, None)
     return TrainingReport(
@@ -158,10 +165,10 @@ def _history(series: SalesSeries, config: ForecasterConfig) -> History:
     return History(series.series_id, series.quantity, known=known)
 
 
-def _stored_history(panel: SalesPanel, config: ForecasterConfig) -> dict[str, np.ndarray]:
+def _stored_history(panel: SalesPanel, config: ForecasterConfig, context: int) -> dict[str, np.ndarray]:
     """The last few seasons of every series, right-aligned in one array (NaN where a series is shorter):
-    enough to forecast (the model's context) and to plot and compare with last year."""
-    keep = max(config.context, STORED_HISTORY_PERIODS * config.period)
+    enough to forecast (the longest member context) and to plot and compare with last year."""
+    keep = max(context + config.period, STORED_HISTORY_PERIODS * config.period)
     values = np.full((len(panel.series), keep), np.nan)
     known = np.full((len(panel.series), keep, len(config.known_covariates)), np.nan)
     for i, series in enumerate(panel.series):
@@ -230,7 +237,7 @@ class ForecastSalesResult(BaseModel):
 
 @dataclass
 class _Loaded:
-    model: TransformerForecaster
+    model: ForecasterEnsemble
     manifest: dict[str, Any]
     values: np.ndarray  # (S, K) stored history, NaN-padded on the left
     known: np.ndarray  # (S, K, C)

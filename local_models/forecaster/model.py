@@ -127,3 +127,23 @@ def pinball_loss(predicted: torch.Tensor, target: torch.Tensor, quantiles: torch
     """Mean quantile loss. predicted (B, H, Q), target (B, H), quantiles (Q,)."""
     error = target.unsqueeze(-1) - predicted  # (B, H, Q)
     return torch.maximum(quantiles * error, (quantiles - 1.0) * error).mean()
+
+
+class ForecasterEnsemble(nn.Module):
+    """Members trained with different seeds and context lengths; the forecast is the mean of their quantiles.
+    On small data sets averaging a few models removes much of the seed-to-seed variance."""
+
+    def __init__(self, members: list[TransformerForecaster]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+        self.config = members[0].config  # horizon, quantiles, covariates and period are shared
+
+    @property
+    def max_context(self) -> int:
+        return max(m.config.context for m in self.member_list)
+
+    @property
+    def member_list(self) -> list[TransformerForecaster]:
+        return [m for m in self.members if isinstance(m, TransformerForecaster)]

@@ -10,7 +10,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from local_models.checkpoint import fingerprint, load_checkpoint, save_checkpoint
-from local_models.forecaster.model import ForecasterConfig, TransformerForecaster, pinball_loss
+from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble, TransformerForecaster, pinball_loss
 
 KIND = "forecaster"
 FORMAT_VERSION = 1
@@ -60,6 +60,66 @@ class TrainConfig:
 class FitResult:
     model: TransformerForecaster
     metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class EnsembleFit:
+    model: ForecasterEnsemble
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def member_contexts(config: ForecasterConfig, members: int) -> list[int]:
+    """Context lengths for ensemble members: the suggested one, then shorter and longer ones (in whole
+    patches), so members disagree usefully."""
+    factors = [1.0, 0.75, 1.25, 0.5, 1.5][:members] + [1.0] * max(0, members - 5)
+    return [max(config.patch, round(config.context * f / config.patch) * config.patch) for f in factors]
+
+
+def _shifted(
+    progress: Callable[[int, float, float], None] | None, offset: float
+) -> Callable[[int, float, float], None] | None:
+    """A progress callback whose clock continues from the members trained before."""
+    if progress is None:
+        return None
+    report = progress
+
+    def shifted(step: int, loss: float, seconds: float) -> None:
+        report(step, loss, seconds + offset)
+
+    return shifted
+
+
+def fit_ensemble(
+    histories: Sequence[History],
+    config: ForecasterConfig,
+    train: TrainConfig | None = None,
+    *,
+    members: int = 3,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> EnsembleFit:
+    """Train `members` models, each on an equal share of the time budget, with its own seed and context."""
+    train = train or TrainConfig()
+    started = time.perf_counter()
+    fitted: list[TransformerForecaster] = []
+    metrics: dict[str, float] = {}
+    for i, context in enumerate(member_contexts(config, members)):
+        remaining = train.max_seconds - (time.perf_counter() - started)
+        share = replace(train, max_seconds=remaining / (members - i), seed=train.seed + i)
+        offset = time.perf_counter() - started
+        result = fit(
+            histories,
+            replace(config, context=context),
+            share,
+            progress=_shifted(progress, offset),
+        )
+        fitted.append(result.model)
+        metrics.update({f"member{i}_{k}": v for k, v in result.metrics.items()})
+    metrics["members"] = float(members)
+    metrics["train_seconds"] = time.perf_counter() - started
+    metrics["validation_scaled_pinball"] = float(
+        np.mean([metrics[f"member{i}_validation_scaled_pinball"] for i in range(members)])
+    )
+    return EnsembleFit(model=ForecasterEnsemble(fitted), metrics=metrics)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -369,13 +429,16 @@ def _state(model: TransformerForecaster) -> dict[str, torch.Tensor]:
 
 @torch.no_grad()
 def predict(
-    model: TransformerForecaster,
+    model: TransformerForecaster | ForecasterEnsemble,
     histories: Sequence[History],
     future_known: Sequence[np.ndarray] | None = None,
     batch_size: int = 1024,
 ) -> np.ndarray:
     """Quantile forecasts after the end of each history: (S, H, Q) in the series' own units, sorted
-    across quantiles (so p10 <= p50 <= p90 always holds)."""
+    across quantiles (so p10 <= p50 <= p90 always holds). An ensemble averages its members."""
+    if isinstance(model, ForecasterEnsemble):
+        members = [predict(m, histories, future_known, batch_size) for m in model.member_list]
+        return np.sort(np.mean(members, axis=0), axis=-1)
     config = model.config
     model.eval()
     bank = WindowBank(histories, config)
@@ -405,32 +468,36 @@ def data_fingerprint(histories: Sequence[History]) -> str:
 
 def save_forecaster(
     folder: Path,
-    model: TransformerForecaster,
+    model: ForecasterEnsemble,
     *,
     metrics: dict[str, float],
     extra: dict[str, Any] | None = None,
     arrays: dict[str, np.ndarray] | None = None,
 ) -> Path:
-    state = {f"weights.{k}": v.numpy() for k, v in model.state_dict().items()}
-    manifest = {"config": asdict(model.config), "metrics": metrics, **(extra or {})}
+    """Members' configs go to the manifest, their weights to arrays named member<i>.<parameter>."""
+    state = {f"member{i}.{k}": v.numpy() for i, m in enumerate(model.member_list) for k, v in m.state_dict().items()}
+    manifest = {"members": [asdict(m.config) for m in model.member_list], "metrics": metrics, **(extra or {})}
     return save_checkpoint(
         folder, kind=KIND, format_version=FORMAT_VERSION, manifest=manifest, arrays={**state, **(arrays or {})}
     )
 
 
-def load_forecaster(folder: Path) -> tuple[TransformerForecaster, dict[str, Any], dict[str, np.ndarray]]:
+def load_forecaster(folder: Path) -> tuple[ForecasterEnsemble, dict[str, Any], dict[str, np.ndarray]]:
     checkpoint = load_checkpoint(folder, kind=KIND, format_versions=[FORMAT_VERSION])
-    raw = dict(checkpoint.manifest["config"])
+    members = []
+    for i, raw in enumerate(checkpoint.manifest["members"]):
+        model = TransformerForecaster(_config_from(raw))
+        prefix = f"member{i}."
+        model.load_state_dict(
+            {k.removeprefix(prefix): torch.from_numpy(v) for k, v in checkpoint.arrays.items() if k.startswith(prefix)}
+        )
+        members.append(model.eval())
+    rest = {k: v for k, v in checkpoint.arrays.items() if not k.startswith("member")}
+    return ForecasterEnsemble(members).eval(), checkpoint.manifest, rest
+
+
+def _config_from(raw: dict[str, Any]) -> ForecasterConfig:
+    values = dict(raw)
     for key in ("quantiles", "known_covariates", "past_covariates", "binary_covariates"):
-        raw[key] = tuple(raw.get(key, ()))
-    config = ForecasterConfig(**raw)
-    model = TransformerForecaster(config)
-    weights = {
-        k.removeprefix("weights."): torch.from_numpy(v)
-        for k, v in checkpoint.arrays.items()
-        if k.startswith("weights.")
-    }
-    model.load_state_dict(weights)
-    model.eval()
-    rest = {k: v for k, v in checkpoint.arrays.items() if not k.startswith("weights.")}
-    return model, checkpoint.manifest, rest
+        values[key] = tuple(values.get(key, ()))
+    return ForecasterConfig(**values)
