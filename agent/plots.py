@@ -59,3 +59,27 @@ def plot_forecast(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
     return path
+
+
+def plot_segments(names: Sequence[str], sizes: Sequence[int], values: Sequence[float], *, path: Path) -> Path:
+    """Two bars per segment: how many customers, and what they are expected to spend next period."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 0.6 * len(names) + 1.8), dpi=100)
+    FigureCanvasAgg(figure)
+    left, right = figure.subplots(1, 2, sharey=True)
+    positions = range(len(names))
+    left.barh(positions, sizes, color="#1f4e79")
+    left.set_yticks(list(positions), labels=list(names))
+    left.set_xlabel("customers")
+    left.invert_yaxis()
+    right.barh(positions, values, color="#e4572e")
+    right.set_xlabel("expected spend next period ($)")
+    for axis in (left, right):
+        axis.grid(axis="x", alpha=0.3)
+    figure.suptitle("Customer segments")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    return path

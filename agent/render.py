@@ -11,6 +11,7 @@ from tools.forecast import ForecastSalesResult
 from tools.review_insight import AspectInsight, ReviewInsight
 from tools.review_store import IngestReport
 from tools.reviews import SearchReviewsResult
+from tools.segments import SegmentCustomersResult
 
 
 def search_result(result: SearchReviewsResult) -> Group:
@@ -97,6 +98,58 @@ def forecast_result(result: ForecastSalesResult) -> Group:
         ]
         if notes:
             parts.append(Panel("\n".join(notes), title="drivers and assumptions", expand=False))
+    parts.append(Panel(escape(result.summary), title="summary"))
+    parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
+    return Group(*parts)
+
+
+def segments_result(result: SegmentCustomersResult) -> Group:
+    table = Table(title=f"Customer segments ({result.customers_total:,} customers, next {result.period_days} days)")
+    for column in (
+        "segment",
+        "customers",
+        "recency",
+        "purchases",
+        "spend",
+        "expected next period",
+        "what sets it apart",
+    ):
+        table.add_column(column, justify="left" if column in {"segment", "what sets it apart"} else "right")
+    for s in result.segments:
+        p = s.rfm_profile
+        table.add_row(
+            f"[bold]{escape(s.name)}[/]",
+            f"{s.size:,} ({s.share:.0%})",
+            f"{p.recency_days:,.0f} d",
+            f"{p.frequency:,.1f}",
+            f"${p.monetary:,.0f}",
+            f"${s.predicted_value:,.0f}",
+            escape("; ".join(f.description for f in s.distinguishing_features[:2])),
+        )
+    parts: list[Table | Panel] = [table]
+    if result.customers:
+        listed = Table(title="Matching customers (ids only)")
+        for column in ("customer", "segment", "RFM", "last purchase", "expected spend"):
+            listed.add_column(column)
+        for c in result.customers:
+            listed.add_row(
+                c.customer_id,
+                escape(c.segment),
+                c.rfm_segment,
+                f"{c.recency_days:,.0f} d ago",
+                f"${c.expected_spend:,.2f}",
+            )
+        parts.append(listed)
+    if result.customer is not None:
+        c = result.customer
+        parts.append(
+            Panel(
+                f"{c.customer_id}: {escape(c.segment)} (RFM: {c.rfm_segment}); last purchase {c.recency_days:,.0f} "
+                f"days ago; {c.frequency:,.0f} purchase days; ${c.monetary:,.2f} spent; expected "
+                f"{c.expected_purchases:.2f} purchases, ${c.expected_spend:,.2f} next period",
+                title="customer",
+            )
+        )
     parts.append(Panel(escape(result.summary), title="summary"))
     parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
     return Group(*parts)

@@ -27,8 +27,18 @@ def _forecast(report: SuiteReport, quick: bool, scratch: Path, console: Console)
     forecast_suite.run(report, quick, scratch, console)
 
 
+def _segments(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import segments_suite
+
+    segments_suite.run(report, quick, scratch, console)
+
+
 # A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
-SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {"reviews": _reviews, "forecast": _forecast}
+SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
+    "reviews": _reviews,
+    "forecast": _forecast,
+    "segments": _segments,
+}
 
 
 def run_suite(

@@ -36,4 +36,6 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """A small demo store (800 reviews), built once per test session. Tests must not write to it."""
     folder = tmp_path_factory.mktemp("demo-workspace")
-    return build_demo_workspace(folder, n_reviews=800, n_customers=200, progress=False, forecaster_seconds=20)
+    return build_demo_workspace(
+        folder, n_reviews=800, n_customers=200, progress=False, forecaster_seconds=20, segmenter_seconds=15
+    )

@@ -13,8 +13,16 @@ def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store, tmp_path: Pat
     assert (demo_store.workspace / "models" / "sentiment" / "manifest.json").exists()
     for name in ("catalogue.csv", "reviews.csv", "sales.csv", "transactions.csv", "customers.csv", "brand.yaml"):
         assert (demo_store.workspace / "data" / name).exists()
+    assert (demo_store.workspace / "models" / "segmenter" / "manifest.json").exists()
+    assert demo_store.segmenter is not None and demo_store.segmenter.customers > 100
     again = build_demo_workspace(
-        demo_store.workspace, n_reviews=800, n_customers=200, progress=False, forecaster_seconds=20
+        demo_store.workspace,
+        n_reviews=800,
+        n_customers=200,
+        progress=False,
+        forecaster_seconds=20,
+        segmenter_seconds=15,
     )
     assert not again.generated
+    assert again.forecaster is None and again.segmenter is None
     assert (again.reviews.written, again.reviews.unchanged) == (0, 800)

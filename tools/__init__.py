@@ -16,6 +16,7 @@ from tools.reviews import (
     review_insight,
     search_reviews,
 )
+from tools.segments import SegmentCustomersInput, SegmentCustomersResult, segment_customers, train_segmenter
 
 __all__ = [
     "TOOLS",
@@ -24,11 +25,15 @@ __all__ = [
     "ReviewHit",
     "SearchReviewsInput",
     "SearchReviewsResult",
+    "SegmentCustomersInput",
+    "SegmentCustomersResult",
     "ToolSpec",
     "forecast_sales",
     "ingest_reviews",
     "langchain_tools",
     "review_insight",
     "search_reviews",
+    "segment_customers",
     "train_forecaster",
+    "train_segmenter",
 ]

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from local_models.errors import MarketingAgentError
 from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales
 from tools.reviews import SearchReviewsInput, SearchReviewsResult, search_reviews
+from tools.segments import SegmentCustomersInput, SegmentCustomersResult, segment_customers
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class ToolSpec:
 TOOLS: dict[str, ToolSpec] = {
     "search_reviews": ToolSpec("search_reviews", search_reviews, SearchReviewsInput, SearchReviewsResult),
     "forecast_sales": ToolSpec("forecast_sales", forecast_sales, ForecastSalesInput, ForecastSalesResult),
+    "segment_customers": ToolSpec(
+        "segment_customers", segment_customers, SegmentCustomersInput, SegmentCustomersResult
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
 from tools.forecast import TrainingReport, train_forecaster
 from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
+from tools.segments import SegmentationReport, train_segmenter
 from tools.workspace import Workspace
 
 GENERATOR_VERSION = 1
@@ -28,6 +29,7 @@ class DemoBuild:
     generated: bool
     reviews: IngestReport
     forecaster: TrainingReport | None  # None when the trained model is already up to date
+    segmenter: SegmentationReport | None
 
 
 def build_demo_workspace(
@@ -39,6 +41,7 @@ def build_demo_workspace(
     force: bool = False,
     progress: bool = True,
     forecaster_seconds: float = 90.0,
+    segmenter_seconds: float = 60.0,
 ) -> DemoBuild:
     """Build (or refresh) the demo store in `workspace`."""
     ws = Workspace.open(workspace).ensure()
@@ -66,7 +69,10 @@ def build_demo_workspace(
             workspace=ws,
             progress=progress,
         )
-    return DemoBuild(workspace=ws.root, files=files, generated=generated, reviews=reviews, forecaster=forecaster)
+    segmenter = None
+    if generated or not (ws.models_dir / "segmenter" / "manifest.json").exists():
+        segmenter = train_segmenter(files.transactions, max_seconds=segmenter_seconds, seed=seed, workspace=ws)
+    return DemoBuild(ws.root, files, generated, reviews, forecaster, segmenter)
 
 
 def _marker(ws: Workspace) -> dict[str, int] | None:

@@ -1,0 +1,391 @@
+"""segment_customers: who the customers are. A Transformer over each customer's purchases gives an embedding
+(clustered into segments) and a forecast of purchases and spend over the next period; classic RFM runs
+alongside. Segments come with size, RFM profile, predicted value, the features that set them apart and a
+rule-made name. Only customer ids ever leave this module: names, emails and phones are dropped at read time.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from local_models.errors import CheckpointError
+from local_models.segmenter.model import SegmenterConfig
+from local_models.segmenter.train import (
+    SegmenterTrainConfig,
+    daily_events,
+    events_fingerprint,
+    fit_segmenter,
+    load_segmenter,
+    make_examples,
+    predict_customers,
+    save_segmenter,
+)
+from tools.errors import DataError, DataProblem, ModelNotTrainedError
+from tools.rfm import SEGMENT_WHY, rfm_features, rfm_segments
+from tools.segment_profiles import (
+    choose_segment_count,
+    cluster_embeddings,
+    distinguishing_features,
+    segment_name,
+    unique_names,
+)
+from tools.transactions_data import NegativePolicy, TransactionsTable, read_transactions_file
+from tools.workspace import Workspace
+
+PERIOD_DAYS = 90  # "the next period": a quarter
+AT_RISK_RFM = {"At Risk", "Cannot Lose Them", "About To Sleep"}
+FILTERS = ("at_risk", "best", "new", "lapsed")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Training
+
+
+@dataclass(frozen=True)
+class SegmentationReport:
+    folder: Path
+    customers: int
+    segments: int
+    metrics: dict[str, float]
+    warnings: list[str]
+
+
+def train_segmenter(
+    path: str | Path | None = None,
+    *,
+    table: TransactionsTable | None = None,
+    k: int | None = None,
+    negative: NegativePolicy = "error",
+    column_map: dict[str, str] | None = None,
+    max_seconds: float = 120.0,
+    seed: int = 0,
+    workspace: str | Path | Workspace | None = None,
+) -> SegmentationReport:
+    """Validate a transactions file (or table), train the customer model and segment every customer."""
+    if table is None:
+        if path is None:
+            raise ValueError("pass a transactions file path or a table")
+        table = read_transactions_file(path, column_map=column_map, negative=negative)
+    events = daily_events(table.frame)
+    span = (table.end - table.start).days
+    if span < 2 * PERIOD_DAYS // 3:
+        raise DataError(
+            table.source,
+            [
+                DataProblem(
+                    f"the transactions span {span} days; the customer model needs at least {2 * PERIOD_DAYS // 3} "
+                    "(it learns from what customers did after earlier dates)"
+                )
+            ],
+        )
+    windows = tuple(w for w in (PERIOD_DAYS, 126, 182) if w < span)
+    config = SegmenterConfig()
+    fitted = fit_segmenter(
+        events, config, SegmenterTrainConfig(windows_days=windows, max_seconds=max_seconds, seed=seed)
+    )
+    as_of = events["date"].max() + pd.Timedelta(days=1)
+    forecast = predict_customers(
+        fitted.model, make_examples(events, as_of, PERIOD_DAYS, config, fitted.vocabulary, with_labels=False)
+    )
+    customers = _customer_table(table, forecast, as_of)
+    embedding = forecast.embedding
+    chosen_k = k or choose_segment_count(embedding, seed=seed)
+    labels = cluster_embeddings(embedding, chosen_k, seed=seed)
+    ws = Workspace.open(workspace).ensure()
+    folder = ws.models_dir / "segmenter"
+    save_segmenter(
+        folder,
+        fitted,
+        extra={
+            "data_fingerprint": events_fingerprint(events),
+            "as_of": as_of.date().isoformat(),
+            "period_days": PERIOD_DAYS,
+            "k": chosen_k,
+            "k_chosen_by": "user" if k else "silhouette",
+            "source": table.source,
+        },
+        arrays=_customer_arrays(customers, embedding, labels),
+    )
+    _cache.pop(folder, None)
+    return SegmentationReport(folder, len(customers), chosen_k, fitted.metrics, list(table.warnings))
+
+
+def _customer_table(table: TransactionsTable, forecast: Any, as_of: pd.Timestamp) -> pd.DataFrame:
+    features = rfm_segments(rfm_features(table, as_of=as_of))
+    frame = features.reindex(forecast.customer_ids)
+    frame["expected_purchases"] = forecast.expected_purchases
+    frame["expected_spend"] = forecast.expected_spend
+    return frame
+
+
+_NUMERIC = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "tenure_days",
+    "return_rate",
+    "expected_purchases",
+    "expected_spend",
+)
+
+
+def _customer_arrays(customers: pd.DataFrame, embedding: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    arrays = {f"customer.{c}": customers[c].to_numpy(dtype=np.float64) for c in _NUMERIC}
+    arrays["customer.id"] = customers.index.to_numpy(dtype=str)
+    arrays["customer.rfm_segment"] = customers["rfm_segment"].to_numpy(dtype=str)
+    arrays["customer.embedding"] = embedding.astype(np.float32)
+    arrays["customer.segment"] = labels
+    return arrays
+
+
+# ----------------------------------------------------------------------------------------------------
+# The tool
+
+
+class SegmentCustomersInput(BaseModel):
+    """Segment the workspace's customers (or a transactions file), optionally filtered or for one customer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int | None = Field(None, ge=2, le=12, description="Number of segments (default: chosen from the data).")
+    file: str | None = Field(None, description="A transactions CSV to train on first (default: the workspace's model).")
+    filter: str | None = Field(
+        None, description="at_risk, best, new or lapsed, or a segment name: also list matching customers."
+    )
+    customer_id: str | None = Field(None, max_length=200, description="Look up one customer.")
+    limit: int = Field(20, ge=1, le=1000, description="Customers listed for a filter.")
+
+
+class RfmProfile(BaseModel):
+    """Medians over the segment's customers."""
+
+    recency_days: float
+    frequency: float
+    monetary: float
+    avg_order_value: float
+    tenure_days: float
+
+
+class SegmentFeature(BaseModel):
+    feature: str
+    description: str
+    effect: float = Field(description="Standardised difference from all customers (positive = higher).")
+
+
+class Segment(BaseModel):
+    name: str
+    size: int
+    share: float
+    description: str
+    rfm_profile: RfmProfile
+    predicted_purchases_per_customer: float = Field(description="Mean expected purchases in the next period.")
+    predicted_value: float = Field(description="Total expected spend of the segment in the next period.")
+    predicted_value_per_customer: float
+    distinguishing_features: list[SegmentFeature]
+    rfm_mix: dict[str, float] = Field(description="Share of the segment in each classic RFM segment (top 3).")
+    example_customer_ids: list[str]
+
+
+class CustomerLookup(BaseModel):
+    customer_id: str
+    segment: str
+    rfm_segment: str
+    recency_days: float
+    frequency: float
+    monetary: float
+    expected_purchases: float
+    expected_spend: float
+
+
+class SegmentCustomersResult(BaseModel):
+    segments: list[Segment]
+    customers_total: int
+    period_days: int
+    as_of: str
+    k_chosen_by: str
+    customers: list[CustomerLookup] = Field(default_factory=list, description="Customers matching the filter.")
+    customer: CustomerLookup | None = None
+    summary: str
+    warnings: list[str] = Field(default_factory=list)
+    model: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass
+class _Loaded:
+    manifest: dict[str, Any]
+    customers: pd.DataFrame
+    embedding: np.ndarray
+    labels: np.ndarray
+    stamp: float
+
+
+_cache: dict[Path, _Loaded] = {}
+_lock = threading.Lock()
+
+
+def _load(ws: Workspace) -> _Loaded:
+    folder = ws.models_dir / "segmenter"
+    with _lock:
+        try:
+            stamp = (folder / "manifest.json").stat().st_mtime
+        except OSError:
+            raise ModelNotTrainedError(
+                f"No customer model is trained in {ws.root}. Train one with "
+                "`marketing-agent segment transactions.csv` (or build the demo: `marketing-agent demo`)."
+            ) from None
+        cached = _cache.get(folder)
+        if cached is None or cached.stamp != stamp:
+            try:
+                _, manifest, arrays = load_segmenter(folder)
+            except CheckpointError as exc:
+                raise ModelNotTrainedError(f"{exc} Retrain with `marketing-agent segment FILE`.") from exc
+            customers = pd.DataFrame({c: arrays[f"customer.{c}"] for c in _NUMERIC}, index=arrays["customer.id"])
+            customers["rfm_segment"] = arrays["customer.rfm_segment"]
+            cached = _Loaded(manifest, customers, arrays["customer.embedding"], arrays["customer.segment"], stamp)
+            _cache[folder] = cached
+        return cached
+
+
+def segment_customers(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> SegmentCustomersResult:
+    """Segment customers from their purchase histories: each segment with its size, RFM profile, predicted
+    value over the next quarter, what sets it apart and a readable name; filters such as "at_risk" or
+    "best" list matching customers (by id only), and customer_id looks one up."""
+    request = SegmentCustomersInput.model_validate(arguments)
+    ws = Workspace.open(workspace)
+    warnings: list[str] = []
+    if request.file:
+        report = train_segmenter(request.file, k=request.k, workspace=ws)
+        warnings += report.warnings
+    loaded = _load(ws)
+    labels = loaded.labels
+    k_by = str(loaded.manifest.get("k_chosen_by", "silhouette"))
+    if request.k and request.k != int(loaded.manifest.get("k", 0)):
+        labels, k_by = cluster_embeddings(loaded.embedding, request.k, seed=0), "user"
+    customers = loaded.customers
+    segments = describe_segments(customers, labels)
+    names = {i: s.name for i, s in enumerate(segments)}
+    segment_of = pd.Series([names[int(label)] for label in labels], index=customers.index)
+    listed = _filtered(customers, segment_of, request.filter, request.limit) if request.filter else []
+    lookup = _lookup(customers, segment_of, request.customer_id) if request.customer_id else None
+    return SegmentCustomersResult(
+        segments=sorted(segments, key=lambda s: -s.predicted_value),
+        customers_total=len(customers),
+        period_days=int(loaded.manifest.get("period_days", PERIOD_DAYS)),
+        as_of=str(loaded.manifest.get("as_of", "")),
+        k_chosen_by=k_by,
+        customers=listed,
+        customer=lookup,
+        summary=_summary(segments, request.filter, listed),
+        warnings=warnings,
+        model={
+            "trained_on": loaded.manifest.get("source", ""),
+            "saved_at": loaded.manifest.get("saved_at", ""),
+            **loaded.manifest.get("metrics", {}),
+        },
+    )
+
+
+def describe_segments(customers: pd.DataFrame, labels: np.ndarray) -> list[Segment]:
+    """One Segment per cluster label (0..k-1), with names made unique across segments."""
+    groups = [np.flatnonzero(labels == label) for label in range(int(labels.max()) + 1)]
+    differences = [distinguishing_features(customers, members) for members in groups]
+    names = unique_names([segment_name(customers, members) for members in groups], differences)
+    return [
+        _segment(customers, members, name, diffs)
+        for members, name, diffs in zip(groups, names, differences, strict=True)
+    ]
+
+
+def _segment(customers: pd.DataFrame, members: np.ndarray, name: str, diffs: list[Any]) -> Segment:
+    part = customers.iloc[members]
+    profile = RfmProfile(**{c: round(float(part[c].median()), 2) for c in RfmProfile.model_fields})
+    mix = part["rfm_segment"].value_counts(normalize=True).head(3)
+    examples = part.sort_values("expected_spend", ascending=False).index[:5]
+    features = [SegmentFeature(feature=d.feature, description=d.describe(), effect=round(d.effect, 2)) for d in diffs]
+    value = float(part["expected_spend"].sum())
+    description = f"{len(part):,} customers; " + "; ".join(f.description for f in features)
+    return Segment(
+        name=name,
+        size=len(part),
+        share=round(len(part) / len(customers), 4),
+        description=description,
+        rfm_profile=profile,
+        predicted_purchases_per_customer=round(float(part["expected_purchases"].mean()), 3),
+        predicted_value=round(value, 2),
+        predicted_value_per_customer=round(value / max(len(part), 1), 2),
+        distinguishing_features=features,
+        rfm_mix={str(k): round(float(v), 3) for k, v in mix.items()},
+        example_customer_ids=[str(c) for c in examples],
+    )
+
+
+def _filtered(customers: pd.DataFrame, segment_of: pd.Series, rule: str, limit: int) -> list[CustomerLookup]:
+    """Customers matching a filter, most valuable first."""
+    key = rule.strip().lower().replace(" ", "_").replace("-", "_")
+    if key == "at_risk":
+        # Valuable before, fading now: an RFM at-risk label, or a forecast well below their own past rate.
+        past_rate = customers["frequency"] / np.maximum(customers["tenure_days"], PERIOD_DAYS) * PERIOD_DAYS
+        fading = (customers["expected_purchases"] < 0.5 * past_rate) & (customers["frequency"] >= 2)
+        mask = customers["rfm_segment"].isin(AT_RISK_RFM) | fading
+        order = customers["monetary"]
+    elif key == "best":
+        mask = customers["expected_spend"] >= customers["expected_spend"].quantile(0.9)
+        order = customers["expected_spend"]
+    elif key == "new":
+        mask = customers["tenure_days"] <= PERIOD_DAYS
+        order = customers["expected_spend"]
+    elif key == "lapsed":
+        mask = customers["recency_days"] >= 2 * PERIOD_DAYS
+        order = customers["monetary"]
+    else:
+        mask = segment_of.str.lower() == rule.strip().lower()
+        if not mask.any():
+            known = ", ".join(sorted(set(segment_of)))
+            raise DataError(
+                "filter", [DataProblem(f"no filter or segment {rule!r}; use {', '.join(FILTERS)} or one of: {known}")]
+            )
+        order = customers["expected_spend"]
+    chosen = order[mask].sort_values(ascending=False).index[:limit]
+    return [_lookup(customers, segment_of, str(c)) for c in chosen]
+
+
+def _lookup(customers: pd.DataFrame, segment_of: pd.Series, customer_id: str) -> CustomerLookup:
+    if customer_id not in customers.index:
+        raise DataError("customer_id", [DataProblem(f"no customer {customer_id!r} in the segmented data")])
+    row = {str(k): v for k, v in customers.loc[customer_id].to_dict().items()}
+    return CustomerLookup(
+        customer_id=customer_id,
+        segment=str(segment_of[customer_id]),
+        rfm_segment=str(row["rfm_segment"]),
+        recency_days=float(row["recency_days"]),
+        frequency=float(row["frequency"]),
+        monetary=round(float(row["monetary"]), 2),
+        expected_purchases=round(float(row["expected_purchases"]), 3),
+        expected_spend=round(float(row["expected_spend"]), 2),
+    )
+
+
+def _summary(segments: list[Segment], rule: str | None, listed: list[CustomerLookup]) -> str:
+    ranked = sorted(segments, key=lambda s: -s.predicted_value_per_customer)
+    best = ranked[0]
+    parts = [
+        f"{len(segments)} segments. Most valuable per customer: {best.name} ({best.size:,} customers, "
+        f"${best.predicted_value_per_customer:,.0f} expected each next quarter)."
+    ]
+    fading = [s for s in segments if s.name.startswith(("lapsing", "lapsed"))]
+    if fading:
+        parts.append("About to lapse: " + ", ".join(f"{s.name} ({s.size:,})" for s in fading) + ".")
+    if rule:
+        parts.append(f"{len(listed)} customers match '{rule}'.")
+    return " ".join(parts)
+
+
+RFM_SEGMENT_WHY = SEGMENT_WHY  # re-exported for renderers that explain the classic RFM labels
