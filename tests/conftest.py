@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pytest_socket import _remove_restrictions, socket_allow_hosts
 
 from agent.demo.build import DemoBuild, build_demo_workspace
+
+if TYPE_CHECKING:
+    from local_models.textgen.local import LocalGenerator
 
 LOOPBACK = ["127.0.0.1", "::1", "localhost"]
 
@@ -39,3 +43,14 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     return build_demo_workspace(
         folder, n_reviews=800, n_customers=200, progress=False, forecaster_seconds=20, segmenter_seconds=15
     )
+
+
+@pytest.fixture(scope="session")
+def local_generator(tmp_path_factory: pytest.TempPathFactory) -> LocalGenerator:
+    """SmolLM2 converted from its GGUF once per session into a temporary workspace (~25 s) and loaded; every
+    LocalGenerator on that model then shares it. Tests must not change its files."""
+    from local_models.textgen.local import LocalGenerator
+
+    generator = LocalGenerator(workspace=tmp_path_factory.mktemp("textgen-workspace"))
+    generator.load()
+    return generator
