@@ -232,6 +232,43 @@ def forecast(
                 console.print(f"Wrote {path}")
 
 
+@app.command("ad-copy")
+def ad_copy(
+    product: Annotated[str, typer.Option("--product", "-p", help="Product id or name from the catalogue.")],
+    channel: Annotated[str, typer.Option("--channel", "-c", help="google_search, meta_feed, email or sms.")] = (
+        "google_search"
+    ),
+    variants: Annotated[int, typer.Option("--variants", "-n", help="How many variants.")] = 3,
+    tone: Annotated[str | None, typer.Option(help="e.g. warm, playful (default: the brand's).")] = None,
+    audience: Annotated[str | None, typer.Option(help="Who it is for, e.g. a segment name.")] = None,
+    key_message: Annotated[str | None, typer.Option("--key-message", help="What it must get across.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Fix the sampling seed.")] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write ad copy grounded in reviews and the catalogue, checked against channel limits and brand rules."""
+    from agent.render import ad_copy_result
+    from tools.ad_copy import CHANNEL_FIELDS, generate_ad_copy
+
+    if channel not in CHANNEL_FIELDS:
+        raise typer.BadParameter(f"{channel!r}: choose one of {', '.join(CHANNEL_FIELDS)}", param_hint="--channel")
+    with errors.status("Writing copy"):
+        result = generate_ad_copy(
+            product=product,
+            channel=channel,
+            n_variants=variants,
+            tone=tone,
+            audience=audience,
+            key_message=key_message,
+            seed=seed,
+            workspace=workspace,
+        )
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        console.print(ad_copy_result(result))
+
+
 def _number(text: str, option: str) -> float:
     try:
         return float(text)

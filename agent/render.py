@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from tools.ad_copy import GenerateAdCopyResult
 from tools.forecast import ForecastSalesResult
 from tools.review_insight import AspectInsight, ReviewInsight
 from tools.review_store import IngestReport
@@ -151,5 +152,38 @@ def segments_result(result: SegmentCustomersResult) -> Group:
             )
         )
     parts.append(Panel(escape(result.summary), title="summary"))
+    parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
+    return Group(*parts)
+
+
+def ad_copy_result(result: GenerateAdCopyResult) -> Group:
+    """Each variant as a panel: its fields with their length, the evidence behind its claims, its score."""
+    parts: list[Table | Panel] = []
+    for i, variant in enumerate(result.variants, 1):
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column("field", style="bold")
+        table.add_column("copy")
+        table.add_column("chars", justify="right")
+        for name, text in variant.fields.items():
+            source = "" if variant.sources.get(name) == "model" else f" [dim]({variant.sources.get(name)})[/]"
+            table.add_row(name, escape(text) + source, str(len(text)))
+        evidence = "; ".join(
+            f"{escape(c.text)} <- {', '.join(c.evidence[:3])}" for c in variant.evidence if c.kind == "aspect"
+        )
+        body: list[Table | str] = [table, f"[dim]evidence:[/] {evidence or 'catalogue facts only'}"]
+        title = f"variant {i} · score {variant.score:.2f} · {variant.compliance.rules_checked} checks passed"
+        parts.append(Panel(Group(*body), title=title, border_style="green"))
+    grounding = result.grounding
+    praised = ", ".join(f"{p.label} ({len(p.review_ids)} reviews cited)" for p in grounding.praised) or "none"
+    avoided = ", ".join(grounding.avoided) or "none"
+    parts.append(
+        Panel(
+            f"{escape(result.summary)}\npraised: {escape(praised)}\nnot claimed (customers complain): "
+            f"{escape(avoided)}\n{result.candidates} model candidates, rejected by rule: "
+            f"{', '.join(f'{k} {v}' for k, v in result.rejected.items()) or 'none'}; {result.backend} "
+            f"({result.model}), {result.seconds:.1f} s",
+            title="summary",
+        )
+    )
     parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
     return Group(*parts)

@@ -6,6 +6,7 @@ result = search_reviews(query="runs small", product_ids=["1001"], k=5, workspace
 
 from __future__ import annotations
 
+from tools.ad_copy import AdVariant, GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
 from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales, train_forecaster
 from tools.registry import TOOLS, ToolSpec, langchain_tools
 from tools.reviews import (
@@ -20,8 +21,11 @@ from tools.segments import SegmentCustomersInput, SegmentCustomersResult, segmen
 
 __all__ = [
     "TOOLS",
+    "AdVariant",
     "ForecastSalesInput",
     "ForecastSalesResult",
+    "GenerateAdCopyInput",
+    "GenerateAdCopyResult",
     "ReviewHit",
     "SearchReviewsInput",
     "SearchReviewsResult",
@@ -29,6 +33,7 @@ __all__ = [
     "SegmentCustomersResult",
     "ToolSpec",
     "forecast_sales",
+    "generate_ad_copy",
     "ingest_reviews",
     "langchain_tools",
     "review_insight",

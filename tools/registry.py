@@ -15,6 +15,7 @@ from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel
 
 from local_models.errors import MarketingAgentError
+from tools.ad_copy import GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
 from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales
 from tools.reviews import SearchReviewsInput, SearchReviewsResult, search_reviews
 from tools.segments import SegmentCustomersInput, SegmentCustomersResult, segment_customers
@@ -43,6 +44,7 @@ TOOLS: dict[str, ToolSpec] = {
     "segment_customers": ToolSpec(
         "segment_customers", segment_customers, SegmentCustomersInput, SegmentCustomersResult
     ),
+    "generate_ad_copy": ToolSpec("generate_ad_copy", generate_ad_copy, GenerateAdCopyInput, GenerateAdCopyResult),
 }
 
 

@@ -1,0 +1,722 @@
+"""generate_ad_copy: channel-aware ad copy grounded in what customers say, checked against the brand's rules.
+
+The grounding comes first: the catalogue's facts and the aspects reviews praise (with review ids), fenced as
+data in the prompt. A text generator (local SmolLM2 by default, or OpenAI) writes several candidates per field,
+few-shot; every candidate is cleaned, fitted to its length limit, and checked (tools/compliance.py). Variants
+are assembled from passing candidates for diversity and ranked by score. Copy built from the grounding alone
+fills a field only when no model candidate passes, and is marked as such. Nothing that breaks a hard rule is
+returned; when too few variants pass, the result says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from local_models.textgen.base import ChatMessage, GenerationOptions, ProviderError, TextGenerator
+from tools.aspects import aspect_label
+from tools.brand import BrandProfile, load_brand
+from tools.compliance import (
+    EMAIL,
+    INSTRUCTION_LIKE,
+    PHONE,
+    URL,
+    Claim,
+    ComplianceReport,
+    Fact,
+    Grounding,
+    Limits,
+    check_fields,
+)
+from tools.errors import DataError, DataProblem, MarketingAgentError
+from tools.workspace import Workspace
+
+Channel = Literal["google_search", "meta_feed", "email", "sms"]
+
+# Field -> (max characters, the prompt kind that writes it). "footer" is fixed text (the disclaimers).
+CHANNEL_FIELDS: dict[str, dict[str, tuple[int, str]]] = {
+    "google_search": {
+        "headline_1": (30, "name"),  # the product name leads every variant (pinned headline 1) when it fits
+        "headline_2": (30, "headline"),
+        "headline_3": (30, "headline"),
+        "description_1": (90, "description"),
+        "description_2": (90, "description"),
+    },
+    "meta_feed": {"primary_text": (125, "primary_text"), "headline": (40, "meta_headline")},
+    "email": {
+        "subject": (60, "subject"),
+        "preview": (90, "preview"),
+        "body": (500, "email_body"),
+        "footer": (400, "fixed"),
+    },
+    "sms": {"text": (160, "sms")},
+}
+# Samples per field kind, from one batched call that reads the prompt once (decoding dominates the cost here).
+CANDIDATES = {"headline": 8, "meta_headline": 6, "subject": 6, "email_body": 4}
+DEFAULT_CANDIDATES = 5
+MAX_FOCUSES = 3
+TEMPLATE_PENALTY = 0.8  # template copy ranks below model copy of the same quality
+QUOTE_CHARS = 80
+MIN_RELEVANCE = 0.2  # MiniLM cosine to the product's facts and praise below which copy is off topic
+RELEVANCE_WEIGHT = 0.3
+# Brand copy speaks as "we" to "you"; "I"/"my" is the model imitating a review or a chat.
+FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|(?i:me|my|mine|myself))\b")
+NEGATIVE_TONE = -0.3  # VADER compound score below which copy reads as a complaint
+
+
+class GenerateAdCopyInput(BaseModel):
+    """Ad copy for one product on one channel, grounded in its catalogue facts and what reviews praise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product: str = Field(min_length=1, max_length=200, description="Product id or name from the catalogue.")
+    channel: Channel = Field("google_search", description="google_search, meta_feed, email or sms.")
+    n_variants: int = Field(3, ge=1, le=10, description="How many variants to return.")
+    tone: str | None = Field(None, max_length=100, description="e.g. warm, playful (default: the brand's tone).")
+    audience: str | None = Field(None, max_length=300, description="Who the copy is for, e.g. a segment name.")
+    key_message: str | None = Field(
+        None, max_length=300, description="Something the copy must get across (offers belong here)."
+    )
+    seed: int | None = Field(None, description="Same seed, same inputs: the same copy (local model).")
+
+
+class AdVariant(BaseModel):
+    fields: dict[str, str]
+    score: float = Field(description="0-1: grounding, use of the space, key message, clean endings, diversity.")
+    compliance: ComplianceReport
+    evidence: list[Claim] = Field(description="Each product claim and the review ids / catalogue fields behind it.")
+    sources: dict[str, str] = Field(
+        description="Per field: model (written by the LLM), template, catalogue (the product name) or fixed."
+    )
+
+
+class PraisedAspect(BaseModel):
+    aspect: str
+    label: str
+    review_ids: list[str]
+    quote: str = ""
+
+
+class AdGrounding(BaseModel):
+    facts: dict[str, str] = Field(description="Catalogue field -> text the copy may state.")
+    praised: list[PraisedAspect]
+    avoided: list[str] = Field(description="Aspects customers complain about: the copy may not claim them.")
+    reviews_analysed: int
+    quotes_dropped: int = Field(0, description="Praise quotes left out of the prompt because they looked unsafe.")
+
+
+class GenerateAdCopyResult(BaseModel):
+    product_id: str
+    product_name: str
+    channel: str
+    variants: list[AdVariant]
+    grounding: AdGrounding
+    candidates: int = Field(description="Field candidates the model wrote.")
+    rejected: dict[str, int] = Field(description="Hard rule -> model candidates it rejected.")
+    backend: str
+    model: str
+    seconds: float
+    summary: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The tool
+
+
+def generate_ad_copy(
+    *,
+    workspace: str | Path | Workspace | None = None,
+    generator: TextGenerator | None = None,
+    **arguments: Any,
+) -> GenerateAdCopyResult:
+    """Write ad copy variants for a product on a channel (google_search, meta_feed, email or sms), grounded in
+    what reviews praise and the catalogue's facts, each checked against channel limits and the brand's rules,
+    with the evidence (review ids, catalogue fields) behind every product claim."""
+    request = GenerateAdCopyInput.model_validate(arguments)
+    started = time.perf_counter()
+    ws = Workspace.open(workspace)
+    brand = load_brand(workspace=ws)
+    grounding, summary = build_grounding(ws, request.product, request.key_message or "")
+    if generator is None:
+        from local_models.textgen import text_generator
+
+        generator = text_generator(workspace=ws.root)
+    writer = CopyWriter(generator, brand, grounding, summary, request)
+    variants, warnings = writer.write()
+    result = GenerateAdCopyResult(
+        product_id=grounding.product_id,
+        product_name=grounding.product_name,
+        channel=request.channel,
+        variants=variants,
+        grounding=summary,
+        candidates=writer.candidates,
+        rejected=dict(writer.rejected.most_common()),
+        backend=generator.name,
+        model=generator.model,
+        seconds=round(time.perf_counter() - started, 3),
+        summary="",
+        warnings=[*writer.warnings, *warnings],
+    )
+    result.summary = _summary(result, request.n_variants)
+    return result
+
+
+def _summary(result: GenerateAdCopyResult, wanted: int) -> str:
+    praised = ", ".join(p.label for p in result.grounding.praised[:3]) or "no praised aspects"
+    text = (
+        f"{len(result.variants)} {result.channel} variant{'s' if len(result.variants) != 1 else ''} for "
+        f"{result.product_name}, grounded in {result.grounding.reviews_analysed} reviews (praised: {praised})."
+    )
+    if len(result.variants) < wanted:
+        text += f" Only {len(result.variants)} of {wanted} requested passed every rule."
+    return text
+
+
+# ----------------------------------------------------------------------------------------------------
+# Grounding
+
+
+def build_grounding(ws: Workspace, product: str, key_message: str) -> tuple[Grounding, AdGrounding]:
+    """Catalogue facts and review praise for one product, each with its source."""
+    row = _catalogue_row(ws, product)
+    pid = str(row["product_id"])
+    facts = [
+        Fact(str(row[c]), f"catalogue:{pid}.{c}")
+        for c in ("name", "category", "subcategory", "description")
+        if str(row.get(c, "") or "").strip()
+    ]
+    price = _price(row.get("price"))
+    if price is not None:
+        facts.append(Fact(f"${price:.2f}", f"catalogue:{pid}.price"))
+    insight = _insight(ws, pid)
+    praised, dropped = _praised(insight)
+    complaints = {a.aspect: [q.review_id for q in a.complaint_quotes] for a in insight.complaints}
+    grounding = Grounding(
+        product_id=pid,
+        product_name=str(row["name"]),
+        category=str(row.get("category", "") or ""),
+        facts=facts,
+        praised={p.aspect: p.review_ids for p in praised},
+        complaints={k: v for k, v in complaints.items() if k not in {p.aspect for p in praised}},
+        key_message=key_message,
+    )
+    summary = AdGrounding(
+        facts={f.source.split(".", 1)[1]: f.text for f in facts},
+        praised=praised,
+        avoided=[aspect_label(a) for a in grounding.complaints],
+        reviews_analysed=insight.reviews_analysed,
+        quotes_dropped=dropped,
+    )
+    return grounding, summary
+
+
+def _price(value: Any) -> float | None:
+    try:
+        price = float(str(value).replace("$", "").replace(",", ""))
+    except ValueError:
+        return None
+    return price if math.isfinite(price) and price >= 0 else None
+
+
+def _catalogue_row(ws: Workspace, product: str) -> dict[str, Any]:
+    path = ws.data_dir / "catalogue.csv"
+    if not path.exists():
+        raise DataError(
+            path, [DataProblem("no product catalogue in this workspace")], "Copy needs catalogue facts to ground it."
+        )
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"product_id", "name"} <= set(frame.columns):
+        raise DataError(path, [DataProblem("the catalogue needs product_id and name columns")])
+    from tools.forecast import resolve_product
+
+    names = dict(zip(frame["product_id"], frame["name"], strict=True))
+    pid = resolve_product(product, names, dict.fromkeys(names, 0))
+    record = {str(k): v for k, v in frame[frame["product_id"] == pid].iloc[0].to_dict().items()}
+    return record
+
+
+def _insight(ws: Workspace, product_id: str) -> Any:
+    from tools.reviews import review_insight
+
+    try:
+        return review_insight(product_ids=[product_id], quotes=3, top=8, workspace=ws)
+    except MarketingAgentError:
+        from tools.review_insight import ReviewInsight
+
+        return ReviewInsight(
+            reviews_analysed=0,
+            average_rating=None,
+            rating_counts={},
+            praised=[],
+            complaints=[],
+            aspects=[],
+            sentiment_model="none",
+        )
+
+
+def _praised(insight: Any) -> tuple[list[PraisedAspect], int]:
+    """Praised aspects with their review ids, and one quote each that is safe to show a model."""
+    praised, dropped = [], 0
+    for aspect in insight.praised:
+        ids = [q.review_id for q in aspect.praise_quotes]
+        if not ids:
+            continue
+        safe = [q.text for q in aspect.praise_quotes if is_safe_quote(q.text)]
+        dropped += len(aspect.praise_quotes) - len(safe)
+        quote = _clip(safe[0]) if safe else ""
+        praised.append(
+            PraisedAspect(aspect=aspect.aspect, label=short_label(aspect.aspect), review_ids=ids, quote=quote)
+        )
+    return praised, dropped
+
+
+def is_safe_quote(text: str) -> bool:
+    """Quotes that read like instructions, or carry links or contact details, never reach a prompt."""
+    return not any(p.search(text) for p in (INSTRUCTION_LIKE, URL, EMAIL, PHONE))
+
+
+def short_label(aspect: str) -> str:
+    """ "fit and sizing" -> "fit"; "see-through / sheer" -> "see-through"."""
+    return re.split(r" and | / ", aspect_label(aspect))[0].strip()
+
+
+def _clip(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip().strip('"')
+    if len(text) <= QUOTE_CHARS:
+        return text
+    cut = text[:QUOTE_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "..."
+
+
+# ----------------------------------------------------------------------------------------------------
+# Prompts
+
+
+@functools.cache
+def prompt_book() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load(resources.files("prompts").joinpath("ad_copy.yaml").read_text("utf-8"))
+    return raw
+
+
+@functools.cache
+def _template(text: str) -> jinja2.Template:
+    env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=False)  # noqa: S701 - plain text prompts, not HTML
+    return env.from_string(text)
+
+
+def render_messages(kind: str, data: dict[str, Any], brand: BrandProfile) -> list[ChatMessage]:
+    """The system rules, the kind's worked examples as chat turns, then this product's data."""
+    book = prompt_book()
+    spec = book["kinds"][kind]
+    data_template = _template(book["data"])
+    messages = [
+        ChatMessage(
+            "system",
+            _template(book["system"]).render(
+                brand=brand.name, voice=first_sentence(brand.voice) if brand.voice else ""
+            ),
+        )
+    ]
+    for example in spec["examples"]:
+        shown = {**_blank_data(), **example["data"], "instruction": spec["instruction"]}
+        messages += [ChatMessage("user", data_template.render(**shown)), ChatMessage("assistant", example["answer"])]
+    product = {**_blank_data(), **data, "instruction": spec["instruction"]}
+    messages.append(ChatMessage("user", data_template.render(**product)))
+    return messages
+
+
+def _blank_data() -> dict[str, Any]:
+    return {"category": "", "facts": "", "praised": [], "audience": "", "key_message": "", "focus": "", "tone": ""}
+
+
+@functools.cache
+def example_words() -> frozenset[str]:
+    """Words only the worked examples' products have (listed in the prompt file)."""
+    return frozenset(str(w).lower() for w in prompt_book()["example_words"])
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writing
+
+
+@dataclass
+class Candidate:
+    text: str
+    source: str  # model, template or fixed
+    score: float
+    report: ComplianceReport
+
+
+class CopyWriter:
+    """Writes candidates per field, keeps the ones that pass, and assembles ranked variants."""
+
+    def __init__(
+        self,
+        generator: TextGenerator,
+        brand: BrandProfile,
+        grounding: Grounding,
+        summary: AdGrounding,
+        request: GenerateAdCopyInput,
+    ) -> None:
+        self.generator = generator
+        self.brand = brand
+        self.grounding = grounding
+        self.summary = summary
+        self.request = request
+        self.fields = CHANNEL_FIELDS[request.channel]
+        self.limits = Limits({name: limit for name, (limit, _) in self.fields.items()})
+        self.candidates = 0
+        self.rejected: Counter[str] = Counter()
+        self.warnings: list[str] = []
+        self.seed = request.seed if request.seed is not None else _stable_seed(grounding.product_id, request.channel)
+        self._pools: dict[str, list[Candidate]] = {}
+        seen = [f.text for f in grounding.facts] + [grounding.key_message, request.audience or "", request.tone or ""]
+        seen += [f"{p.label} {p.quote}" for p in summary.praised]
+        self._leaks = example_words() - _words(" ".join(seen), min_length=1)
+
+    def write(self) -> tuple[list[AdVariant], list[str]]:
+        pools = {kind: self._pool(kind) for kind in dict.fromkeys(k for _, k in self.fields.values())}
+        variants = self._assemble(pools)
+        warnings = []
+        if len(variants) < self.request.n_variants:
+            warnings.append(
+                f"only {len(variants)} of {self.request.n_variants} variants passed every rule; "
+                "add a key message or more reviews, or ask for fewer variants"
+            )
+        return variants, warnings
+
+    # -- candidates
+
+    def _pool(self, kind: str) -> list[Candidate]:
+        """Passing candidates for one field kind, best first (computed once per kind)."""
+        if kind not in self._pools:
+            self._pools[kind] = self._new_pool(kind)
+        return self._pools[kind]
+
+    def _new_pool(self, kind: str) -> list[Candidate]:
+        if kind == "fixed":
+            return [self._check_fixed()]
+        if kind == "name":
+            name = self._candidate(next(iter(self.fields)), self.grounding.product_name, "catalogue")
+            return [name] if name else self._pool("headline")
+        field_name, limit = self._field_of(kind)
+        texts = self._model_texts(kind, limit)
+        pool = [c for c in (self._candidate(field_name, t, "model") for t in texts) if c]
+        pool += [c for c in (self._candidate(field_name, t, "template") for t in self._template_texts(kind)) if c]
+        pool = self._rerank(pool)
+        unique: dict[str, Candidate] = {}
+        for c in sorted(pool, key=lambda c: -c.score):
+            unique.setdefault(c.text.casefold(), c)
+        return list(unique.values())
+
+    def _field_of(self, kind: str) -> tuple[str, int]:
+        name = next(n for n, (_, k) in self.fields.items() if k == kind)
+        limit = self.fields[name][0]
+        if kind == "sms":  # room for the brand's opt-out, which is appended
+            limit -= len(" ".join(self.brand.disclaimers("sms"))) + 1
+        return name, limit
+
+    def _model_texts(self, kind: str, limit: int) -> list[str]:
+        texts: list[str] = []
+        spec = prompt_book()["kinds"][kind]
+        for i, focus in enumerate(self._focuses()):
+            data = self._prompt_data(focus)
+            messages = render_messages(kind, data, self.brand)
+            options = GenerationOptions(
+                max_tokens=int(spec["max_tokens"]),
+                temperature=0.8,
+                stop=("\n",),
+                seed=self.seed + 101 * i + len(kind),
+                n=CANDIDATES.get(kind, DEFAULT_CANDIDATES),
+            )
+            try:
+                generation = self.generator.generate(messages, options)
+            except ProviderError as exc:
+                self.warnings.append(f"the text generator failed ({exc}); copy was built from the grounding")
+                return texts
+            self.warnings += [w for w in generation.warnings if w not in self.warnings]
+            reasons = generation.finish_reasons or ["stop"] * len(generation.texts)
+            fitted = [
+                fit_to_limit(drop_unfinished(clean_copy(t)) if why == "length" else clean_copy(t), limit)
+                for t, why in zip(generation.texts, reasons, strict=False)
+            ]
+            self.rejected["length"] += sum(1 for t in fitted if not t)
+            texts += [t for t in fitted if t]
+            self.candidates += len(generation.texts)
+        return texts
+
+    def _focuses(self) -> list[str]:
+        """What the copy should be about: one prompt, so the samples vary in what they pick up."""
+        praised = " and ".join(p.label for p in self.summary.praised[:MAX_FOCUSES])
+        if self.request.key_message:
+            return ["the key message" + (f", and {praised}" if praised else "")]
+        return [praised or "what the product is"]
+
+    def _prompt_data(self, focus: str) -> dict[str, Any]:
+        description = self.summary.facts.get("description", "")
+        return {
+            "name": self.grounding.product_name,
+            "category": self.grounding.category,
+            "facts": description[:300],
+            "praised": [{"label": p.label, "quote": p.quote} for p in self.summary.praised[:3]],
+            "audience": self.request.audience or "",
+            "key_message": self.request.key_message or "",
+            "focus": focus,
+            "tone": self.request.tone or ", ".join(self.brand.tone_words[:2]) or "warm",
+        }
+
+    def _template_texts(self, kind: str) -> list[str]:
+        praised = self.summary.praised
+        quote = next((p.quote for p in praised if p.quote and len(p.quote) < 60), "")
+        fact = short_fact(self.summary.facts.get("description", ""))
+        values = {
+            "name": self.grounding.product_name,
+            "brand": self.brand.name or "Us",
+            "fact": fact,
+            "quote": quote,
+        }
+        out = []
+        pairs = list(itertools.permutations([p.label for p in praised[:3]], 2)) or [("", "")]
+        for pattern in prompt_book()["templates"][kind]:
+            for a, b in pairs[:3]:
+                if ("{aspect" in pattern.lower() and not a) or ("{aspect2" in pattern.lower() and not b):
+                    continue
+                if ("{quote}" in pattern and not quote) or ("{fact}" in pattern and not fact):
+                    continue
+                text = pattern.format(**values, aspect=a, aspect2=b, Aspect=a.title(), Aspect2=b.title())
+                out.append(fit_to_limit(clean_copy(text), self._field_of(kind)[1]))
+        return [t for t in dict.fromkeys(out) if t]
+
+    def _candidate(self, field_name: str, text: str, source: str) -> Candidate | None:
+        if field_name == "text" and self.request.channel == "sms":
+            text = f"{text} {' '.join(self.brand.disclaimers('sms'))}".strip()
+        report = check_fields(
+            {field_name: text}, self.limits, self.request.channel, self.brand, self.grounding, whole_variant=False
+        )
+        if FIRST_PERSON.search(text):
+            report.passed = False
+            report.failures.append(_rule_failure("first_person", field_name, FIRST_PERSON.search(text)))
+        leaked = self._leaks & _words(text, min_length=3)
+        if leaked:
+            report.passed = False
+            report.failures.append(_leak_check(field_name, leaked))
+        if not report.passed:
+            if source == "model":
+                self.rejected.update({f.rule for f in report.failures})
+            return None
+        score = self._field_score(field_name, text, report) * (TEMPLATE_PENALTY if source == "template" else 1.0)
+        return Candidate(text, source, score, report)
+
+    def _rerank(self, pool: list[Candidate]) -> list[Candidate]:
+        """Drop copy that reads negative (VADER) or strays from the product (MiniLM cosine to its facts and
+        praise below a floor); add relevance to the score of the rest."""
+        if not pool:
+            return pool
+        relevance = self._relevance([c.text for c in pool])
+        tone = _negativity([c.text for c in pool])
+        kept = []
+        for candidate, similar, negative in zip(pool, relevance, tone, strict=True):
+            rule = "negative_tone" if negative else "off_topic" if similar < MIN_RELEVANCE else ""
+            if rule:
+                if candidate.source == "model":
+                    self.rejected[rule] += 1
+                continue
+            candidate.score = round(candidate.score + RELEVANCE_WEIGHT * min(1.0, similar / 0.6), 4)
+            kept.append(candidate)
+        return kept
+
+    def _relevance(self, texts: list[str]) -> list[float]:
+        """Highest cosine similarity of each text to the product's description and praise quotes."""
+        from local_models.embeddings import get_embedder
+
+        references = [self.grounding.product_name + ". " + self.summary.facts.get("description", "")]
+        references += [f"{p.label}: {p.quote}" for p in self.summary.praised[:MAX_FOCUSES] if p.quote]
+        vectors = get_embedder().embed([*texts, *references])
+        similarity = vectors[: len(texts)] @ vectors[len(texts) :].T  # (T, R), rows are L2-normalised
+        return [float(v) for v in similarity.max(axis=1)]
+
+    def _check_fixed(self) -> Candidate:
+        text = " ".join(self.brand.disclaimers(self.request.channel)) or (self.brand.name or "")
+        report = check_fields(
+            {"footer": text}, self.limits, self.request.channel, self.brand, self.grounding, whole_variant=False
+        )
+        return Candidate(text, "fixed", 1.0, report)
+
+    def _field_score(self, field_name: str, text: str, report: ComplianceReport) -> float:
+        limit = self.limits.fields[field_name]
+        grounded = min(1.0, len({c.text.split(":")[0] for c in report.claims if c.kind == "aspect"}) / 1.0)
+        space = min(1.0, len(text) / (0.5 * limit))
+        key = 1.0
+        if self.request.key_message:
+            wanted = _words(self.request.key_message)
+            key = len(wanted & _words(text)) / max(1, len(wanted))
+        clean = 1.0 if re.search(r"[\w.!?)\"]$", text) and not text[:1].islower() else 0.5
+        return round(0.3 * grounded + 0.15 * space + 0.1 * key + 0.15 * clean, 4)  # + relevance (0.3), see _rerank
+
+    # -- variants
+
+    def _assemble(self, pools: dict[str, list[Candidate]]) -> list[AdVariant]:
+        """Greedy: each variant takes, per field, the best candidate not used yet, penalised by its word
+        overlap with copy already chosen; variants that break a whole-variant rule are dropped."""
+        used: dict[str, set[str]] = {kind: set() for kind in pools}
+        chosen_words: list[set[str]] = []
+        variants: list[AdVariant] = []
+        for _ in range(self.request.n_variants * 2):
+            if len(variants) == self.request.n_variants:
+                break
+            picked = self._pick(pools, used, chosen_words)
+            if picked is None:
+                break
+            fields = {name: c.text for name, c in picked.items()}
+            report = check_fields(fields, self.limits, self.request.channel, self.brand, self.grounding)
+            for kind, c in zip((k for _, k in self.fields.values()), picked.values(), strict=True):
+                if kind not in {"fixed", "name"}:
+                    used[kind].add(c.text)
+            if not report.passed:
+                self.rejected.update({f.rule for f in report.failures})
+                continue
+            chosen_words.append(_words(" ".join(fields.values())))
+            score = sum(c.score for c in picked.values()) / len(picked)
+            variants.append(
+                AdVariant(
+                    fields=fields,
+                    score=round(score, 4),
+                    compliance=report,
+                    evidence=report.claims,
+                    sources={name: c.source for name, c in picked.items()},
+                )
+            )
+        return sorted(variants, key=lambda v: -v.score)
+
+    def _pick(
+        self, pools: dict[str, list[Candidate]], used: dict[str, set[str]], chosen: list[set[str]]
+    ) -> dict[str, Candidate] | None:
+        picked: dict[str, Candidate] = {}
+        in_variant: set[str] = set()
+        for name, (_, kind) in self.fields.items():
+            options = [
+                c
+                for c in pools[kind]
+                if kind in {"fixed", "name"} or (c.text not in used[kind] and c.text not in in_variant)
+            ]
+            if not options:
+                return None
+            best = max(options, key=lambda c: c.score - 0.3 * _overlap(c.text, chosen))
+            picked[name] = best
+            in_variant.add(best.text)
+        return picked
+
+
+def _negativity(texts: list[str]) -> list[bool]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = _vader()
+    assert isinstance(analyzer, SentimentIntensityAnalyzer)
+    return [analyzer.polarity_scores(t)["compound"] < NEGATIVE_TONE for t in texts]
+
+
+@functools.cache
+def _vader() -> object:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def _overlap(text: str, chosen: Sequence[set[str]]) -> float:
+    words = _words(text)
+    if not words or not chosen:
+        return 0.0
+    return max(len(words & other) / len(words) for other in chosen)
+
+
+def _leak_check(field_name: str, leaked: set[str] | frozenset[str]) -> Any:
+    from tools.compliance import Check
+
+    return Check(rule="copied_example", passed=False, field=field_name, detail=", ".join(sorted(leaked)))
+
+
+def _rule_failure(rule: str, field_name: str, match: re.Match[str] | None) -> Any:
+    from tools.compliance import Check
+
+    return Check(rule=rule, passed=False, field=field_name, detail=match.group(0) if match else "")
+
+
+def _words(text: str, min_length: int = 4) -> set[str]:
+    return {w for w in re.findall(r"[a-z][a-z-]*", text.lower()) if len(w) >= min_length}
+
+
+def _stable_seed(*parts: str) -> int:
+    return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:8], 16)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Cleaning model output
+
+
+_LABEL = re.compile(
+    r"^\s*(?:[\w ]{0,20}(?:headline|subject|text|sentence|copy|answer|message|preview)\s*\d*\s*[:\-]\s*)", re.I
+)
+
+
+def clean_copy(text: str) -> str:
+    """One line of copy: no labels ("Headline: "), wrapping quotes, markdown, hashtags or emoji."""
+    text = text.strip().split("\n", 1)[0]
+    text = _LABEL.sub("", text)
+    text = re.sub(r"[*_#`]+", "", text)
+    text = re.sub(r"[^\w\s.,!?'\u2019\"():;%$&/@+-]", "", text)  # emoji and symbols; @ and + stay for the PII check
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) >= 2 and text[0] in "\"'\u201c" and text[-1] in "\"'\u201d":
+        text = text[1:-1].strip()
+    return text.replace("\u2019", "'")
+
+
+def fit_to_limit(text: str, limit: int) -> str:
+    """`text` if it fits; else its longest run of whole sentences or clauses that fits (at least half the
+    limit); else nothing. Never cuts a word or leaves a dangling connective."""
+    if len(text) <= limit:
+        return text
+    for pattern in (r"(?<=[.!?])\s", r"(?<=[,;:])\s|\s[-\u2013]\s"):
+        cut = ""
+        for match in re.finditer(pattern, text):
+            if match.start() <= limit:
+                cut = text[: match.start()]
+        cut = re.sub(r"[\s,;:\u2013-]+$", "", cut)
+        cut = re.sub(r"\s+(and|or|but|with|for|to|the|a|an|of|in|on)$", "", cut, flags=re.I)
+        if len(cut) >= limit // 2:
+            return cut
+    return ""
+
+
+def drop_unfinished(text: str) -> str:
+    """Text cut off by the token limit, minus its unfinished last sentence or clause (empty if none is whole)."""
+    return fit_to_limit(text, len(text) - 1) if len(text) > 1 else ""
+
+
+def short_fact(description: str, limit: int = 60) -> str:
+    """The description's first clause that fits `limit`, as a sentence: "Midi dress cut from 100% European linen." """
+    for piece in re.split(r"[.;,!?]\s+|\s+with\s+|\s+and\s+", description.strip()):
+        clause = piece.strip().rstrip(".")
+        if 12 <= len(clause) < limit:
+            return clause[0].upper() + clause[1:] + "."
+    return ""
+
+
+def first_sentence(text: str) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
