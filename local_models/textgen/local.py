@@ -224,7 +224,7 @@ def shared_model(source: ModelSource, torch_threads: int | None = None) -> Loade
             started = time.perf_counter()
             if source.gguf is not None and source.needs_conversion:
                 model, tokenizer = convert_gguf(source.gguf, source.folder)
-                model = model.to(generation_dtype())  # saved in fp32; run like a later load would
+                model = model.to(generation_dtype())  # type: ignore[arg-type]  # saved in fp32; run like a later load
             else:
                 model, tokenizer = load_model_folder(source.folder)
             _models[key] = LoadedModel(model, tokenizer, time.perf_counter() - started)
