@@ -45,6 +45,8 @@ test: lint
 eval: $(STAMP)
 	$(BIN)/marketing-agent eval reviews
 	$(BIN)/marketing-agent eval forecast
+	$(BIN)/marketing-agent eval segments
+	$(BIN)/marketing-agent eval ad-copy
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

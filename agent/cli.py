@@ -372,7 +372,7 @@ def segment(
 
 @app.command("eval")
 def eval_command(
-    suite: Annotated[str, typer.Argument(help="Suite to run: reviews.")] = "reviews",
+    suite: Annotated[str, typer.Argument(help="Suite to run: reviews, forecast, segments or ad-copy.")] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,
     reports: Annotated[
         Path | None, typer.Option(help="Where to write <suite>.json/.md (default eval/reports).")

@@ -115,6 +115,7 @@ def _real_cases(folder: Path, sizes: Sizes, report: SuiteReport) -> list[Case]:
     products = reviews["product_id"].value_counts().index[: sizes.real_products]
     chosen = reviews[reviews["product_id"].isin(products)]
     ws = Workspace.open(folder).ensure()
+    ws.data_dir.mkdir(parents=True, exist_ok=True)
     catalogue = chosen.groupby("product_id")["category"].agg(lambda c: c.mode().iloc[0]).reset_index()
     catalogue["name"] = catalogue["category"] + " style " + catalogue["product_id"]
     catalogue[["product_id", "name", "category"]].to_csv(ws.data_dir / "catalogue.csv", index=False)

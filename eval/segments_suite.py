@@ -58,10 +58,13 @@ def load_cdnow(limit: int | None = None) -> pd.DataFrame:
     path = cdnow_path()
     if path is None:
         raise FileNotFoundError("CDNOW_master.txt not found: install the eval extras (lifetimes)")
+    with path.open() as handle:
+        has_header = "customer_id" in handle.readline()  # some lifetimes releases ship a header row
     frame = pd.read_csv(
         path,
         sep=r"\s+",
         header=None,
+        skiprows=1 if has_header else 0,
         names=["customer_id", "date", "quantity", "amount"],
         dtype={"customer_id": str, "date": str},
     )

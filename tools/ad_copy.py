@@ -509,9 +509,10 @@ class CopyWriter:
         report = check_fields(
             {field_name: text}, self.limits, self.request.channel, self.brand, self.grounding, whole_variant=False
         )
-        if FIRST_PERSON.search(text):
+        unquoted = re.sub(r'"[^"]*"', "", text)  # a quoted customer may say "I"; the brand may not
+        if FIRST_PERSON.search(unquoted):
             report.passed = False
-            report.failures.append(_rule_failure("first_person", field_name, FIRST_PERSON.search(text)))
+            report.failures.append(_rule_failure("first_person", field_name, FIRST_PERSON.search(unquoted)))
         leaked = self._leaks & _words(text, min_length=3)
         if leaked:
             report.passed = False
