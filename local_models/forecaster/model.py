@@ -22,8 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from local_models.blocks import Block
 
 
 @dataclass
@@ -65,33 +66,6 @@ class ForecasterConfig:
         return min(range(len(self.quantiles)), key=lambda i: abs(self.quantiles[i] - 0.5))
 
 
-class Block(nn.Module):
-    """Pre-norm Transformer block: self-attention then a GELU MLP, each with a residual."""
-
-    def __init__(self, config: ForecasterConfig) -> None:
-        super().__init__()
-        self.n_heads = config.n_heads
-        self.norm1 = nn.LayerNorm(config.d_model)
-        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
-        self.proj = nn.Linear(config.d_model, config.d_model)
-        self.norm2 = nn.LayerNorm(config.d_model)
-        self.mlp = nn.Sequential(
-            nn.Linear(config.d_model, config.d_ff), nn.GELU(), nn.Linear(config.d_ff, config.d_model)
-        )
-        self.dropout = config.dropout
-
-    def forward(self, x: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
-        """x (B, T, C); attend (B, 1, 1, T) True where a key may be attended to."""
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.norm1(x)).split(C, dim=2)  # 3 x (B, T, C)
-        q, k, v = (t.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)  # (B, nh, T, hs)
-        attended = attended.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
-        # Residual dropout only, and only in training: CPU dropout masks are surprisingly costly.
-        x = x + F.dropout(self.proj(attended), self.dropout, self.training)
-        return x + F.dropout(self.mlp(self.norm2(x)), self.dropout, self.training)  # (B, T, C)
-
-
 class TransformerForecaster(nn.Module):
     def __init__(self, config: ForecasterConfig) -> None:
         super().__init__()
@@ -102,7 +76,9 @@ class TransformerForecaster(nn.Module):
         self.embed = nn.Linear(config.n_features * config.patch, config.d_model)
         self.position = nn.Parameter(torch.zeros(1, tokens, config.d_model))
         nn.init.normal_(self.position, std=0.02)
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.blocks = nn.ModuleList(
+            Block(config.d_model, config.n_heads, config.d_ff, config.dropout) for _ in range(config.n_layers)
+        )
         self.norm = nn.LayerNorm(config.d_model)
         self.head = nn.Linear(config.d_model, config.patch * len(config.quantiles))
 

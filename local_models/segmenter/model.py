@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from local_models.blocks import Block
+
 EVENT_FEATURES = 5  # log amount, log quantity, log days since previous, log days before cut-off, is return
 CUSTOMER_FEATURES = 7  # log recency, log frequency, log monetary, log tenure, log AOV, return rate, log window
 
@@ -38,31 +40,6 @@ class SegmenterConfig:
     embedding_dim: int = 16  # size of the customer embedding used for segments
 
 
-class SegmenterBlock(nn.Module):
-    """Pre-norm Transformer block with a key padding mask."""
-
-    def __init__(self, config: SegmenterConfig) -> None:
-        super().__init__()
-        self.n_heads = config.n_heads
-        self.norm1 = nn.LayerNorm(config.d_model)
-        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
-        self.proj = nn.Linear(config.d_model, config.d_model)
-        self.norm2 = nn.LayerNorm(config.d_model)
-        self.mlp = nn.Sequential(
-            nn.Linear(config.d_model, config.d_ff), nn.GELU(), nn.Linear(config.d_ff, config.d_model)
-        )
-        self.dropout = config.dropout
-
-    def forward(self, x: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
-        """x (B, T, C); attend (B, 1, 1, T) True where a token may be attended to."""
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.norm1(x)).split(C, dim=2)  # 3 x (B, T, C)
-        q, k, v = (t.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=attend).transpose(1, 2).reshape(B, T, C)
-        x = x + F.dropout(self.proj(attended), self.dropout, self.training)
-        return x + F.dropout(self.mlp(self.norm2(x)), self.dropout, self.training)  # (B, T, C)
-
-
 class CustomerModel(nn.Module):
     def __init__(self, config: SegmenterConfig) -> None:
         super().__init__()
@@ -75,7 +52,7 @@ class CustomerModel(nn.Module):
         self.summary = nn.Parameter(torch.zeros(1, 1, c.d_model))
         self.position = nn.Parameter(torch.zeros(1, c.max_events, c.d_model))  # recency order of events
         nn.init.normal_(self.position, std=0.02)
-        self.blocks = nn.ModuleList(SegmenterBlock(c) for _ in range(c.n_layers))
+        self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers))
         self.norm = nn.LayerNorm(c.d_model)
         self.to_embedding = nn.Linear(c.d_model, c.embedding_dim)
         self.purchases = nn.Linear(c.embedding_dim + c.d_model, 2)  # log rate at window 1, slope in log window
