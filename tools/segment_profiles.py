@@ -92,13 +92,17 @@ def distinguishing_features(customers: pd.DataFrame, members: np.ndarray, top: i
         if feature not in customers:
             continue
         values = customers[feature].to_numpy(dtype=np.float64)
+        values = np.where(np.isfinite(values), values, np.nan)  # e.g. no order value for a returns-only customer
         scaled = np.log1p(np.maximum(values, 0.0)) if logged else values
-        spread = scaled.std()
+        inside = scaled[members]
+        if np.isnan(scaled).all() or np.isnan(inside).all():
+            continue
+        spread = float(np.nanstd(scaled))
         if spread <= 1e-9:
             continue
-        effect = (scaled[members].mean() - scaled.mean()) / spread
+        effect = (np.nanmean(inside) - np.nanmean(scaled)) / spread
         differences.append(
-            Difference(feature, label, float(np.median(values[members])), float(np.median(values)), float(effect))
+            Difference(feature, label, float(np.nanmedian(values[members])), float(np.nanmedian(values)), float(effect))
         )
     return sorted(differences, key=lambda d: -abs(d.effect))[:top]
 
@@ -108,8 +112,12 @@ def segment_name(customers: pd.DataFrame, members: np.ndarray) -> str:
 
     def ratio(column: str) -> float:
         values = customers[column].to_numpy(dtype=np.float64)
-        overall = float(np.median(values))
-        return float(np.median(values[members])) / overall if overall > 0 else 1.0
+        values = np.where(np.isfinite(values), values, np.nan)
+        overall = float(np.nanmedian(values)) if not np.isnan(values).all() else 0.0
+        inside = values[members]
+        if overall <= 0 or np.isnan(inside).all():
+            return 1.0
+        return float(np.nanmedian(inside)) / overall
 
     recency, tenure = ratio("recency_days"), ratio("tenure_days")
     value_column = "expected_spend" if "expected_spend" in customers else "monetary"
