@@ -9,7 +9,6 @@ plain words. Every number comes from the model and the data; nothing is generate
 from __future__ import annotations
 
 import difflib
-import threading
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
-from local_models.errors import CheckpointError
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
 from local_models.forecaster.train import (
     History,
@@ -31,7 +29,8 @@ from local_models.forecaster.train import (
     predict,
     save_forecaster,
 )
-from tools.errors import DataError, DataProblem, ModelNotTrainedError
+from tools.errors import DataError, DataProblem
+from tools.model_cache import ModelCache
 from tools.sales_data import FillPolicy, SalesPanel, SalesSeries, read_sales_file, seasonal_period
 from tools.workspace import Workspace
 
@@ -142,7 +141,7 @@ def train_forecaster(
         },
         arrays=_stored_history(panel, config, result.model.max_context),
     )
-    _forecasters.pop(folder, None)
+    _forecasters.forget(folder)
     return TrainingReport(
         folder, len(panel.series), panel.freq, horizon, list(panel.covariates), result.metrics, list(panel.warnings)
     )
@@ -242,34 +241,24 @@ class _Loaded:
     values: np.ndarray  # (S, K) stored history, NaN-padded on the left
     known: np.ndarray  # (S, K, C)
     index: dict[str, int]
-    stamp: float
 
 
-_forecasters: dict[Path, _Loaded] = {}
-_lock = threading.Lock()
+def _read_forecaster(folder: Path) -> _Loaded:
+    model, meta, arrays = load_forecaster(folder)
+    index = {sid: i for i, sid in enumerate(meta["series_ids"])}
+    return _Loaded(model, meta, arrays["history_values"], arrays["history_known"], index)
+
+
+_forecasters = ModelCache(
+    _read_forecaster,
+    what="forecaster",
+    train_hint="Train one with `marketing-agent train-forecaster sales.csv --horizon 8` "
+    "(or build the demo: `marketing-agent demo`).",
+)
 
 
 def _load(ws: Workspace) -> _Loaded:
-    folder = ws.models_dir / "forecaster"
-    manifest = folder / "manifest.json"
-    with _lock:
-        try:
-            stamp = manifest.stat().st_mtime
-        except OSError:
-            raise ModelNotTrainedError(
-                f"No forecaster is trained in {ws.root}. Train one with "
-                "`marketing-agent train-forecaster sales.csv --horizon 8` (or build the demo: `marketing-agent demo`)."
-            ) from None
-        cached = _forecasters.get(folder)
-        if cached is None or cached.stamp != stamp:
-            try:
-                model, meta, arrays = load_forecaster(folder)
-            except CheckpointError as exc:
-                raise ModelNotTrainedError(f"{exc} Retrain with `marketing-agent train-forecaster`.") from exc
-            index = {sid: i for i, sid in enumerate(meta["series_ids"])}
-            cached = _Loaded(model, meta, arrays["history_values"], arrays["history_known"], index, stamp)
-            _forecasters[folder] = cached
-        return cached
+    return _forecasters.get(ws.models_dir / "forecaster", ws.root)
 
 
 def forecast_sales(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> ForecastSalesResult:

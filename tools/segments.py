@@ -6,7 +6,6 @@ rule-made name. Only customer ids ever leave this module: names, emails and phon
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from local_models.errors import CheckpointError
 from local_models.segmenter.model import SegmenterConfig
 from local_models.segmenter.train import (
     SegmenterTrainConfig,
@@ -27,7 +25,8 @@ from local_models.segmenter.train import (
     predict_customers,
     save_segmenter,
 )
-from tools.errors import DataError, DataProblem, ModelNotTrainedError
+from tools.errors import DataError, DataProblem
+from tools.model_cache import ModelCache
 from tools.rfm import SEGMENT_WHY, rfm_features, rfm_segments
 from tools.segment_profiles import (
     choose_segment_count,
@@ -113,7 +112,7 @@ def train_segmenter(
         },
         arrays=_customer_arrays(customers, embedding, labels),
     )
-    _cache.pop(folder, None)
+    _cache.forget(folder)
     return SegmentationReport(folder, len(customers), chosen_k, fitted.metrics, list(table.warnings))
 
 
@@ -224,34 +223,24 @@ class _Loaded:
     customers: pd.DataFrame
     embedding: np.ndarray
     labels: np.ndarray
-    stamp: float
 
 
-_cache: dict[Path, _Loaded] = {}
-_lock = threading.Lock()
+def _read_segmenter(folder: Path) -> _Loaded:
+    _, manifest, arrays = load_segmenter(folder)
+    customers = pd.DataFrame({c: arrays[f"customer.{c}"] for c in _NUMERIC}, index=arrays["customer.id"])
+    customers["rfm_segment"] = arrays["customer.rfm_segment"]
+    return _Loaded(manifest, customers, arrays["customer.embedding"], arrays["customer.segment"])
+
+
+_cache = ModelCache(
+    _read_segmenter,
+    what="customer model",
+    train_hint="Train one with `marketing-agent segment transactions.csv` (or build the demo: `marketing-agent demo`).",
+)
 
 
 def _load(ws: Workspace) -> _Loaded:
-    folder = ws.models_dir / "segmenter"
-    with _lock:
-        try:
-            stamp = (folder / "manifest.json").stat().st_mtime
-        except OSError:
-            raise ModelNotTrainedError(
-                f"No customer model is trained in {ws.root}. Train one with "
-                "`marketing-agent segment transactions.csv` (or build the demo: `marketing-agent demo`)."
-            ) from None
-        cached = _cache.get(folder)
-        if cached is None or cached.stamp != stamp:
-            try:
-                _, manifest, arrays = load_segmenter(folder)
-            except CheckpointError as exc:
-                raise ModelNotTrainedError(f"{exc} Retrain with `marketing-agent segment FILE`.") from exc
-            customers = pd.DataFrame({c: arrays[f"customer.{c}"] for c in _NUMERIC}, index=arrays["customer.id"])
-            customers["rfm_segment"] = arrays["customer.rfm_segment"]
-            cached = _Loaded(manifest, customers, arrays["customer.embedding"], arrays["customer.segment"], stamp)
-            _cache[folder] = cached
-        return cached
+    return _cache.get(ws.models_dir / "segmenter", ws.root)
 
 
 def segment_customers(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> SegmentCustomersResult:
