@@ -36,6 +36,7 @@ from tools.compliance import (
     INSTRUCTION_LIKE,
     PHONE,
     URL,
+    Check,
     Claim,
     ComplianceReport,
     Fact,
@@ -510,13 +511,16 @@ class CopyWriter:
             {field_name: text}, self.limits, self.request.channel, self.brand, self.grounding, whole_variant=False
         )
         unquoted = re.sub(r'"[^"]*"', "", text)  # a quoted customer may say "I"; the brand may not
-        if FIRST_PERSON.search(unquoted):
+        person = FIRST_PERSON.search(unquoted)
+        if person:
             report.passed = False
-            report.failures.append(_rule_failure("first_person", field_name, FIRST_PERSON.search(unquoted)))
+            report.failures.append(Check(rule="first_person", passed=False, field=field_name, detail=person.group(0)))
         leaked = self._leaks & _words(text, min_length=3)
         if leaked:
             report.passed = False
-            report.failures.append(_leak_check(field_name, leaked))
+            report.failures.append(
+                Check(rule="copied_example", passed=False, field=field_name, detail=", ".join(sorted(leaked)))
+            )
         if not report.passed:
             if source == "model":
                 self.rejected.update({f.rule for f in report.failures})
@@ -625,15 +629,12 @@ class CopyWriter:
 
 
 def _negativity(texts: list[str]) -> list[bool]:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
     analyzer = _vader()
-    assert isinstance(analyzer, SentimentIntensityAnalyzer)
     return [analyzer.polarity_scores(t)["compound"] < NEGATIVE_TONE for t in texts]
 
 
 @functools.cache
-def _vader() -> object:
+def _vader() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()
@@ -644,18 +645,6 @@ def _overlap(text: str, chosen: Sequence[set[str]]) -> float:
     if not words or not chosen:
         return 0.0
     return max(len(words & other) / len(words) for other in chosen)
-
-
-def _leak_check(field_name: str, leaked: set[str] | frozenset[str]) -> Any:
-    from tools.compliance import Check
-
-    return Check(rule="copied_example", passed=False, field=field_name, detail=", ".join(sorted(leaked)))
-
-
-def _rule_failure(rule: str, field_name: str, match: re.Match[str] | None) -> Any:
-    from tools.compliance import Check
-
-    return Check(rule=rule, passed=False, field=field_name, detail=match.group(0) if match else "")
 
 
 def _words(text: str, min_length: int = 4) -> set[str]:

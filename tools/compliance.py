@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from tools.aspects import aspect_label, find_mentions
+from tools.aspects import aspect_label, find_mentions, load_aspects
 from tools.brand import BrandProfile
 
 # Words that claim more than a fact: allowed only when the same phrase appears in the catalogue or brief.
@@ -290,8 +290,6 @@ def _aspect_claims(name: str, text: str, grounding: Grounding) -> list[Claim]:
 
 def _aspect_words(clause: str, aspect: str, grounding: Grounding) -> list[str]:
     """The words in `clause` that made it a mention of `aspect` (so "linen" can be backed by the catalogue)."""
-    from tools.aspects import load_aspects
-
     pattern = next((a.pattern for a in load_aspects() if a.key == aspect), None)
     return [m.group(0) for m in pattern.finditer(clause)] if pattern else []
 
