@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   - install, build the demo workspace, answer a review question on it
+#   make run   - install, build the demo workspace, open the terminal chat on it
 #   make test  - install, then lint, type-check and run the test suite
 # Re-running either is fast: the install is redone only when pyproject.toml or this file changes.
 
@@ -10,8 +10,6 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.installed
 WORKSPACE ?= workspace
-QUESTION ?= What do customers say about the fit of this dress?
-PRODUCT ?= 1001
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -31,7 +29,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/marketing-agent demo --workspace $(WORKSPACE)
-	$(BIN)/marketing-agent search-reviews "$(QUESTION)" --product $(PRODUCT) --insight -k 5 --workspace $(WORKSPACE)
+	$(BIN)/marketing-agent chat --workspace $(WORKSPACE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -47,6 +45,7 @@ eval: $(STAMP)
 	$(BIN)/marketing-agent eval forecast
 	$(BIN)/marketing-agent eval segments
 	$(BIN)/marketing-agent eval ad-copy
+	$(BIN)/marketing-agent eval agent
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from local_models.errors import MarketingAgentError
+from local_models.errors import MarketingAgentError, validation_message
 
 if TYPE_CHECKING:
     from tools.forecast import ForecastSalesResult
@@ -222,7 +222,11 @@ def forecast(
     if csv is not None:
         _write_forecast_csv(result, csv)
     if plot is not None:
-        _plot_forecast(result, plot, workspace)
+        if len(result.series) != 1:
+            raise typer.BadParameter("--plot draws one series; ask for one --series or --product", param_hint="--plot")
+        from agent.plots import plot_forecast_result
+
+        plot_forecast_result(result.series[0], plot, workspace)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
@@ -292,27 +296,6 @@ def _write_forecast_csv(result: ForecastSalesResult, path: Path) -> None:
                 writer.writerow([series.series_id, point.date.isoformat(), point.p10, point.p50, point.p90, *extra])
 
 
-def _plot_forecast(result: ForecastSalesResult, path: Path, workspace: Path | None) -> None:
-    from agent.plots import plot_forecast
-    from tools.forecast import forecast_history
-
-    if len(result.series) != 1:
-        raise typer.BadParameter("--plot draws one series; ask for one --series or --product", param_hint="--plot")
-    series = result.series[0]
-    dates, values = forecast_history(series.series_id, workspace=workspace)
-    title = f"{series.product_name or series.series_id}: forecast with 80% interval"
-    plot_forecast(
-        dates,
-        values,
-        [p.date for p in series.points],
-        [p.p10 for p in series.points],
-        [p.p50 for p in series.points],
-        [p.p90 for p in series.points],
-        title=title,
-        path=path,
-    )
-
-
 @app.command()
 def segment(
     file: Annotated[
@@ -370,9 +353,51 @@ def segment(
             console.print(f"Wrote {plot}")
 
 
+@app.command()
+def ask(
+    message: Annotated[str, typer.Argument(help="The request, in plain words.")],
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="Session id: follow-ups reuse its context.")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer one request: the tools it used, the answer, citations (--json: the AgentResponse on stdout)."""
+    from agent.chat import show_response
+    from agent.core import MarketingAgent
+
+    agent = MarketingAgent.open(workspace)
+    if as_json:
+        with errors.status("Working"):
+            response = agent.ask(message, session)
+        sys.stdout.write(response.model_dump_json(indent=2) + "\n")
+        return
+    with errors.status("Working"):
+        response = agent.ask(message, session)
+    show_response(response, console, plots_dir=agent.workspace.root / "plots")
+    console.print(f"[dim]session: {response.session_id}[/]")
+
+
+@app.command()
+def chat(
+    session: Annotated[str | None, typer.Option("--session", "-s", help="Continue this session.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Chat in the terminal: tool calls, answers, tables, citations; forecast charts saved as PNG files."""
+    from agent.chat import run_chat
+    from agent.core import MarketingAgent
+
+    with errors.status("Loading the agent"):
+        agent = MarketingAgent.open(workspace)
+        agent.router.warm_up()
+    run_chat(agent, console, session_id=session)
+
+
 @app.command("eval")
 def eval_command(
-    suite: Annotated[str, typer.Argument(help="Suite to run: reviews, forecast, segments or ad-copy.")] = "reviews",
+    suite: Annotated[
+        str, typer.Argument(help="Suite to run: reviews, forecast, segments, ad-copy or agent.")
+    ] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,
     reports: Annotated[
         Path | None, typer.Option(help="Where to write <suite>.json/.md (default eval/reports).")
@@ -424,17 +449,11 @@ def main() -> None:
             errors.print(f"[red]Error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(int(getattr(exc, "exit_code", 2)))
     except ValidationError as exc:
-        errors.print(f"[red]Invalid input:[/] {escape(_validation_message(exc))}", highlight=False)
+        errors.print(f"[red]Invalid input:[/] {escape(validation_message(exc))}", highlight=False)
         sys.exit(2)
     except MarketingAgentError as exc:
         errors.print(f"[red]Error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
-
-
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors(include_url=False)
-    )
 
 
 if __name__ == "__main__":

@@ -78,12 +78,28 @@ class ResponseFormat(BaseModel):
     type: Literal["text", "json_object", "json_schema"]
 
 
+class FunctionSpec(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolSpec(BaseModel):
+    type: Literal["function"] = "function"
+    function: FunctionSpec
+
+
 class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
 class ChatCompletionRequest(BaseModel):
-    """The Chat Completions fields this server honours; others (tools, logprobs, user, ...) are ignored."""
+    """The Chat Completions fields this server honours; others (logprobs, user, ...) are ignored.
+
+    Tools: the served model is a plain text model, so tool specs become an instruction to reply with one JSON
+    object `{"tool": name, "arguments": {...}}`; a reply that parses as a call to a listed tool is returned as
+    `tool_calls` (finish_reason "tool_calls"), anything else as text. Weak models call tools poorly: that is
+    for an eval to measure, not for this server to hide."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -99,6 +115,13 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     response_format: ResponseFormat | None = None
+    tools: list[ToolSpec] | None = Field(None, max_length=64)
+    tool_choice: str | dict[str, Any] | None = None
+
+    def active_tools(self) -> list[FunctionSpec]:
+        if not self.tools or self.tool_choice == "none":
+            return []
+        return [t.function for t in self.tools]
 
     def chat_messages(self) -> list[ChatMessage]:
         return [_chat_message(m) for m in self.messages]
@@ -125,6 +148,9 @@ def _chat_message(message: RequestMessage) -> ChatMessage:
         return ChatMessage("system", text)
     if message.role == "tool":  # the backends are text-only: a tool result becomes a labelled user turn
         return ChatMessage("user", f"Tool result:\n{text}")
+    calls = (message.model_extra or {}).get("tool_calls")
+    if message.role == "assistant" and not text and isinstance(calls, list):  # what it called, as it would write it
+        text = "\n".join(json.dumps(_written_call(c)) for c in calls if isinstance(c, dict))
     return ChatMessage(message.role, text)
 
 
@@ -189,12 +215,22 @@ def openai_router(generator: TextGenerator, *, api_key: str | None = None) -> AP
     @router.post("/chat/completions", dependencies=[Depends(check_key)], response_model=None)
     async def chat_completions(body: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
         messages, options = body.chat_messages(), body.options()
-        if body.stream:
+        tools = body.active_tools()
+        if tools:
+            messages = with_tool_instructions(messages, tools)
+        elif body.stream:
             include_usage = body.stream_options is not None and body.stream_options.include_usage
             events = _completion_events(generator, messages, options, include_usage=include_usage)
             return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         generation = await run_in_threadpool(generator.generate, messages, options)
-        return _completion_body(generation, _completion_id(), int(time.time()))
+        completion = _completion_body(generation, _completion_id(), int(time.time()))
+        if tools:
+            _as_tool_calls(completion, {t.name for t in tools})
+        if body.stream:  # tool replies are parsed whole, then sent as one chunk per choice
+            return StreamingResponse(
+                _completion_as_events(completion), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            )
+        return completion
 
     return router
 
@@ -238,6 +274,82 @@ def _completion_body(generation: Generation, completion_id: str, created: int) -
         "choices": choices,
         "usage": _usage(generation.prompt_tokens, generation.completion_tokens),
     }
+
+
+TOOL_INSTRUCTION = (
+    "You can use these tools:\n{tools}\nTo use a tool, reply with only one line of JSON: "
+    '{{"tool": "<tool name>", "arguments": {{...}}}}. If no tool fits, reply in plain text.'
+)
+
+
+def with_tool_instructions(messages: list[ChatMessage], tools: list[FunctionSpec]) -> list[ChatMessage]:
+    """The conversation with the tool list and the reply format added to (or as) the system message."""
+    listing = "\n".join(f"- {t.name}({', '.join(_parameter_names(t))}): {_first_line(t.description)}" for t in tools)
+    instruction = TOOL_INSTRUCTION.format(tools=listing)
+    if messages and messages[0].role == "system":
+        return [ChatMessage("system", f"{messages[0].content}\n\n{instruction}"), *messages[1:]]
+    return [ChatMessage("system", instruction), *messages]
+
+
+def parse_tool_call(text: str, names: set[str]) -> dict[str, Any] | None:
+    """`{"tool": name, "arguments": {...}}` (or OpenAI's `name`/`parameters` spelling) in `text`, when it names
+    a listed tool; None otherwise."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text[start:])
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    name = value.get("tool", value.get("name"))
+    arguments = value.get("arguments", value.get("parameters", {}))
+    if name not in names or not isinstance(arguments, dict):
+        return None
+    return {
+        "id": f"call_{uuid.uuid4().hex[:24]}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
+
+
+def _as_tool_calls(completion: dict[str, Any], names: set[str]) -> None:
+    for choice in completion["choices"]:
+        call = parse_tool_call(choice["message"]["content"] or "", names)
+        if call is not None:
+            choice["message"] = {"role": "assistant", "content": None, "refusal": None, "tool_calls": [call]}
+            choice["finish_reason"] = "tool_calls"
+
+
+def _completion_as_events(completion: dict[str, Any]) -> Iterator[str]:
+    chunk = _ChunkWriter(completion["id"], completion["created"], completion["model"])
+    for choice in completion["choices"]:
+        message = choice["message"]
+        delta: dict[str, Any] = {"role": "assistant", "content": message["content"]}
+        if "tool_calls" in message:
+            delta["tool_calls"] = [{"index": 0, **message["tool_calls"][0]}]
+        yield chunk.delta(choice["index"], delta)
+        yield chunk.delta(choice["index"], {}, choice["finish_reason"])
+    yield "data: [DONE]\n\n"
+
+
+def _written_call(call: dict[str, Any]) -> dict[str, Any]:
+    function = call.get("function") or {}
+    try:
+        arguments = json.loads(function.get("arguments") or "{}")
+    except json.JSONDecodeError:
+        arguments = {}
+    return {"tool": function.get("name"), "arguments": arguments}
+
+
+def _parameter_names(tool: FunctionSpec) -> list[str]:
+    properties = tool.parameters.get("properties", {})
+    return [str(k) for k in properties] if isinstance(properties, dict) else []
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n")[0][:200]
 
 
 def _finish_reason(generation: Generation, index: int) -> str:

@@ -39,12 +39,19 @@ def _ad_copy(report: SuiteReport, quick: bool, scratch: Path, console: Console) 
     ad_copy_suite.run(report, quick, scratch, console)
 
 
+def _agent(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import agent_suite
+
+    agent_suite.run(report, quick, scratch, console)
+
+
 # A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
 SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
     "reviews": _reviews,
     "forecast": _forecast,
     "segments": _segments,
     "ad-copy": _ad_copy,
+    "agent": _agent,
 }
 
 

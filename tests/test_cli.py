@@ -76,3 +76,41 @@ def test_usage_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     out = run("ingest-reviews", str(tmp_path / "x.csv"), "--column", "oops", "--workspace", str(tmp_path))
     assert out.returncode == 2
     assert "use FIELD=HEADER" in out.stderr
+
+
+def test_ask_json_is_an_agent_response(demo_store, tmp_path: Path) -> None:
+    import shutil
+
+    workspace = tmp_path / "ws"
+    shutil.copytree(demo_store.workspace, workspace)  # ask writes memory and an audit line
+    out = run("ask", "What do customers say about the fit of the Aurora dress?", "--json", "-w", str(workspace))
+    assert out.returncode == 0, out.stderr
+    response = json.loads(out.stdout)
+    assert [c["name"] for c in response["tool_calls"]] == ["search_reviews"]
+    assert response["citations"] and response["session_id"]
+    assert response["citations"][0]["review_id"] in response["answer"]
+
+
+def test_chat_answers_then_quits_on_end_of_input(demo_store, tmp_path: Path) -> None:
+    import shutil
+
+    workspace = tmp_path / "ws"
+    shutil.copytree(demo_store.workspace, workspace)
+    chat = subprocess.run(
+        [*CLI, "chat", "-w", str(workspace)],
+        input="Forecast the Aurora dress for the next 8 weeks\nand for next quarter?\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env={**__import__("os").environ, "COLUMNS": "160"},
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.count("forecast_sales") >= 2  # each turn shows its tool call
+    assert "Chart saved:" in chat.stdout and list((workspace / "plots").glob("forecast-1001-*.png"))
+    assert "13 weeks" in chat.stdout  # the follow-up kept the product and changed the horizon
+
+
+def test_ask_without_a_workspace_says_how_to_make_one(tmp_path: Path) -> None:
+    out = run("ask", "forecast the dress", "-w", str(tmp_path / "nothing-here"))
+    assert out.returncode == 1 and "marketing-agent demo" in out.stderr and "Traceback" not in out.stderr

@@ -13,7 +13,7 @@ import openai
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agent.openai_server import OpenAIServer, serve_openai
+from agent.openai_server import OpenAIServer, parse_tool_call, serve_openai
 from local_models.textgen import ChatMessage, GenerationOptions, MissingKeyError, ProviderError
 from local_models.textgen.langchain_chat import openai_chat_model
 from local_models.textgen.local import LocalGenerator
@@ -172,3 +172,64 @@ def test_langchain_chat_openai_talks_to_the_endpoint_offline(server: OpenAIServe
     assert isinstance(answer.content, str) and answer.content
     with pytest.raises(MissingKeyError):
         openai_chat_model(Settings())
+
+
+# ---- tool calling by JSON reply ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "arguments"),
+    [
+        ('{"tool": "forecast_sales", "arguments": {"horizon": 4}}', "forecast_sales", {"horizon": 4}),
+        ('Sure! {"name": "search_reviews", "parameters": {"query": "fit"}} done', "search_reviews", {"query": "fit"}),
+    ],
+)
+def test_a_json_reply_naming_a_listed_tool_is_a_tool_call(text: str, name: str, arguments: dict) -> None:
+    call = parse_tool_call(text, {"forecast_sales", "search_reviews"})
+    assert call is not None and call["type"] == "function" and call["id"].startswith("call_")
+    assert call["function"]["name"] == name and json.loads(call["function"]["arguments"]) == arguments
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain words",
+        '{"tool": "delete_everything", "arguments": {}}',
+        '{"tool": "forecast_sales", "arguments": 3}',
+        "{",
+    ],
+)
+def test_other_replies_stay_text(text: str) -> None:
+    assert parse_tool_call(text, {"forecast_sales"}) is None
+
+
+def test_tools_reach_the_model_and_replies_keep_the_openai_shape(server: OpenAIServer, client: openai.OpenAI) -> None:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from tools.registry import TOOLS
+
+    tools = [convert_to_openai_tool(spec.input_model) | {} for spec in TOOLS.values()]
+    for tool, name in zip(tools, TOOLS, strict=True):
+        tool["function"]["name"] = name
+    completion = client.chat.completions.create(
+        model="local",
+        messages=[{"role": "user", "content": "Forecast product 1001 for the next 4 weeks."}],
+        tools=tools,  # type: ignore[arg-type]
+        max_tokens=60,
+        temperature=0,
+    )
+    choice = completion.choices[0]
+    if choice.finish_reason == "tool_calls":  # a 135M model may or may not call one; the shape must hold
+        assert choice.message.tool_calls and choice.message.tool_calls[0].function.name in TOOLS
+    else:
+        assert choice.finish_reason in {"stop", "length"} and choice.message.content
+    stream = client.chat.completions.create(
+        model="local",
+        messages=[{"role": "user", "content": "Forecast product 1001 for the next 4 weeks."}],
+        tools=tools,  # type: ignore[arg-type]
+        max_tokens=60,
+        temperature=0,
+        stream=True,
+    )
+    finishes = [c.choices[0].finish_reason for c in stream if c.choices and c.choices[0].finish_reason]
+    assert finishes == [choice.finish_reason]  # greedy: the streamed reply is the same reply

@@ -166,6 +166,22 @@ def test_demo_segments_are_complete_and_readable(demo_store) -> None:
     assert len(forced.segments) == 4 and forced.k_chosen_by == "user"
 
 
+def test_top_products_match_the_transactions(demo_store) -> None:
+    """What a group buys most, recomputed by hand from the demo's transactions file."""
+    result = segment_customers(workspace=demo_store.workspace, filter="best", limit=1000)
+    best = {c.customer_id for c in result.customers}
+    frame = pd.read_csv(demo_store.files.transactions, dtype={"product_id": str})
+    spend = frame[frame["customer_id"].isin(best)].groupby("product_id")["amount"].sum().sort_values()
+    top = result.top_products[0]
+    assert top.product_id == spend.index[-1] and top.spend == pytest.approx(spend.iloc[-1], abs=0.01)
+    assert top.share_of_spend == pytest.approx(spend.iloc[-1] / spend.sum(), abs=1e-3)
+    assert top.product_name and top.buyers <= len(best)
+    assert f"Top product among customers matching 'best': {top.product_name}" in result.summary
+    everyone = segment_customers(workspace=demo_store.workspace)
+    assert everyone.top_products and all(s.top_products for s in everyone.segments)
+    assert [p.spend for p in everyone.top_products] == sorted((p.spend for p in everyone.top_products), reverse=True)
+
+
 def test_best_customers_are_mostly_the_loyal_ones(demo_store) -> None:
     """The demo's personas are ground truth the model never sees: the top 10% by predicted spend should be
     loyal customers far more often than customers overall are."""

@@ -280,7 +280,7 @@ def forecast_sales(*, workspace: str | Path | Workspace | None = None, **argumen
                 )
             ],
         )
-    names = _catalogue_names(ws)
+    names = catalogue_names(ws)
     series_ids = _resolve_series(request, loaded, names)
     unknown = sorted(set(request.what_if or {}) - set(config.known_covariates))
     if unknown:
@@ -341,7 +341,8 @@ def resolve_product(text: str, names: dict[str, str], known: dict[str, int]) -> 
     raise DataError("product", [DataProblem(f"no single product matches {text!r}{hint}")])
 
 
-def _catalogue_names(ws: Workspace) -> dict[str, str]:
+def catalogue_names(ws: Workspace) -> dict[str, str]:
+    """Product id -> name from the workspace catalogue ({} when there is none)."""
     path = ws.data_dir / "catalogue.csv"
     if not path.exists():
         return {}

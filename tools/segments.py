@@ -26,6 +26,7 @@ from local_models.segmenter.train import (
     save_segmenter,
 )
 from tools.errors import DataError, DataProblem
+from tools.forecast import catalogue_names
 from tools.model_cache import ModelCache
 from tools.rfm import SEGMENT_WHY, rfm_features, rfm_segments
 from tools.segment_profiles import (
@@ -110,7 +111,7 @@ def train_segmenter(
             "k_chosen_by": "user" if k else "silhouette",
             "source": table.source,
         },
-        arrays=_customer_arrays(customers, embedding, labels),
+        arrays=_customer_arrays(customers, embedding, labels) | _purchase_arrays(table, customers.index),
     )
     _cache.forget(folder)
     return SegmentationReport(folder, len(customers), chosen_k, fitted.metrics, list(table.warnings))
@@ -134,6 +135,22 @@ _NUMERIC = (
     "expected_purchases",
     "expected_spend",
 )
+
+
+def _purchase_arrays(table: TransactionsTable, customer_ids: pd.Index) -> dict[str, np.ndarray]:
+    """Spend and orders per (customer, product), for "what do these customers buy most". None without product ids."""
+    frame = table.frame[table.frame["product_id"] != ""]
+    position = pd.Series(np.arange(len(customer_ids)), index=customer_ids)
+    frame = frame[frame["customer_id"].isin(position.index)]
+    if frame.empty:
+        return {}
+    bought = frame.groupby(["customer_id", "product_id"], sort=True)["amount"].agg(["sum", "size"]).reset_index()
+    return {
+        "purchase.customer": position[bought["customer_id"]].to_numpy(dtype=np.int64),
+        "purchase.product": bought["product_id"].to_numpy(dtype=str),
+        "purchase.spend": bought["sum"].to_numpy(dtype=np.float64),
+        "purchase.orders": bought["size"].to_numpy(dtype=np.int64),
+    }
 
 
 def _customer_arrays(customers: pd.DataFrame, embedding: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
@@ -179,6 +196,17 @@ class SegmentFeature(BaseModel):
     effect: float = Field(description="Standardised difference from all customers (positive = higher).")
 
 
+class ProductShare(BaseModel):
+    """A product a group of customers buys, by spend."""
+
+    product_id: str
+    product_name: str = ""
+    buyers: int = Field(description="Customers in the group who bought it.")
+    orders: int
+    spend: float
+    share_of_spend: float = Field(description="Its share of the group's spend, 0-1.")
+
+
 class Segment(BaseModel):
     name: str
     size: int
@@ -191,6 +219,9 @@ class Segment(BaseModel):
     distinguishing_features: list[SegmentFeature]
     rfm_mix: dict[str, float] = Field(description="Share of the segment in each classic RFM segment (top 3).")
     example_customer_ids: list[str]
+    top_products: list[ProductShare] = Field(
+        default_factory=list, description="What the segment buys most, by spend (empty without product ids)."
+    )
 
 
 class CustomerLookup(BaseModel):
@@ -212,6 +243,11 @@ class SegmentCustomersResult(BaseModel):
     k_chosen_by: str
     customers: list[CustomerLookup] = Field(default_factory=list, description="Customers matching the filter.")
     customer: CustomerLookup | None = None
+    top_products: list[ProductShare] = Field(
+        default_factory=list,
+        description="Most bought products by spend among the customers matching the filter (all customers "
+        "without one); empty when the transactions had no product ids.",
+    )
     summary: str
     warnings: list[str] = Field(default_factory=list)
     model: dict[str, Any] = Field(default_factory=dict)
@@ -223,13 +259,17 @@ class _Loaded:
     customers: pd.DataFrame
     embedding: np.ndarray
     labels: np.ndarray
+    purchases: pd.DataFrame | None  # customer (row position), product, spend, orders; None without product ids
 
 
 def _read_segmenter(folder: Path) -> _Loaded:
     _, manifest, arrays = load_segmenter(folder)
     customers = pd.DataFrame({c: arrays[f"customer.{c}"] for c in _NUMERIC}, index=arrays["customer.id"])
     customers["rfm_segment"] = arrays["customer.rfm_segment"]
-    return _Loaded(manifest, customers, arrays["customer.embedding"], arrays["customer.segment"])
+    purchases = None
+    if "purchase.customer" in arrays:
+        purchases = pd.DataFrame({c: arrays[f"purchase.{c}"] for c in ("customer", "product", "spend", "orders")})
+    return _Loaded(manifest, customers, arrays["customer.embedding"], arrays["customer.segment"], purchases)
 
 
 _cache = ModelCache(
@@ -262,8 +302,20 @@ def segment_customers(*, workspace: str | Path | Workspace | None = None, **argu
     segments = describe_segments(customers, labels)
     names = {i: s.name for i, s in enumerate(segments)}
     segment_of = pd.Series([names[int(label)] for label in labels], index=customers.index)
-    listed = _filtered(customers, segment_of, request.filter, request.limit) if request.filter else []
+    catalogue = catalogue_names(ws)
+    for label, segment in enumerate(segments):
+        segment.top_products = _top_products(loaded.purchases, labels == label, catalogue, 3)
+    listed: list[CustomerLookup] = []
+    matching = np.ones(len(customers), dtype=bool)
+    if request.filter:
+        mask, order = _matching(customers, segment_of, request.filter)
+        matching = mask.to_numpy()
+        chosen = order[mask].sort_values(ascending=False).index[: request.limit]
+        listed = [_lookup(customers, segment_of, str(c)) for c in chosen]
     lookup = _lookup(customers, segment_of, request.customer_id) if request.customer_id else None
+    top = _top_products(loaded.purchases, matching, catalogue, 5)
+    if loaded.purchases is None:
+        warnings.append("the transactions had no product ids, so no top products (retrain with a product_id column)")
     return SegmentCustomersResult(
         segments=sorted(segments, key=lambda s: -s.predicted_value),
         customers_total=len(customers),
@@ -272,7 +324,8 @@ def segment_customers(*, workspace: str | Path | Workspace | None = None, **argu
         k_chosen_by=k_by,
         customers=listed,
         customer=lookup,
-        summary=_summary(segments, request.filter, listed),
+        top_products=top,
+        summary=_summary(segments, request.filter, int(matching.sum()), top),
         warnings=warnings,
         model={
             "trained_on": loaded.manifest.get("source", ""),
@@ -316,34 +369,53 @@ def _segment(customers: pd.DataFrame, members: np.ndarray, name: str, diffs: lis
     )
 
 
-def _filtered(customers: pd.DataFrame, segment_of: pd.Series, rule: str, limit: int) -> list[CustomerLookup]:
-    """Customers matching a filter, most valuable first."""
+def _matching(customers: pd.DataFrame, segment_of: pd.Series, rule: str) -> tuple[pd.Series, pd.Series]:
+    """Which customers a filter selects, and the order to list them in (most valuable first)."""
     key = rule.strip().lower().replace(" ", "_").replace("-", "_")
     if key == "at_risk":
         # Valuable before, fading now: an RFM at-risk label, or a forecast well below their own past rate.
         past_rate = customers["frequency"] / np.maximum(customers["tenure_days"], PERIOD_DAYS) * PERIOD_DAYS
         fading = (customers["expected_purchases"] < 0.5 * past_rate) & (customers["frequency"] >= 2)
-        mask = customers["rfm_segment"].isin(AT_RISK_RFM) | fading
-        order = customers["monetary"]
-    elif key == "best":
-        mask = customers["expected_spend"] >= customers["expected_spend"].quantile(0.9)
-        order = customers["expected_spend"]
-    elif key == "new":
-        mask = customers["tenure_days"] <= PERIOD_DAYS
-        order = customers["expected_spend"]
-    elif key == "lapsed":
-        mask = customers["recency_days"] >= 2 * PERIOD_DAYS
-        order = customers["monetary"]
-    else:
-        mask = segment_of.str.lower() == rule.strip().lower()
-        if not mask.any():
-            known = ", ".join(sorted(set(segment_of)))
-            raise DataError(
-                "filter", [DataProblem(f"no filter or segment {rule!r}; use {', '.join(FILTERS)} or one of: {known}")]
-            )
-        order = customers["expected_spend"]
-    chosen = order[mask].sort_values(ascending=False).index[:limit]
-    return [_lookup(customers, segment_of, str(c)) for c in chosen]
+        return customers["rfm_segment"].isin(AT_RISK_RFM) | fading, customers["monetary"]
+    if key == "best":
+        return customers["expected_spend"] >= customers["expected_spend"].quantile(0.9), customers["expected_spend"]
+    if key == "new":
+        return customers["tenure_days"] <= PERIOD_DAYS, customers["expected_spend"]
+    if key == "lapsed":
+        return customers["recency_days"] >= 2 * PERIOD_DAYS, customers["monetary"]
+    mask = segment_of.str.lower() == rule.strip().lower()
+    if not mask.any():
+        known = ", ".join(sorted(set(segment_of)))
+        raise DataError(
+            "filter", [DataProblem(f"no filter or segment {rule!r}; use {', '.join(FILTERS)} or one of: {known}")]
+        )
+    return mask, customers["expected_spend"]
+
+
+def _top_products(
+    purchases: pd.DataFrame | None, members: np.ndarray, catalogue: dict[str, str], n: int
+) -> list[ProductShare]:
+    """The `n` products with most spend among the customers where `members` (a boolean per customer) is true."""
+    if purchases is None:
+        return []
+    bought = purchases[members[purchases["customer"].to_numpy()]]
+    if bought.empty:
+        return []
+    totals = bought.groupby("product")[["spend", "orders"]].sum()
+    totals["buyers"] = bought.groupby("product")["customer"].nunique()
+    total_spend = float(totals["spend"].clip(lower=0).sum()) or 1.0
+    top = totals.sort_values(["spend", "buyers"], ascending=False).head(n)
+    return [
+        ProductShare(
+            product_id=str(pid),
+            product_name=catalogue.get(str(pid), ""),
+            buyers=int(row["buyers"]),
+            orders=int(row["orders"]),
+            spend=round(float(row["spend"]), 2),
+            share_of_spend=round(max(float(row["spend"]), 0.0) / total_spend, 4),
+        )
+        for pid, row in top.iterrows()
+    ]
 
 
 def _lookup(customers: pd.DataFrame, segment_of: pd.Series, customer_id: str) -> CustomerLookup:
@@ -362,7 +434,7 @@ def _lookup(customers: pd.DataFrame, segment_of: pd.Series, customer_id: str) ->
     )
 
 
-def _summary(segments: list[Segment], rule: str | None, listed: list[CustomerLookup]) -> str:
+def _summary(segments: list[Segment], rule: str | None, matched: int, top: list[ProductShare]) -> str:
     ranked = sorted(segments, key=lambda s: -s.predicted_value_per_customer)
     best = ranked[0]
     parts = [
@@ -373,7 +445,11 @@ def _summary(segments: list[Segment], rule: str | None, listed: list[CustomerLoo
     if fading:
         parts.append("About to lapse: " + ", ".join(f"{s.name} ({s.size:,})" for s in fading) + ".")
     if rule:
-        parts.append(f"{len(listed)} customers match '{rule}'.")
+        parts.append(f"{matched:,} customers match '{rule}'.")
+    if top:
+        who = f"customers matching '{rule}'" if rule else "all customers"
+        product = top[0].product_name or top[0].product_id
+        parts.append(f"Top product among {who}: {product} ({top[0].share_of_spend:.0%} of their spend).")
     return " ".join(parts)
 
 
