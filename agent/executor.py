@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_CALLS = 8
 MAX_SECONDS = 60.0
+MAX_TOKENS = 24_000  # LLM tokens (prompt + completion, all model calls) per request on the LLM path
 # Arguments a request may not set through the agent: training on a file path is an operator's action
 # (`marketing-agent segment FILE`), not something a chat message (or a model) may trigger.
 NOT_THROUGH_THE_AGENT: dict[str, frozenset[str]] = {"segment_customers": frozenset({"file"})}
@@ -39,6 +40,7 @@ class Budget:
 
     max_calls: int = MAX_CALLS
     seconds: float = MAX_SECONDS
+    tokens: int = MAX_TOKENS
 
 
 class Deadline:

@@ -4,8 +4,8 @@ The model chooses tools and arguments; the tools run through the same executor a
 model sees of a result is a digest of ids, numbers and labels (`model_view`): review text, quotes and copy
 never reach it, so nothing a stranger wrote in a review can steer its next tool call. Budgets: at most
 `budget.max_calls` tool calls (LangChain's ToolCallLimitMiddleware blocks the rest and tells the model), a
-model-call cap, and a deadline checked before every model call and tool call; the whole run is abandoned at
-the deadline. Tool errors go back to the model as error ToolMessages, never raised.
+model-call cap, a token budget, and a deadline checked before every model call and tool call; the whole run
+is abandoned at the deadline. Tool errors go back to the model as error ToolMessages, never raised.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ If the request is not about these, reply "OUT_OF_SCOPE: " and one short sentence
 If a detail the tool needs is missing (for example which product), reply "QUESTION: " and one question.
 Never state a number that is not in a tool result."""
 OUT_OF_SCOPE, QUESTION = "OUT_OF_SCOPE:", "QUESTION:"
-TIME_BUDGET_REACHED = "Time budget reached."
-LIMIT_MESSAGES = ("Model call limits exceeded", TIME_BUDGET_REACHED)  # written by the budget middleware
+BUDGET_REACHED = "Time or token budget reached."
+LIMIT_MESSAGES = ("Model call limits exceeded", BUDGET_REACHED)  # written by the budget middleware
 MAX_VIEW_CHARS = 3000
 STEPS_PER_MODEL_CALL = 8  # graph steps per model turn: middleware hooks, the model, the tools
 
@@ -76,7 +76,7 @@ class LLMRouter:
         middleware: list[Any] = [
             ToolCallLimitMiddleware(run_limit=self.budget.max_calls, exit_behavior="continue"),
             ModelCallLimitMiddleware(run_limit=self.budget.max_calls + 2, exit_behavior="end"),
-            _DeadlineMiddleware(deadline),
+            _BudgetMiddleware(deadline, self.budget.tokens),
         ]
         agent: Any = create_agent(
             self.model,
@@ -159,17 +159,24 @@ class _Recorder:
         )
 
 
-class _DeadlineMiddleware(AgentMiddleware):
-    """Ends the run before a model call once the request's deadline has passed."""
+class _BudgetMiddleware(AgentMiddleware):
+    """Ends the run before a model call once the request's deadline has passed or its model calls so far have
+    used the token budget (prompt + completion, as the endpoint reports them)."""
 
-    def __init__(self, deadline: Deadline) -> None:
+    def __init__(self, deadline: Deadline, tokens: int) -> None:
         super().__init__()
         self.deadline = deadline
+        self.tokens = tokens
 
     @hook_config(can_jump_to=["end"])
     def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        if self.deadline.passed:
-            return {"jump_to": "end", "messages": [AIMessage(content=TIME_BUDGET_REACHED)]}
+        used = sum(
+            (m.usage_metadata or {}).get("total_tokens", 0)
+            for m in state.get("messages", [])
+            if isinstance(m, AIMessage)
+        )
+        if self.deadline.passed or used >= self.tokens:
+            return {"jump_to": "end", "messages": [AIMessage(content=BUDGET_REACHED)]}
         return None
 
 

@@ -315,6 +315,22 @@ def test_llm_tool_calls_stop_at_the_budget(workspace: Path, local_generator) -> 
     assert any("budget" in w for w in response.warnings)
 
 
+def test_llm_token_budget_ends_the_run(workspace: Path, local_generator) -> None:
+    usage = {"input_tokens": 9000, "output_tokens": 100, "total_tokens": 9100}
+    replies = [
+        AIMessage(
+            content="",
+            tool_calls=[{"name": "segment_customers", "args": {}, "id": f"c{i}"}],
+            usage_metadata=usage,  # type: ignore[arg-type]
+        )
+        for i in range(10)
+    ]
+    agent = llm_agent(workspace, replies, local_generator, budget=Budget(tokens=20_000))
+    response = agent.ask("segments please")
+    assert len(response.tool_calls) == 3  # 9,100 tokens a turn: the fourth model call would pass 20,000
+    assert any("budget" in w for w in response.warnings)
+
+
 def test_llm_wording_with_invented_numbers_is_replaced_by_the_plain_answer(workspace: Path, local_generator) -> None:
     replies = [
         tool_reply("forecast_sales", {"series_ids": [AURORA], "horizon": 4}),
