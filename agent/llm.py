@@ -171,9 +171,9 @@ class _BudgetMiddleware(AgentMiddleware):
     @hook_config(can_jump_to=["end"])
     def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         used = sum(
-            (m.usage_metadata or {}).get("total_tokens", 0)
+            m.usage_metadata["total_tokens"]
             for m in state.get("messages", [])
-            if isinstance(m, AIMessage)
+            if isinstance(m, AIMessage) and m.usage_metadata is not None
         )
         if self.deadline.passed or used >= self.tokens:
             return {"jump_to": "end", "messages": [AIMessage(content=BUDGET_REACHED)]}
