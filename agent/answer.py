@@ -93,7 +93,7 @@ def _reviews(raw: dict[str, Any], written: Written, _: SnippetLookup | None) -> 
             lines.append("- No aspect stands out in these reviews.")
     if result.hits:
         shown = result.hits[:MAX_HITS_SHOWN]
-        lines.append(f'**Top {len(shown)} of {len(result.hits)} matching reviews** for "{result.query}":')
+        lines += ["", f'**Top {len(shown)} of {len(result.hits)} matching reviews** for "{result.query}":']
         for hit in shown:
             product = hit.product_name or hit.product_id
             lines.append(f'- [{hit.review_id}] {hit.rating}★ {product}: "{_clip(hit.snippet, 200)}"')
@@ -131,8 +131,10 @@ def _segments(raw: dict[str, Any], written: Written, _: SnippetLookup | None) ->
     for s in result.segments:
         lines.append(
             f"- {s.name}: {s.size:,} customers ({s.share:.0%}), ${s.predicted_value_per_customer:,.0f} expected per "
-            f"customer next {result.period_days} days. {_sentence(s.description)}"
+            f"customer next {result.period_days} days. "
+            + _sentence("; ".join(f.description for f in s.distinguishing_features))
         )
+    lines.append("")
     if result.customer is not None:
         c = result.customer
         lines.append(
@@ -141,8 +143,7 @@ def _segments(raw: dict[str, Any], written: Written, _: SnippetLookup | None) ->
         )
     if result.customers:
         ids = ", ".join(c.customer_id for c in result.customers[:10])
-        more = f" (first 10 of {len(result.customers)})" if len(result.customers) > 10 else ""
-        lines.append(f"Matching customers{more}: {ids}.")
+        lines.append(f"Most valuable matching customers: {ids}.")
     if result.top_products:
         tops = ", ".join(
             f"{p.product_name or p.product_id} ({p.share_of_spend:.0%} of spend)" for p in result.top_products[:3]
@@ -160,6 +161,8 @@ def _ad_copy(raw: dict[str, Any], written: Written, snippets: SnippetLookup | No
     for i, variant in enumerate(result.variants, 1):
         fields = "; ".join(f"{name}: {text}" for name, text in variant.fields.items())
         lines.append(f"{i}. {fields}")
+    lines.append("")
+    for variant in result.variants:
         for claim in variant.evidence:
             cited += [e.removeprefix("review:") for e in claim.evidence if e.startswith("review:")]
     quotes = {rid: p.quote for p in result.grounding.praised for rid in p.review_ids[:1] if p.quote}
