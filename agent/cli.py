@@ -393,6 +393,48 @@ def chat(
     run_chat(agent, console, session_id=session)
 
 
+keys_app = typer.Typer(help="API keys for the REST server (stored hashed in the workspace).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name for the key, e.g. crm-prod.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Create a key; the key itself is printed once, only the hash is kept."""
+    from agent.api_keys import KeyStore
+
+    plain = KeyStore(workspace).create(name)
+    errors.print(f"Key {escape(name)!r} created. Copy it now: it is not stored and cannot be shown again.")
+    sys.stdout.write(plain + "\n")
+
+
+@keys_app.command("list")
+def keys_list(workspace: WorkspaceOption = None) -> None:
+    """The keys by name, with their first characters and creation time (never the keys)."""
+    from agent.api_keys import KeyStore
+
+    records = KeyStore(workspace).records()
+    if not records:
+        console.print("No API keys. Create one with `marketing-agent keys create NAME`.")
+    for record in records:
+        console.print(f"{escape(record.name)}  {record.shown}…  created {record.created_at}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="The key's name.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    from agent.api_keys import KeyStore
+
+    if not KeyStore(workspace).revoke(name):
+        raise MarketingAgentError(f"no key called {name!r}; `marketing-agent keys list` shows them")
+    console.print(f"Key {escape(name)!r} revoked.")
+
+
 @app.command("eval")
 def eval_command(
     suite: Annotated[
