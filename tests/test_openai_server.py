@@ -211,25 +211,19 @@ def test_tools_reach_the_model_and_replies_keep_the_openai_shape(server: OpenAIS
     tools = [convert_to_openai_tool(spec.input_model) | {} for spec in TOOLS.values()]
     for tool, name in zip(tools, TOOLS, strict=True):
         tool["function"]["name"] = name
-    completion = client.chat.completions.create(
-        model="local",
-        messages=[{"role": "user", "content": "Forecast product 1001 for the next 4 weeks."}],
-        tools=tools,  # type: ignore[arg-type]
-        max_tokens=60,
-        temperature=0,
-    )
+    request: dict[str, Any] = {
+        "model": "local",
+        "messages": [{"role": "user", "content": "Forecast product 1001 for the next 4 weeks."}],
+        "tools": tools,
+        "max_tokens": 60,
+        "temperature": 0,
+    }
+    completion = client.chat.completions.create(**request)
     choice = completion.choices[0]
     if choice.finish_reason == "tool_calls":  # a 135M model may or may not call one; the shape must hold
         assert choice.message.tool_calls and choice.message.tool_calls[0].function.name in TOOLS
     else:
         assert choice.finish_reason in {"stop", "length"} and choice.message.content
-    stream = client.chat.completions.create(
-        model="local",
-        messages=[{"role": "user", "content": "Forecast product 1001 for the next 4 weeks."}],
-        tools=tools,  # type: ignore[arg-type]
-        max_tokens=60,
-        temperature=0,
-        stream=True,
-    )
+    stream = client.chat.completions.create(**request, stream=True)
     finishes = [c.choices[0].finish_reason for c in stream if c.choices and c.choices[0].finish_reason]
     assert finishes == [choice.finish_reason]  # greedy: the streamed reply is the same reply
