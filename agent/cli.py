@@ -393,6 +393,27 @@ def chat(
     run_chat(agent, console, session_id=session)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_keys: Annotated[
+        bool, typer.Option("--no-keys", help="Development only: no API keys (allowed on a loopback host only).")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Serve the REST API (/v1/ask, /v1/tools/..., /healthz; OpenAPI at /docs) on the workspace."""
+    import uvicorn
+
+    from agent.server import create_app
+
+    if no_keys and host not in {"127.0.0.1", "::1", "localhost"}:
+        raise typer.BadParameter(f"--no-keys is for loopback development only, not {host!r}", param_hint="--no-keys")
+    app_ = create_app(workspace, keys=not no_keys)
+    errors.print(f"Serving on http://{host}:{port} (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
 keys_app = typer.Typer(help="API keys for the REST server (stored hashed in the workspace).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

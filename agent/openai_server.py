@@ -476,22 +476,20 @@ def serve_openai(
     startup_timeout: float = 15.0,
 ) -> OpenAIServer:
     """Start serving `generator` in a background thread and return once the port is bound (port 0: any free one)."""
-    config = uvicorn.Config(
-        create_openai_app(generator, api_key=api_key),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-    )
+    return serve_app(create_openai_app(generator, api_key=api_key), host, port, startup_timeout=startup_timeout)
+
+
+def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0, *, startup_timeout: float = 15.0) -> OpenAIServer:
+    """Serve any ASGI app with uvicorn in a background thread; returns once the port is bound."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"openai-server-{host}:{port}", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"server-{host}:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
-            raise OSError(f"The OpenAI-compatible server could not start on {host}:{port}.")
+            raise OSError(f"The server could not start on {host}:{port}.")
         time.sleep(0.01)
     bound_port = int(server.servers[0].sockets[0].getsockname()[1])
     return OpenAIServer(server=server, thread=thread, host=host, port=bound_port)
