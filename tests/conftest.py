@@ -45,6 +45,16 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     )
 
 
+@pytest.fixture(scope="module")
+def demo_copy(demo_store: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private, writable copy of the demo store per test module (the agent writes memory, audit and keys)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("demo-copy") / "ws"
+    shutil.copytree(demo_store.workspace, folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def local_generator(tmp_path_factory: pytest.TempPathFactory) -> LocalGenerator:
     """SmolLM2 converted from its GGUF once per session into a temporary workspace (~25 s) and loaded; every

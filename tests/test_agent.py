@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -32,11 +31,8 @@ EMAIL, PHONE, CARD = "jane.doe@example.com", "+1 415 555 0171", "4111 1111 1111 
 
 
 @pytest.fixture(scope="module")
-def workspace(demo_store, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of the demo store: the agent writes memory and audit files into its workspace."""
-    folder = tmp_path_factory.mktemp("agent") / "ws"
-    shutil.copytree(demo_store.workspace, folder)
-    return folder
+def workspace(demo_copy: Path) -> Path:
+    return demo_copy
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,10 +17,8 @@ from agent.server import create_app
 
 
 @pytest.fixture(scope="module")
-def workspace(demo_store, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("rest") / "ws"
-    shutil.copytree(demo_store.workspace, folder)
-    return folder
+def workspace(demo_copy: Path) -> Path:
+    return demo_copy
 
 
 @pytest.fixture(scope="module")
