@@ -14,7 +14,7 @@ WORKSPACE ?= workspace
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install lint eval clean
+.PHONY: run test install lint browser eval clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy agent tools local_models eval
 
-test: lint
+# The web page's browser test drives Debian's chromium (never `playwright install`); CI runs as root on Debian.
+browser:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: lint browser
 	$(BIN)/pytest -q
 
 # Full benchmarks (tens of minutes; timings live here, never in tests). Reports go to eval/reports/.

@@ -477,13 +477,12 @@ def eval_command(
 
 
 def _column_map(pairs: list[str], option: str = "--column") -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        field, sep, header = pair.partition("=")
-        if not sep or not field.strip() or not header:
-            raise typer.BadParameter(f"{pair!r}: use FIELD=HEADER, e.g. text='Review Text'", param_hint=option)
-        mapping[field.strip()] = header
-    return mapping
+    from tools.review_data import parse_column_pairs
+
+    try:
+        return parse_column_pairs(pairs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -50,14 +50,17 @@ class OpenAIError(Exception):
         kind: str = "invalid_request_error",
         param: str | None = None,
         code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
+        self.headers = dict(headers or {})
+        if status == 401:
+            self.headers["WWW-Authenticate"] = "Bearer"
 
     def response(self) -> JSONResponse:
         body = {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        return JSONResponse(body, status_code=self.status, headers=self.headers or None)
 
 
 class _TextPart(BaseModel):
@@ -190,12 +193,25 @@ def _generation_error(exc: MarketingAgentError) -> OpenAIError:
     return OpenAIError(500, str(exc), kind="server_error")
 
 
-def openai_router(generator: TextGenerator, *, api_key: str | None = None) -> APIRouter:
-    """The OpenAI-compatible routes for `generator`; with `api_key`, requests need `Authorization: Bearer <key>`."""
+def openai_router(
+    generator: TextGenerator | Callable[[], TextGenerator],
+    *,
+    api_key: str | None = None,
+    guard: Callable[[Request], None] | None = None,
+) -> APIRouter:
+    """The OpenAI-compatible routes for `generator` (or a function that returns it, called on first use, so an
+    app can mount the routes without loading the model). With `api_key`, requests need `Authorization: Bearer
+    <key>`; `guard(request)` replaces that check with the caller's own (it raises OpenAIError)."""
     router = APIRouter(prefix=PREFIX, route_class=_OpenAIErrorRoute, tags=["openai"])
     created = int(time.time())
 
+    def current() -> TextGenerator:
+        return generator if hasattr(generator, "generate") else generator()  # type: ignore[return-value]
+
     def check_key(request: Request) -> None:
+        if guard is not None:
+            guard(request)
+            return
         if api_key is None:
             return
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -204,13 +220,13 @@ def openai_router(generator: TextGenerator, *, api_key: str | None = None) -> AP
 
     @router.get("/models", dependencies=[Depends(check_key)])
     async def list_models() -> dict[str, Any]:
-        return {"object": "list", "data": [_model_card(generator, created)]}
+        return {"object": "list", "data": [_model_card(current(), created)]}
 
     @router.get("/models/{model}", dependencies=[Depends(check_key)])
     async def retrieve_model(model: str) -> dict[str, Any]:
-        if model != generator.model:
+        if model != current().model:
             raise OpenAIError(404, f"The model {model!r} does not exist.", param="model", code="model_not_found")
-        return _model_card(generator, created)
+        return _model_card(current(), created)
 
     @router.post("/chat/completions", dependencies=[Depends(check_key)], response_model=None)
     async def chat_completions(body: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
@@ -220,9 +236,9 @@ def openai_router(generator: TextGenerator, *, api_key: str | None = None) -> AP
             messages = with_tool_instructions(messages, tools)
         elif body.stream:
             include_usage = body.stream_options is not None and body.stream_options.include_usage
-            events = _completion_events(generator, messages, options, include_usage=include_usage)
+            events = _completion_events(current(), messages, options, include_usage=include_usage)
             return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        generation = await run_in_threadpool(generator.generate, messages, options)
+        generation = await run_in_threadpool(current().generate, messages, options)
         completion = _completion_body(generation, _completion_id(), int(time.time()))
         if tools:
             _as_tool_calls(completion, {t.name for t in tools})

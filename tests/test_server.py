@@ -102,3 +102,193 @@ def test_serve_refuses_to_drop_keys_off_loopback(tmp_path: Path) -> None:
         check=False,
     )
     assert out.returncode == 2 and "loopback" in out.stderr and "Traceback" not in out.stderr
+
+
+# ---- streaming, reviews, ingest jobs, idempotency, limits, the OpenAI mount -----------------------------------
+
+
+def stream_events(server: OpenAIServer, body: dict[str, Any], key: str) -> list[tuple[str, Any]]:
+    request = urllib.request.Request(f"{server.url}/v1/ask/stream", data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", f"Bearer {key}")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = response.read().decode()
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_ask_stream_relays_tool_steps_then_the_answer(server: OpenAIServer, key: str) -> None:
+    events = stream_events(server, {"message": "What do customers complain about for the Aurora dress?"}, key)
+    kinds = [kind for kind, _ in events]
+    assert kinds[:2] == ["call", "call"] and kinds[-1] == "done" and "answer" in kinds
+    assert [events[0][1]["status"], events[1][1]["status"]] == ["running", "ok"]
+    assert events[0][1]["name"] == "search_reviews"
+    done = events[-1][1]
+    assert "".join(data["text"] for kind, data in events if kind == "answer") == done["answer"]
+    assert done["citations"] and done["tool_calls"][0]["result"]["hits"]
+
+
+def test_a_cited_review_can_be_fetched(server: OpenAIServer, key: str) -> None:
+    status, body, _ = call(
+        server, "POST", "/v1/ask", {"message": "What do customers complain about for the Aurora dress?"}, key
+    )
+    cited = body["citations"][0]
+    status, review, _ = call(server, "GET", f"/v1/reviews/{cited['review_id']}", key=key)
+    assert status == 200 and review["review_id"] == cited["review_id"] and review["text"]
+    status, missing, content_type = call(server, "GET", "/v1/reviews/no-such-review", key=key)
+    assert (
+        status == 404 and content_type.startswith("application/problem+json") and "no-such-review" in missing["detail"]
+    )
+
+
+def post(
+    server: OpenAIServer, path: str, data: bytes, headers: dict[str, str], timeout: float = 120
+) -> tuple[int, Any, dict[str, str]]:
+    request = urllib.request.Request(f"{server.url}{path}", data=data, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), dict(error.headers)
+
+
+def test_ingest_rows_once_per_idempotency_key(server: OpenAIServer, key: str, workspace: Path) -> None:
+    rows = {"rows": [{"review_id": "API-1", "product_id": "1001", "rating": 1, "text": "The zip broke on day two."}]}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}", "Idempotency-Key": "ingest-1"}
+    status, first, _ = post(server, "/v1/reviews", json.dumps(rows).encode(), headers)
+    assert status == 200 and first["added"] == 1 and first["source"] == "request"
+    status, again, replayed = post(server, "/v1/reviews", json.dumps(rows).encode(), headers)
+    assert status == 200 and again == first and replayed.get("idempotent-replayed") == "true"
+    other = {"rows": [{**rows["rows"][0], "rating": 2}]}
+    status, conflict, _ = post(server, "/v1/reviews", json.dumps(other).encode(), headers)
+    assert status == 422 and "different request" in conflict["detail"]
+    status, review, _ = call(server, "GET", "/v1/reviews/API-1", key=key)
+    assert status == 200 and review["rating"] == 1
+
+
+def test_invalid_rows_store_nothing_and_say_which(server: OpenAIServer, key: str, workspace: Path) -> None:
+    from tools.reviews import review_store
+
+    before = review_store(workspace).count()
+    rows = {
+        "rows": [{"product_id": "1001", "rating": 1, "text": "fine"}, {"product_id": "1001", "rating": 9, "text": "x"}]
+    }
+    status, problem, _ = call(server, "POST", "/v1/reviews", rows, key)
+    assert status == 422 and problem["problems"] == ["row 2, column 'rating': 9 is outside 1-5 or not a whole number"]
+    assert '"skip_invalid": true' in problem["detail"] and review_store(workspace).count() == before
+
+
+def multipart(name: str, content: bytes, *fields: tuple[str, str]) -> tuple[bytes, str]:
+    """A multipart/form-data body: form `fields`, then `content` as the file `name`."""
+    boundary = "marketing-agent-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"\r\n\r\n{value}\r\n'.encode()
+        for field, value in fields
+    ]
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'
+    parts.append(head.encode() + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def wait_for_job(server: OpenAIServer, job_id: str, key: str, timeout: float = 180) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, job, _ = call(server, "GET", f"/v1/jobs/{job_id}", key=key)
+        assert status == 200
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def test_an_uploaded_file_is_ingested_as_a_job(server: OpenAIServer, key: str, workspace: Path) -> None:
+    lines = ["stars,product_id,body"] + [
+        f"{1 + i % 5},1002,Upload review {i}: the seams held up fine." for i in range(40)
+    ]
+    content = "\n".join(lines).encode()
+    body, content_type = multipart("../../crm export.csv", content, ("column", "rating=stars"), ("column", "text=body"))
+    headers = {"Content-Type": content_type, "Authorization": f"Bearer {key}", "Idempotency-Key": "upload-1"}
+    status, job, response_headers = post(server, "/v1/reviews/upload", body, headers)
+    assert status == 202 and response_headers["location"] == f"/v1/jobs/{job['id']}"
+    status, replay, _ = post(server, "/v1/reviews/upload", body, headers)
+    assert status == 202 and replay["id"] == job["id"]
+    finished = wait_for_job(server, job["id"], key)
+    assert finished["status"] == "succeeded", finished
+    assert finished["progress"] == {"stage": "done", "done": 40, "total": 40}
+    assert finished["result"]["added"] == 40 and finished["result"]["source"] == "crm export.csv"
+    assert not list((workspace / "uploads").iterdir())  # the staged file is gone, and nothing left ../../
+    other = KeyStore(workspace).create("another-crm")
+    assert call(server, "GET", f"/v1/jobs/{job['id']}", key=other)[0] == 404
+
+
+def test_uploads_of_other_types_are_refused(server: OpenAIServer, key: str) -> None:
+    body, content_type = multipart("reviews.exe", b"MZ\x90\x00")
+    status, problem, _ = post(
+        server, "/v1/reviews/upload", body, {"Content-Type": content_type, "Authorization": f"Bearer {key}"}
+    )
+    assert status == 415 and "reviews.exe" in problem["detail"]
+
+
+def test_oversized_bodies_are_refused_declared_or_chunked(server: OpenAIServer, key: str) -> None:
+    import http.client
+    from urllib.parse import urlparse
+
+    big = json.dumps({"message": "a" * 1_100_000}).encode()
+    status, problem, _ = post(
+        server, "/v1/ask", big, {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    )
+    assert status == 413 and "over 1 MB" in problem["detail"]
+    address = urlparse(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    chunks = (big[i : i + 65536] for i in range(0, len(big), 65536))
+    connection.request(
+        "POST",
+        "/v1/ask",
+        body=chunks,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+    assert response.status == 413 and json.loads(response.read())["status"] == 413
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def limited(workspace: Path, local_generator: Any) -> Iterator[OpenAIServer]:
+    """A second app on the same workspace: 3 requests a minute per key, and the local model loaded."""
+    from agent.core import MarketingAgent
+
+    agent = MarketingAgent.open(workspace, generator=local_generator)
+    with serve_app(create_app(agent=agent, rate_limit_per_minute=3)) as running:
+        yield running
+
+
+def test_rate_limit_per_key_with_retry_after(limited: OpenAIServer, workspace: Path) -> None:
+    first, second = KeyStore(workspace).create("rate-a"), KeyStore(workspace).create("rate-b")
+    codes = [call(limited, "GET", "/v1/reviews/API-1", key=first)[0] for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    request = urllib.request.Request(f"{limited.url}/v1/reviews/API-1", headers={"Authorization": f"Bearer {first}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 429 and int(refused.value.headers["Retry-After"]) >= 1
+    assert call(limited, "GET", "/v1/reviews/API-1", key=second)[0] == 200  # another key has its own budget
+
+
+def test_the_local_model_is_served_as_an_openai_endpoint(limited: OpenAIServer, workspace: Path) -> None:
+    from openai import AuthenticationError, OpenAI
+
+    key = KeyStore(workspace).create("openai-client")
+    client = OpenAI(base_url=f"{limited.url}/openai/v1", api_key=key, max_retries=0)
+    model = client.models.list().data[0].id
+    reply = client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "Say hello."}], max_tokens=8
+    )
+    assert reply.choices[0].message.content
+    with pytest.raises(AuthenticationError):
+        OpenAI(base_url=f"{limited.url}/openai/v1", api_key="ma_wrong", max_retries=0).models.list()

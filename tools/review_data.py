@@ -299,6 +299,17 @@ def _with_line(message: str, line: int | None) -> str:
     return f"{message} (line {line})" if line is not None else message
 
 
+def parse_column_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """`FIELD=HEADER` strings (our field, the data's column name) as a column map; ValueError names a bad one."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field_name, sep, header = pair.partition("=")
+        if not sep or not field_name.strip() or not header:
+            raise ValueError(f"{pair!r}: use FIELD=HEADER, e.g. text='Review Text'")
+        mapping[field_name.strip()] = header
+    return mapping
+
+
 def resolve_columns(header: list[str], column_map: Mapping[str, str], source: str) -> dict[str, str]:
     """Map canonical column names to the file's headers: explicit --column first, then name/alias matches."""
     unknown_targets = [k for k in column_map if k not in CANONICAL]

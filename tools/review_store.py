@@ -11,7 +11,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -51,6 +51,9 @@ class StoredReview:
     category: str
     date: str
     channel: str
+
+
+Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass
@@ -163,17 +166,23 @@ class ReviewStore:
         return FileLock(self.workspace.locks_dir / "reviews.lock", timeout=LOCK_TIMEOUT_S)
 
     def ingest(
-        self, parsed: ParsedReviews, *, progress: bool = True, known_vectors: Mapping[str, np.ndarray] | None = None
+        self,
+        parsed: ParsedReviews,
+        *,
+        progress: bool = True,
+        known_vectors: Mapping[str, np.ndarray] | None = None,
+        on_progress: Progress | None = None,
     ) -> IngestReport:
         """Write `parsed.rows`; rows already stored with the same content are skipped. `known_vectors`
-        (embedding text -> vector) skips embedding texts whose vector is already known."""
+        (embedding text -> vector) skips embedding texts whose vector is already known. `on_progress(done,
+        total)` is called after each committed batch (the REST API's ingest jobs report it)."""
         started = time.perf_counter()
         report = IngestReport(source=parsed.source, rows_read=parsed.total_rows, warnings=list(parsed.warnings))
         report.skipped_invalid = parsed.total_rows - len(parsed.rows) - parsed.duplicates
         report.problems = [str(p) for p in parsed.problems]
         try:
             with self.writer_lock():
-                self._ingest_locked(parsed.rows, report, progress, known_vectors or {})
+                self._ingest_locked(parsed.rows, report, progress, known_vectors or {}, on_progress)
         except Timeout as exc:
             raise WorkspaceError(
                 f"Another process is writing reviews to {self.workspace.root} (lock held > {LOCK_TIMEOUT_S:.0f} s); "
@@ -183,7 +192,12 @@ class ReviewStore:
         return report
 
     def _ingest_locked(
-        self, rows: list[ReviewRow], report: IngestReport, progress: bool, known: Mapping[str, np.ndarray]
+        self,
+        rows: list[ReviewRow],
+        report: IngestReport,
+        progress: bool,
+        known: Mapping[str, np.ndarray],
+        on_progress: Progress | None,
     ) -> None:
         collection = self.collection(create=True)
         stored = self._stored_hashes(collection, [r.review_id for r in rows])
@@ -197,6 +211,7 @@ class ReviewStore:
         index = self._current_index(collection)
         todo.sort(key=lambda r: len(r.embedding_text))  # batches of similar length pad less
         written: list[np.ndarray] = []
+        done = 0
         with tqdm(total=len(todo), desc="Ingesting reviews", unit="review", disable=not progress) as bar:
             for batch in _chunks(todo, WRITE_BATCH):
                 vectors = self._vectors([r.embedding_text for r in batch], known)
@@ -210,6 +225,9 @@ class ReviewStore:
                 self._write_generation(generation)  # a crash from here on leaves a stale mirror: rebuilt on open
                 written.append(vectors)
                 bar.update(len(batch))
+                done += len(batch)
+                if on_progress is not None:  # (bar.n stays 0 when the bar is disabled)
+                    on_progress(done, len(todo))
         # One merge at the end: merging per batch would copy the whole mirror once per batch.
         added = ReviewIndex.from_records(
             generation, [r.review_id for r in todo], np.concatenate(written), [_metadata(r) for r in todo]

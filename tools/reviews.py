@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tools.review_data import read_review_file, validate_review_records
 from tools.review_index import ReviewFilters
 from tools.review_insight import ReviewInsight, analyse_reviews, load_sentiment, retrain_sentiment
-from tools.review_store import IngestReport, ReviewStore, StoredReview
+from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview
 from tools.workspace import Workspace
 
 SNIPPET_CHARS = 300
@@ -183,10 +183,11 @@ def ingest_reviews(
     skip_invalid: bool = False,
     workspace: str | Path | Workspace | None = None,
     progress: bool = True,
+    on_progress: Progress | None = None,
 ) -> IngestReport:
     """Validate a review file (or rows), then store it. Invalid input writes nothing unless
     skip_invalid=True, which stores the valid rows and reports the rest. Retrains the sentiment model
-    when anything changed."""
+    when anything changed. `on_progress(done, total)` follows the write batch by batch."""
     if (path is None) == (rows is None):
         raise ValueError("pass either a file path or rows")
     parsed = (
@@ -197,7 +198,7 @@ def ingest_reviews(
     if not skip_invalid or not parsed.rows:
         parsed.raise_if_invalid()
     store = review_store(workspace)
-    report = store.ingest(parsed, progress=progress)
+    report = store.ingest(parsed, progress=progress, on_progress=on_progress)
     if report.written:
         report.notes.append(retrain_sentiment(store.workspace, store.all_reviews()))
     return report

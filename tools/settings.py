@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
     torch_threads: int | None = Field(None, ge=1, description="Torch CPU threads (default: all cores).")
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="REST requests per minute per API key (bursts up to a minute's worth); 0 = no limit."
+    )
+    max_request_mb: float = Field(1.0, gt=0, description="Largest REST request body, except review uploads (MB).")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest review upload to POST /v1/reviews (MB).")
 
     @classmethod
     def settings_customise_sources(
