@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   - install, build the demo workspace, open the terminal chat on it
+#   make run   - install, build the demo workspace if needed, serve the web chat page and REST API on it
 #   make test  - install, then lint, type-check and run the test suite
 # Re-running either is fast: the install is redone only when pyproject.toml or this file changes.
 
@@ -10,11 +10,12 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.installed
 WORKSPACE ?= workspace
+PORT ?= 8000
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install lint browser eval clean
+.PHONY: run chat test install lint browser eval clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +28,13 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
+# Loopback only, without API keys (development mode); for a CRM, create a key and drop --no-keys.
 run: $(STAMP)
+	$(BIN)/marketing-agent demo --workspace $(WORKSPACE)
+	$(BIN)/marketing-agent serve --workspace $(WORKSPACE) --host 127.0.0.1 --port $(PORT) --no-keys
+
+# The terminal chat on the same workspace
+chat: $(STAMP)
 	$(BIN)/marketing-agent demo --workspace $(WORKSPACE)
 	$(BIN)/marketing-agent chat --workspace $(WORKSPACE)
 

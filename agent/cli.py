@@ -402,7 +402,7 @@ def serve(
     ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Serve the REST API (/v1/ask, /v1/tools/..., /healthz; OpenAPI at /docs) on the workspace."""
+    """Serve the web chat page (/) and the REST API (/v1/..., OpenAPI at /docs) on the workspace."""
     import uvicorn
 
     from agent.server import create_app
@@ -410,7 +410,10 @@ def serve(
     if no_keys and host not in {"127.0.0.1", "::1", "localhost"}:
         raise typer.BadParameter(f"--no-keys is for loopback development only, not {host!r}", param_hint="--no-keys")
     app_ = create_app(workspace, keys=not no_keys)
-    errors.print(f"Serving on http://{host}:{port} (API docs: http://{host}:{port}/docs)")
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    errors.print(f"Chat page: {url}/   REST API docs: {url}/docs   (Ctrl+C stops)")
+    if no_keys:
+        errors.print("API keys are off (--no-keys): loopback development only.")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 

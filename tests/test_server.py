@@ -292,3 +292,44 @@ def test_the_local_model_is_served_as_an_openai_endpoint(limited: OpenAIServer, 
     assert reply.choices[0].message.content
     with pytest.raises(AuthenticationError):
         OpenAI(base_url=f"{limited.url}/openai/v1", api_key="ma_wrong", max_retries=0).models.list()
+
+
+def test_concurrent_ingests_and_searches_leave_a_consistent_store(
+    server: OpenAIServer, key: str, workspace: Path
+) -> None:
+    """Ingests from several clients at once, with searches between them: every request succeeds, each review is
+    stored once, and the store and its filter mirror agree afterwards (one writer thread serialises the writes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tools.reviews import review_store
+
+    before = review_store(workspace).count()
+    batches = [
+        {
+            "rows": [
+                {"review_id": f"C{b}-{i}", "product_id": "1003", "rating": 1 + (i % 5), "text": f"Batch {b} note {i}."}
+                for i in range(20)
+            ]
+        }
+        for b in range(4)
+    ]
+
+    def ingest(body: dict[str, Any]) -> int:
+        return call(server, "POST", "/v1/reviews", body, key)[0]
+
+    def search(_: int) -> int:
+        return call(
+            server, "POST", "/v1/tools/search_reviews", {"query": "note", "product_ids": ["1003"], "k": 5}, key
+        )[0]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ingests = [pool.submit(ingest, body) for body in batches + batches]  # each batch twice: the repeat adds nothing
+        searches = [pool.submit(search, n) for n in range(8)]
+        assert [f.result() for f in ingests] == [200] * 8 and [f.result() for f in searches] == [200] * 8
+    store = review_store(workspace)
+    assert store.count() == before + 80
+    assert len(store.get([f"C{b}-{i}" for b in range(4) for i in range(20)])) == 80
+    status, body, _ = call(
+        server, "POST", "/v1/tools/search_reviews", {"query": "Batch note", "product_ids": ["1003"], "k": 100}, key
+    )
+    assert status == 200 and sum(hit["review_id"].startswith("C") for hit in body["hits"]) == 80

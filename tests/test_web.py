@@ -181,6 +181,7 @@ def test_a_forecast_draws_a_chart_with_its_interval(chat: Page) -> None:
     expect(chart).to_have_count(1)
     assert (chart.locator("path.median").get_attribute("d") or "").count("L") == 7  # 8 weekly points
     assert (chart.locator("path.band").get_attribute("d") or "").endswith("Z")
+    assert (chart.locator("path.history").get_attribute("d") or "").count("L") >= 10  # actual sales before it
     expect(chart.locator(".axis.x text").first).to_have_text(re.compile(r"^\w{3} \d+"))
     expect(chart.locator(".axis.y text").first).to_have_text("0")
     expect(turn.locator("figure.forecast figcaption")).to_contain_text("Harbor")

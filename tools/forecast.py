@@ -35,6 +35,7 @@ from tools.sales_data import FillPolicy, SalesPanel, SalesSeries, read_sales_fil
 from tools.workspace import Workspace
 
 CALENDAR_WORDS = ("holiday", "season", "event", "calendar")  # binary covariates that recur on the calendar
+HISTORY_POINTS = 26  # periods of actual sales returned with each forecast, for charts
 STORED_HISTORY_PERIODS = 3  # seasonal periods of history kept in the checkpoint (plots, last-year comparisons)
 
 
@@ -211,10 +212,19 @@ class ForecastPoint(BaseModel):
     quantiles: dict[str, float] = Field(default_factory=dict, description="Every quantile the model gives.")
 
 
+class HistoryPoint(BaseModel):
+    date: date
+    quantity: float
+
+
 class SeriesForecast(BaseModel):
     series_id: str
     product_name: str = ""
     points: list[ForecastPoint]
+    history: list[HistoryPoint] = Field(
+        default_factory=list,
+        description=f"Actual sales just before the forecast (the last {HISTORY_POINTS} periods at most), for charts.",
+    )
     total_p10: float
     total_p50: float
     total_p90: float
@@ -475,6 +485,13 @@ def _series_forecast(
         for d, row in zip(dates, quantiles, strict=True)
     ]
     h = len(points)
+    recent = history[-HISTORY_POINTS:]
+    before = pd.date_range(end=dates[0], periods=len(recent) + 1, freq=config.freq)[:-1]
+    past = [
+        HistoryPoint(date=d.date(), quantity=round(float(v), 2))
+        for d, v in zip(before, recent, strict=True)
+        if np.isfinite(v)
+    ]
     last_total = float(history[-h:].sum()) if len(history) >= h else None
     total = float(quantiles[:, idx[0.5]].sum())
     last_year = _same_period_last_season(history, config.period, h)
@@ -482,6 +499,7 @@ def _series_forecast(
         series_id=series_id,
         product_name=name,
         points=points,
+        history=past,
         # Interval totals sum per-period quantiles: a conservative (wide) band for the total.
         total_p10=round(float(quantiles[:, idx[0.1]].sum()), 1),
         total_p50=round(total, 1),

@@ -619,7 +619,7 @@
     if (series.change_vs_last_period !== null && series.change_vs_last_period !== undefined) {
       facts.push(`${percent(series.change_vs_last_period, true)} vs the previous ${h} ${unit}`);
     }
-    const history = historyOf(series, result);
+    const history = historyOf(series);
     return el(
       "figure",
       { class: "forecast" },
@@ -638,21 +638,11 @@
     );
   }
 
-  // Past sales, when the result carries them: a `history` list of {date, value|quantity|units} on the
-  // series (or on the result, keyed by series id), or parallel `history_dates` / `history_values`.
-  function historyOf(series, result) {
-    let raw = series.history ?? (result.history && result.history[series.series_id]);
-    if (!raw && Array.isArray(series.history_dates)) {
-      raw = series.history_dates.map((date, i) => ({ date, value: (series.history_values || [])[i] }));
-    }
-    if (raw && !Array.isArray(raw) && Array.isArray(raw.dates)) {
-      raw = raw.dates.map((date, i) => ({ date, value: (raw.values || raw.quantity || [])[i] }));
-    }
-    if (!Array.isArray(raw)) return [];
-    return raw
-      .map((p) => ({ t: dayOf(p.date), v: Number(p.value ?? p.quantity ?? p.units ?? p.actual ?? p.y) }))
-      .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v))
-      .slice(-52);
+  // Actual sales just before the forecast: the series' `history`, a list of {date, quantity}.
+  function historyOf(series) {
+    return (series.history || [])
+      .map((p) => ({ t: dayOf(p.date), v: Number(p.quantity) }))
+      .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v));
   }
 
   function dayOf(text) {
