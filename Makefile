@@ -57,6 +57,7 @@ eval: $(STAMP)
 	$(BIN)/marketing-agent eval segments
 	$(BIN)/marketing-agent eval ad-copy
 	$(BIN)/marketing-agent eval agent
+	$(BIN)/marketing-agent eval serve
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

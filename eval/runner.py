@@ -45,6 +45,12 @@ def _agent(report: SuiteReport, quick: bool, scratch: Path, console: Console) ->
     agent_suite.run(report, quick, scratch, console)
 
 
+def _serve(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import serve_suite
+
+    serve_suite.run(report, quick, scratch, console)
+
+
 # A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
 SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
     "reviews": _reviews,
@@ -52,6 +58,7 @@ SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
     "segments": _segments,
     "ad-copy": _ad_copy,
     "agent": _agent,
+    "serve": _serve,
 }
 
 

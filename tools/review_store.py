@@ -76,8 +76,16 @@ class IngestReport:
         return self.added + self.updated
 
 
-@functools.cache
+_OPENING = threading.RLock()  # chromadb clients and collections are opened once, by one thread at a time
+
+
 def _client(location: str) -> ClientAPI:
+    with _OPENING:  # concurrent first opens race inside chromadb ("Could not connect to tenant default_tenant")
+        return _open_client(location)
+
+
+@functools.cache
+def _open_client(location: str) -> ClientAPI:
     settings = ChromaSettings(anonymized_telemetry=False)
     if location.startswith(("http://", "https://")):
         url = urlparse(location)
@@ -112,6 +120,12 @@ class ReviewStore:
         return bool(self.workspace.settings.chroma_url) or (self.workspace.chroma_dir / "chroma.sqlite3").exists()
 
     def collection(self, *, create: bool = False) -> Collection:
+        if self._collection is not None:
+            return self._collection
+        with _OPENING:
+            return self._open_collection(create)
+
+    def _open_collection(self, create: bool) -> Collection:
         if self._collection is None:
             if not create and not self.exists:
                 raise WorkspaceError(
