@@ -12,7 +12,6 @@ concurrently; every workspace write goes through one writer thread.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import inspect
 import json
@@ -49,6 +48,7 @@ from local_models.textgen import text_generator
 from local_models.textgen.base import TextGenerator
 from tools.errors import DataError
 from tools.registry import TOOLS, ToolSpec
+from tools.review_store import StoredReview
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
@@ -61,20 +61,6 @@ API_DOC = (
 class AskRequest(BaseModel):
     message: str = Field(min_length=1, max_length=4000, description="The request, in plain words.")
     session_id: str | None = Field(None, max_length=128, description="Reuse to keep a conversation's context.")
-
-
-class Review(BaseModel):
-    """A stored review, as cited in answers."""
-
-    review_id: str
-    product_id: str
-    rating: int
-    text: str
-    title: str = ""
-    product_name: str = ""
-    category: str = ""
-    date: str = ""
-    channel: str = ""
 
 
 class Health(BaseModel):
@@ -151,16 +137,19 @@ def create_app(
         )
 
     @app.get(
-        "/v1/reviews/{review_id}", response_model=Review, dependencies=[authorise], responses=problem_responses(404)
+        "/v1/reviews/{review_id}",
+        response_model=StoredReview,
+        dependencies=[authorise],
+        responses=problem_responses(404),
     )
-    async def review(review_id: str = Path_(max_length=200)) -> Review:
+    async def review(review_id: str = Path_(max_length=200)) -> StoredReview:
         """One stored review: what a citation's review id points to."""
         from tools.reviews import review_store
 
         found = await run_in_threadpool(lambda: review_store(shared.workspace).get([review_id]))
         if review_id not in found:
             raise ApiProblem(404, "Not found", f"No review with id {review_id!r} is stored in this workspace.")
-        return Review(**dataclasses.asdict(found[review_id]))
+        return found[review_id]
 
     app.include_router(ingest_router(shared.workspace, writer, jobs, idempotency, identify))
 
