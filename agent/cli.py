@@ -462,7 +462,10 @@ def keys_revoke(
 @app.command("eval")
 def eval_command(
     suite: Annotated[
-        str, typer.Argument(help="Suite to run: reviews, forecast, segments, ad-copy, agent or serve.")
+        str,
+        typer.Argument(
+            help="Suite to run: reviews, forecast, segments, ad-copy, agent, serve, security or reliability."
+        ),
     ] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,
     reports: Annotated[

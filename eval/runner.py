@@ -51,6 +51,18 @@ def _serve(report: SuiteReport, quick: bool, scratch: Path, console: Console) ->
     serve_suite.run(report, quick, scratch, console)
 
 
+def _security(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import security_suite
+
+    security_suite.run(report, quick, scratch, console)
+
+
+def _reliability(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import reliability_suite
+
+    reliability_suite.run(report, quick, scratch, console)
+
+
 # A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
 SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
     "reviews": _reviews,
@@ -59,6 +71,8 @@ SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
     "ad-copy": _ad_copy,
     "agent": _agent,
     "serve": _serve,
+    "security": _security,
+    "reliability": _reliability,
 }
 
 
