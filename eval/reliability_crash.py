@@ -389,18 +389,21 @@ def rated_reviews(reviews: Path) -> int:
 def ingest_chains(
     scratch: Path, reviews: Path, sizes: Sizes, console: Console
 ) -> tuple[list[IngestKill], list[Completion], float | None]:
-    """`sizes.chains` workspaces, each ingested under `sizes.kills_per_chain` kills and then to completion; and the
-    reference ingest's seconds (full runs: --quick learns the timing from the chain's own runs)."""
+    """Workspaces ingested under up to `sizes.kills_per_chain` kills each and then to completion, until
+    `sizes.kills` kills have happened (a run that finishes before its kill time ends its chain early); and the
+    reference ingest's seconds (full runs: --quick learns the timing from the chains' own runs)."""
     rng = random.Random(SEED)
     timeline, reference_seconds = calibrate(scratch, reviews, console) if sizes.reference else (Timeline(), None)
     rated = rated_reviews(reviews)
     killed: list[IngestKill] = []
     completed: list[Completion] = []
-    for chain in range(1, sizes.chains + 1):
+    chain = 0
+    while len(killed) < sizes.kills:
+        chain += 1
         workspace = scratch / f"ingest-{chain}"
         before = 0
-        for attempt in range(1, sizes.kills_per_chain + 1):
-            with console.status(f"Ingest chain {chain}: kill {attempt} of {sizes.kills_per_chain}"):
+        for _ in range(min(sizes.kills_per_chain, sizes.kills - len(killed))):
+            with console.status(f"Ingest chain {chain}: kill {len(killed) + 1} of {sizes.kills}"):
                 kill = _one_kill(workspace, reviews, scratch, chain, before, timeline, rng, sizes.reviews)
             if kill is None:  # it finished before the kill time came: the chain is complete
                 break
@@ -616,11 +619,11 @@ def _stray(folder: Path) -> int:
 
 @dataclass(frozen=True)
 class Sizes:
-    """--quick: 600 reviews (two batches), 3 ingest kills in one chain, 3 training kills; full: 5,000 reviews,
-    20 ingest kills in 5 chains after a reference ingest, 20 training kills (7 + 7 + 6 in the save loop)."""
+    """--quick: 600 reviews (two batches), 3 ingest kills, 3 training kills; full: 5,000 reviews, 20 ingest kills
+    (up to 4 per chain) after a reference ingest, 20 training kills (7 + 7 + 6 in the save loop)."""
 
     reviews: int
-    chains: int
+    kills: int
     kills_per_chain: int
     training_kills: int  # per model
     save_loop_kills: int
@@ -633,8 +636,8 @@ class Sizes:
     @classmethod
     def for_mode(cls, quick: bool) -> Sizes:
         if quick:
-            return cls(600, chains=1, kills_per_chain=3, training_kills=1, save_loop_kills=1, train_minutes=0.05)
-        return cls(5000, chains=5, kills_per_chain=4, training_kills=7, save_loop_kills=6, train_minutes=0.15)
+            return cls(600, kills=3, kills_per_chain=3, training_kills=1, save_loop_kills=1, train_minutes=0.05)
+        return cls(5000, kills=20, kills_per_chain=4, training_kills=7, save_loop_kills=6, train_minutes=0.15)
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
