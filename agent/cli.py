@@ -325,17 +325,19 @@ def segment(
 
     if negative not in NEGATIVE_POLICIES:
         raise typer.BadParameter(f"{negative!r}: choose one of {', '.join(NEGATIVE_POLICIES)}", param_hint="--negative")
+    trained: list[str] = []
     if file is not None:
         with errors.status("Training the customer model"):
-            train_segmenter(
+            trained = train_segmenter(
                 file,
                 k=segments,
                 negative=negative,  # type: ignore[arg-type]
                 column_map=_column_map(column or []),
                 max_seconds=minutes * 60.0,
                 workspace=workspace,
-            )
+            ).warnings
     result = segment_customers(k=segments, filter=filter_, customer_id=customer, workspace=workspace)
+    result = result.model_copy(update={"warnings": trained + result.warnings})  # e.g. dates after today
     if plot is not None:
         from agent.plots import plot_segments
 

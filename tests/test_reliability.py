@@ -100,6 +100,20 @@ def test_a_kill_during_ingest_loses_no_acknowledged_write_and_the_rerun_complete
     assert (final.count, final.unique_ids, final.mirror_agrees) == (600, 600, True)
 
 
+def test_a_kill_before_the_sentiment_retrain_is_made_good_by_the_rerun(tmp_path: Path) -> None:
+    from tools.reviews import ingest_reviews
+
+    reviews = crash.write_reviews(tmp_path / "reviews.csv", 120)  # one batch, then the retrain
+    workspace = tmp_path / "ws"
+    run = crash.run_and_kill(crash.python_command(crash.INGEST_WORKER, reviews, workspace), 300, after_lines=1)
+    assert run.killed and run.acks[0][1].startswith("ACK 120 ")
+    report = ingest_reviews(reviews, workspace=workspace, progress=False)
+    assert report.added == 0 and any("sentiment model trained" in note for note in report.notes), report.notes
+    assert crash._sentiment_reviews(workspace) == crash.rated_reviews(reviews)
+    again = ingest_reviews(reviews, workspace=workspace, progress=False)  # nothing new and nothing owed: no retrain
+    assert not any("sentiment" in note for note in again.notes), again.notes
+
+
 def test_a_crash_right_after_a_committed_batch_leaves_no_stale_mirror(tmp_path: Path) -> None:
     reviews = crash.write_reviews(tmp_path / "reviews.csv", 700)
     result = crash.targeted_crash(tmp_path, reviews, _Quiet())
@@ -169,6 +183,12 @@ def test_a_zip_bomb_is_refused_by_the_cli_in_bounded_memory(
     outcome = bad.cli_case(case, path, demo_copy)
     assert outcome.passed and "zip bomb" in outcome.message, outcome
     assert outcome.peak_mb is not None and outcome.peak_mb < 1500
+
+
+def test_the_cli_warns_about_transactions_dated_after_today(tmp_path: Path) -> None:
+    case = next(c for c in bad.file_cases() if c.kind == "transactions" and c.name == "dates in the future")
+    outcome = bad.cli_case(case, case.write(tmp_path), tmp_path / "ws")
+    assert outcome.passed and outcome.outcome == "accepted (warned)", outcome
 
 
 REST_CASES = (
