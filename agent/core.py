@@ -210,7 +210,10 @@ class MarketingAgent:
                 from local_models.textgen.langchain_chat import openai_chat_model
 
                 model = openai_chat_model(self.settings)
-            self._llm_router = LLMRouter(model, self.executor, self.budget)
+            from tools.segments import known_customer_ids
+
+            workspace = self.workspace
+            self._llm_router = LLMRouter(model, self.executor, self.budget, lambda: known_customer_ids(workspace))
         return self._llm_router
 
     def _audit(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from langchain.agents import create_agent
@@ -30,7 +30,7 @@ from langgraph.errors import GraphRecursionError
 from pydantic import ValidationError
 
 from agent.executor import Budget, CallListener, CallOutcome, Deadline, Executor
-from agent.guardrails import fence
+from agent.guardrails import Pseudonyms, fence
 from agent.memory import Turn
 from agent.router import MAX_MESSAGE_CHARS, RoutingError
 from agent.types import TOOL_NAMES, Plan, ToolCall
@@ -58,10 +58,20 @@ FALLBACK_RESERVE_S = 15.0  # of the request's budget, kept for the offline route
 class LLMRouter:
     """Plans and runs requests with a tool-calling chat model (OpenAI or any OpenAI-compatible endpoint)."""
 
-    def __init__(self, model: BaseChatModel, executor: Executor, budget: Budget) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        executor: Executor,
+        budget: Budget,
+        customer_ids: Callable[[], Collection[str]] | None = None,
+    ) -> None:
         self.model = model
         self.executor = executor
         self.budget = budget
+        self.customer_ids = customer_ids  # kept from the model: swapped for stand-ins (see `Pseudonyms`)
+
+    def _names(self) -> Pseudonyms:
+        return Pseudonyms(self.customer_ids() if self.customer_ids is not None else ())
 
     # ---- plan without running ------------------------------------------------------------------------------
 
@@ -71,14 +81,18 @@ class LLMRouter:
         _check_length(message)
         bound = self.model.bind_tools([_schema_tool(name) for name in TOOL_NAMES])
         seconds = self.model_seconds(self.budget.seconds)
-        reply = _within(seconds, lambda: bound.invoke(_messages(message, history)))
+        names = self._names()
+        prompt = _messages(message, history, names)
+        reply = _within(seconds, lambda: bound.invoke(prompt))
         parsed = [_tool_call(c) for c in getattr(reply, "tool_calls", []) or []]
-        calls = [c for c in parsed if c is not None][: self.budget.max_calls]
+        calls = [c.model_copy(update={"arguments": names.reveal(c.arguments)}) for c in parsed if c is not None][
+            : self.budget.max_calls
+        ]
         if calls:
             return Plan(kind="tools", calls=calls, request=message, router="llm")
         if not _text(reply):
             raise ProviderError("the model answered with neither a tool call nor any text")
-        return _text_plan(_text(reply), message)
+        return _text_plan(names.reveal(_text(reply)), message)
 
     def model_seconds(self, left: float) -> float:
         """The model's share of `left` seconds: all but the reserve kept for the offline fallback."""
@@ -92,7 +106,8 @@ class LLMRouter:
         """Let the model call tools until it answers (or a budget ends it): the plan it followed, each call's
         outcome, its final text and warnings."""
         _check_length(message)
-        recorder = _Recorder(self.executor, deadline, self.budget, on_call)
+        names = self._names()
+        recorder = _Recorder(self.executor, deadline, self.budget, on_call, names)
         model_deadline = Deadline(self.model_seconds(deadline.left))
         middleware: list[Any] = [
             ToolCallLimitMiddleware(run_limit=self.budget.max_calls, exit_behavior="continue"),
@@ -110,7 +125,7 @@ class LLMRouter:
         def work() -> None:
             try:
                 box["state"] = agent.invoke(
-                    {"messages": _messages(message, history)[1:]},
+                    {"messages": _messages(message, history, names)[1:]},
                     {"recursion_limit": STEPS_PER_MODEL_CALL * (self.budget.max_calls + 3)},
                 )
             except GraphRecursionError:  # a backstop only: the middleware budgets end runs well before it
@@ -136,7 +151,7 @@ class LLMRouter:
         final = ""
         if "state" in box:
             messages: list[BaseMessage] = box["state"].get("messages", [])
-            final = _text(messages[-1]) if messages and isinstance(messages[-1], AIMessage) else ""
+            final = names.reveal(_text(messages[-1])) if messages and isinstance(messages[-1], AIMessage) else ""
             if final.startswith(LIMIT_MESSAGES):
                 warnings.append("The model reached its call or time budget; the answer uses the results so far.")
                 final = ""
@@ -150,8 +165,16 @@ class LLMRouter:
 class _Recorder:
     """The tools the agent calls: each runs through the executor and is recorded, in order."""
 
-    def __init__(self, executor: Executor, deadline: Deadline, budget: Budget, on_call: CallListener | None) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        deadline: Deadline,
+        budget: Budget,
+        on_call: CallListener | None,
+        names: Pseudonyms | None = None,
+    ) -> None:
         self.executor = executor
+        self.names = names or Pseudonyms(())
         self.deadline = deadline
         self.budget = budget
         self.on_call = on_call
@@ -163,7 +186,7 @@ class _Recorder:
         spec = TOOLS[name]
 
         def run(**arguments: Any) -> str:
-            call = ToolCall(name=name, arguments=_plain(arguments))
+            call = ToolCall(name=name, arguments=self.names.reveal(_plain(arguments)))
             with self._lock:
                 index = len(self.outcomes)
                 if index >= self.budget.max_calls or self.deadline.left_for_tools <= 0:
@@ -264,14 +287,15 @@ def _aspect(aspect: dict[str, Any], count: str) -> dict[str, Any]:
     return {"aspect": aspect.get("label"), "count": aspect.get(count), "mentions": aspect.get("mentions")}
 
 
-def _messages(message: str, history: Sequence[Turn]) -> list[BaseMessage]:
+def _messages(message: str, history: Sequence[Turn], names: Pseudonyms | None = None) -> list[BaseMessage]:
     """System prompt, the last turns as requests plus the tools they used (not answers: those quote
-    reviews), and the request."""
+    reviews), and the request; customer ids swapped for `names`' stand-ins."""
+    hide = names.hide if names is not None else str
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT)]
     for turn in history[-4:]:
         used = "; ".join(f"{c.name}({json.dumps(c.arguments)})" for c in turn.plan.calls) or turn.plan.kind
-        messages.append(HumanMessage(f"(earlier request) {turn.request}\n(tools used: {used})"))
-    messages.append(HumanMessage(message))
+        messages.append(HumanMessage(hide(f"(earlier request) {turn.request}\n(tools used: {used})")))
+    messages.append(HumanMessage(hide(message)))
     return messages
 
 

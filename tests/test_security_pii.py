@@ -125,9 +125,9 @@ def test_every_flow_ran(findings: Findings) -> None:
     assert findings.leaks["chromadb documents"]["review canary"] > 0  # reviews are stored (redacted)
 
 
-# A customer id the marketer types into a request ("Look up customer C123") reaches the remote model as typed:
-# nothing redacts the CRM's own ids from messages yet. Ids in tool results no longer do (model_view sends a count).
-KNOWN = {("remote prompts", "customer id canary")}
+# Customer ids the marketer types ("Look up customer C123") reach a remote model only as stand-ins (`Pseudonyms`),
+# and tool results send it a count of customers, never their ids: nothing is excused here.
+KNOWN: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize("sink", SINKS)
@@ -138,6 +138,5 @@ def test_no_personal_data_or_canary_where_it_must_not_be(findings: Findings, sin
     assert not leaks, findings.examples.get(sink)
 
 
-@pytest.mark.xfail(strict=True, reason="customer ids typed into a request are sent to the remote model as typed")
 def test_customer_ids_stay_on_the_machine(findings: Findings) -> None:
     assert findings.leaks["remote prompts"]["customer id canary"] == 0
