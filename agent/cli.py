@@ -477,11 +477,18 @@ def eval_command(
         Path | None,
         typer.Option("--workspace", "-w", help="Where suites build their scratch stores (default: a temp folder)."),
     ] = None,
+    part: Annotated[
+        str | None,
+        typer.Option(
+            help="Run one part alone, reported as <suite>-<part>: security has injection and pii; reliability has "
+            "faults, crash and input."
+        ),
+    ] = None,
 ) -> None:
     """Run an offline evaluation suite; prints a table and writes eval/reports/<suite>.json and .md."""
     from eval.runner import run_suite
 
-    run_suite(suite, quick=quick, reports_dir=reports, scratch_parent=workspace, console=console)
+    run_suite(suite, quick=quick, reports_dir=reports, scratch_parent=workspace, console=console, part=part)
 
 
 def _column_map(pairs: list[str], option: str = "--column") -> dict[str, str]:

@@ -5,6 +5,7 @@ Each part builds its own workspace under the scratch folder and adds its tables 
 `eval.reliability_faults` (a fault-injecting OpenAI-compatible server; loop-inducing and huge requests),
 `eval.reliability_crash` (kills during ingest and training) and `eval.reliability_input` (malformed files and
 requests through the CLI, the Python tools and the REST API, with the workspace hashed before and after).
+`--part faults`, `--part crash` or `--part input` runs one of them alone.
 """
 
 from __future__ import annotations
@@ -15,17 +16,10 @@ from rich.console import Console
 
 from eval.report import SuiteReport
 
+PARTS = {"faults": "eval.reliability_faults", "crash": "eval.reliability_crash", "input": "eval.reliability_input"}
 
-def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import reliability_crash, reliability_faults, reliability_input
 
-    parts = (
-        ("faults and consumption", reliability_faults.run),
-        ("crash safety", reliability_crash.run),
-        ("bad input", reliability_input.run),
-    )
-    for name, part in parts:
-        console.rule(f"reliability: {name}")
-        folder = scratch / name.replace(" ", "-")
-        folder.mkdir(parents=True, exist_ok=True)
-        part(report, quick, folder, console)
+def run(report: SuiteReport, quick: bool, scratch: Path, console: Console, parts: tuple[str, ...] = ()) -> None:
+    from eval.runner import run_parts
+
+    run_parts("reliability", PARTS, parts, report, quick, scratch, console)
