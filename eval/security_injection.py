@@ -32,8 +32,9 @@ and the same endpoint serving an *obedient stand-in model* that plans like the o
 and repeats whatever text reaches it: a worst-case LLM, to show what the architecture lets through rather than
 how gullible SmolLM2 is.
 
-Run: `python -m eval.security_injection [--quick]` (writes eval/reports/security-injection.json and .md); `run()`
-has the interface of the suites in eval/runner.py. Quick: 40 offline cases without ad copy, under 2 minutes.
+Run: `marketing-agent eval security --part injection [--quick]` (or `python -m eval.security_injection`; both write
+eval/reports/security-injection.json and .md). Quick: 40 offline cases without ad copy, under 2 minutes. Full:
+312 cases in 26 rounds on all three paths, about an hour on 2 cores.
 """
 
 from __future__ import annotations
