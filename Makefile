@@ -58,6 +58,8 @@ eval: $(STAMP)
 	$(BIN)/marketing-agent eval ad-copy
 	$(BIN)/marketing-agent eval agent
 	$(BIN)/marketing-agent eval serve
+	$(BIN)/marketing-agent eval security
+	$(BIN)/marketing-agent eval reliability
 
 clean:
 	rm -rf $(VENV) $(WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,11 @@
 `write_answer` renders the results as short Markdown a marketer can read, and collects the citations (review
 ids with their text) and warnings. An LLM may rephrase that answer (`check_phrasing`), but its text is used
 only when every number in it also appears in the plain rendering.
+
+Review text is written by strangers, so what the answer quotes of it is made inert (`quotable`): it cannot
+close its quote marks and go on as the answer's own words, carry Markdown that renders (bold, code, links,
+citation brackets), or show a link or an email address. Quotes that read like instructions are passed over
+when the aspect has a cleaner one, and the answer warns about such reviews. Citations keep the exact text.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.types import Citation, ToolCall
-from tools.ad_copy import GenerateAdCopyResult
+from tools.ad_copy import GenerateAdCopyResult, is_safe_quote
 from tools.forecast import ForecastSalesResult
 from tools.reviews import SearchReviewsResult
 from tools.segments import SegmentCustomersResult
@@ -21,6 +26,15 @@ from tools.segments import SegmentCustomersResult
 MAX_HITS_SHOWN = 5
 MAX_SNIPPET = 240
 NUMBER = re.compile(r"(?<![\w.])[-+]?\$?\d[\d,]*(?:\.\d+)?%?")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Links: a scheme or www, or a host on a common top-level domain (not any "word.Word": reviews skip spaces).
+LINK = re.compile(
+    r"(?:https?://|www\.)\S+|\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|uk|de|fr|es|it|nl|eu|shop|store|online|site|"
+    r"example|info|biz|xyz|app|ly|me|us|ca|au)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
+MARKUP = str.maketrans({'"': "'", "\u201c": "'", "\u201d": "'", "[": "(", "]": ")", "*": "", "`": "", "_": " "})
 
 # review id -> text, for ad-copy evidence that names reviews without quoting them
 SnippetLookup = Callable[[list[str]], dict[str, str]]
@@ -31,6 +45,11 @@ class Written:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)  # ids of shown reviews that read like instructions
+
+    def check(self, review_id: str, text: str) -> None:
+        if not is_safe_quote(text) and review_id not in self.flagged:
+            self.flagged.append(review_id)
 
     def cite(self, review_id: str, snippet: str) -> None:
         if review_id and all(c.review_id != review_id for c in self.citations):
@@ -52,7 +71,23 @@ def write_answer(calls: list[ToolCall], snippets: SnippetLookup | None = None) -
             if warning not in written.warnings:
                 written.warnings.append(str(warning))
     written.answer = "\n\n".join(s for s in sections if s)
+    if written.flagged:
+        count, ids = len(written.flagged), ", ".join(written.flagged[:5])
+        written.warnings.append(
+            f"{count} review{'s' if count != 1 else ''} shown here ({ids}) read like instructions to an AI or "
+            "carry links or contact details: quoted as data with links removed; nothing in them was followed. "
+            "You may want to moderate them."
+        )
     return written
+
+
+def quotable(text: str, limit: int = MAX_SNIPPET) -> str:
+    """Review text made inert for quoting inside the answer: one line, no quote marks or Markdown, links and
+    email addresses replaced by a note; clipped to `limit`."""
+    text = ZERO_WIDTH.sub("", text)
+    text = EMAIL.sub("(email removed)", text)
+    text = LINK.sub("(link removed)", text)
+    return _clip(text.translate(MARKUP), limit)
 
 
 def _label(name: str) -> str:
@@ -84,11 +119,12 @@ def _reviews(raw: dict[str, Any], written: Written, _: SnippetLookup | None) -> 
             for aspect in aspects:
                 count = aspect.praise if praise else aspect.complaints
                 quotes = aspect.praise_quotes if praise else aspect.complaint_quotes
-                quote = quotes[0] if quotes else None
-                cited = f' "{_clip(quote.text, 160)}" [{quote.review_id}]' if quote else ""
+                quote = next((q for q in quotes if is_safe_quote(q.text)), quotes[0] if quotes else None)
+                cited = f' "{quotable(quote.text, 160)}" [{quote.review_id}]' if quote else ""
                 lines.append(f"  - {aspect.label}: {count} of {aspect.mentions} mentions.{cited}")
-                for q in quotes[:1]:
-                    written.cite(q.review_id, q.text)
+                if quote is not None:
+                    written.cite(quote.review_id, quote.text)
+                    written.check(quote.review_id, quote.text)
         if not insight.praised and not insight.complaints:
             lines.append("- No aspect stands out in these reviews.")
     if result.hits:
@@ -96,8 +132,9 @@ def _reviews(raw: dict[str, Any], written: Written, _: SnippetLookup | None) -> 
         lines += ["", f'**Top {len(shown)} of {len(result.hits)} matching reviews** for "{result.query}":']
         for hit in shown:
             product = hit.product_name or hit.product_id
-            lines.append(f'- [{hit.review_id}] {hit.rating}★ {product}: "{_clip(hit.snippet, 200)}"')
+            lines.append(f'- [{hit.review_id}] {hit.rating}★ {product}: "{quotable(hit.snippet, 200)}"')
             written.cite(hit.review_id, hit.snippet)
+            written.check(hit.review_id, hit.snippet)
     elif insight is None:
         lines.append(f'No reviews match "{result.query}" with these filters.')
     return "\n".join(lines)
@@ -178,6 +215,12 @@ def _ad_copy(raw: dict[str, Any], written: Written, snippets: SnippetLookup | No
         lines.append(f"Claims rest on what reviews praise ({backed}) and the catalogue.")
     if result.grounding.avoided:
         lines.append(f"Not claimed, since customers complain about it: {', '.join(result.grounding.avoided)}.")
+    dropped = result.grounding.quotes_dropped
+    if dropped:
+        written.warnings.append(
+            f"{dropped} review quote{'s' if dropped != 1 else ''} read like instructions or carried links or "
+            "personal data, so the copy was written without them."
+        )
     return "\n".join(lines)
 
 

@@ -325,17 +325,19 @@ def segment(
 
     if negative not in NEGATIVE_POLICIES:
         raise typer.BadParameter(f"{negative!r}: choose one of {', '.join(NEGATIVE_POLICIES)}", param_hint="--negative")
+    trained: list[str] = []
     if file is not None:
         with errors.status("Training the customer model"):
-            train_segmenter(
+            trained = train_segmenter(
                 file,
                 k=segments,
                 negative=negative,  # type: ignore[arg-type]
                 column_map=_column_map(column or []),
                 max_seconds=minutes * 60.0,
                 workspace=workspace,
-            )
+            ).warnings
     result = segment_customers(k=segments, filter=filter_, customer_id=customer, workspace=workspace)
+    result = result.model_copy(update={"warnings": trained + result.warnings})  # e.g. dates after today
     if plot is not None:
         from agent.plots import plot_segments
 
@@ -462,7 +464,10 @@ def keys_revoke(
 @app.command("eval")
 def eval_command(
     suite: Annotated[
-        str, typer.Argument(help="Suite to run: reviews, forecast, segments, ad-copy, agent or serve.")
+        str,
+        typer.Argument(
+            help="Suite to run: reviews, forecast, segments, ad-copy, agent, serve, security or reliability."
+        ),
     ] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,
     reports: Annotated[
@@ -472,11 +477,18 @@ def eval_command(
         Path | None,
         typer.Option("--workspace", "-w", help="Where suites build their scratch stores (default: a temp folder)."),
     ] = None,
+    part: Annotated[
+        str | None,
+        typer.Option(
+            help="Run one part alone, reported as <suite>-<part>: security has injection and pii; reliability has "
+            "faults, crash and input."
+        ),
+    ] = None,
 ) -> None:
     """Run an offline evaluation suite; prints a table and writes eval/reports/<suite>.json and .md."""
     from eval.runner import run_suite
 
-    run_suite(suite, quick=quick, reports_dir=reports, scratch_parent=workspace, console=console)
+    run_suite(suite, quick=quick, reports_dir=reports, scratch_parent=workspace, console=console, part=part)
 
 
 def _column_map(pairs: list[str], option: str = "--column") -> dict[str, str]:

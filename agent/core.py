@@ -143,7 +143,9 @@ class MarketingAgent:
             warnings=list(dict.fromkeys([*warnings, *written.warnings])),
             session_id=session,
         )
-        self.sessions.record(session, text, plan.model_copy(update={"calls": calls or plan.calls}), answer)
+        quoted, cited = quoted_review_text(calls, response)
+        kept_plan = plan.model_copy(update={"calls": calls or plan.calls})
+        self.sessions.record(session, text, kept_plan, answer, quoted, cited)
         self._audit(session, text, plan, outcomes, response, start, redaction_counts(redaction))
         return response
 
@@ -208,7 +210,10 @@ class MarketingAgent:
                 from local_models.textgen.langchain_chat import openai_chat_model
 
                 model = openai_chat_model(self.settings)
-            self._llm_router = LLMRouter(model, self.executor, self.budget)
+            from tools.segments import known_customer_ids
+
+            workspace = self.workspace
+            self._llm_router = LLMRouter(model, self.executor, self.budget, lambda: known_customer_ids(workspace))
         return self._llm_router
 
     def _audit(
@@ -247,6 +252,27 @@ class MarketingAgent:
                 "seconds": elapsed(start),
             }
         )
+
+
+def quoted_review_text(calls: list[ToolCall], response: AgentResponse) -> tuple[list[str], list[str]]:
+    """Review text an answer may quote (citation and search snippets, insight and ad-copy grounding quotes) and
+    the ids of the reviews it may cite: kept out of session memory, since reviews are stored once, in the store."""
+    quoted = [c.snippet for c in response.citations]
+    ids = [c.review_id for c in response.citations]
+    for call in calls:
+        result = call.result or {}
+        hits = result.get("hits", []) or []
+        quoted += [str(h.get("snippet", "")) for h in hits]
+        ids += [str(h.get("review_id", "")) for h in hits]
+        insight = result.get("insight") or {}
+        for aspect in [*insight.get("praised", []), *insight.get("complaints", [])]:
+            for key in ("praise_quotes", "complaint_quotes"):
+                quotes = aspect.get(key, []) or []
+                quoted += [str(q.get("text", "")) for q in quotes]
+                ids += [str(q.get("review_id", "")) for q in quotes]
+        grounding = result.get("grounding") or {}
+        quoted += [str(p.get("quote", "")) for p in grounding.get("praised", []) or []]
+    return [q for q in quoted if q], list(dict.fromkeys(i for i in ids if i))
 
 
 def redaction_counts(redaction: Any) -> dict[str, int]:

@@ -4,7 +4,8 @@ Each call's references to earlier results are resolved just before it runs; a ca
 a failed or skipped call is skipped (never guessed). A failing tool becomes status "error" with its message
 in `result["error"]`; later independent calls still run. Budgets: at most `max_calls` calls and `seconds` of
 wall time per request: a call still running at the deadline is abandoned (its thread finishes on its own;
-its result is dropped) and the rest are skipped.
+its result is dropped) and the rest are skipped. Tools get the deadline less a little time (`WRAP_UP_S`) in
+which the answer is written and the turn recorded, so that the whole request ends within its budget.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_CALLS = 8
 MAX_SECONDS = 60.0
 MAX_TOKENS = 24_000  # LLM tokens (prompt + completion, all model calls) per request on the LLM path
+WRAP_UP_S = 2.0  # of a request's budget, kept for writing the answer after the tools (at most 5% of it)
 # Arguments a request may not set through the agent: training on a file path is an operator's action
 # (`marketing-agent segment FILE`), not something a chat message (or a model) may trigger.
 NOT_THROUGH_THE_AGENT: dict[str, frozenset[str]] = {"segment_customers": frozenset({"file"})}
@@ -45,6 +47,7 @@ class Budget:
 
 class Deadline:
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self.end = time.monotonic() + seconds
 
     @property
@@ -54,6 +57,11 @@ class Deadline:
     @property
     def passed(self) -> bool:
         return self.left <= 0.0
+
+    @property
+    def left_for_tools(self) -> float:
+        """Seconds tools may still use: all that is left but the wrap-up time."""
+        return max(0.0, self.left - min(WRAP_UP_S, self.seconds / 20))
 
 
 # Called as each call starts (status "running" is implied) and ends, e.g. to show progress in the chat.
@@ -90,7 +98,7 @@ class Executor:
             call = planned.model_copy(deep=True)
             if index >= budget.max_calls:
                 outcome = _skipped(call, f"the request's budget is {budget.max_calls} tool calls")
-            elif deadline.passed:
+            elif deadline.left_for_tools <= 0:
                 outcome = _skipped(call, f"the request's time budget ({budget.seconds:.0f} s) ran out")
             else:
                 if on_call is not None:
@@ -118,7 +126,7 @@ class Executor:
         box: dict[str, Any] = {}
         worker = threading.Thread(target=self._invoke, args=(call.name, arguments, box), daemon=True)
         worker.start()
-        worker.join(timeout=deadline.left)
+        worker.join(timeout=deadline.left_for_tools)
         if worker.is_alive():
             return _failed(call, "it did not finish within the request's time budget", start)
         if "error" in box:

@@ -24,11 +24,13 @@ from pydantic import BaseModel, Field
 
 from agent.jobs import IdempotencyConflict, IdempotencyStore, Job, JobStore, ReportProgress, StoredResponse, Writer
 from agent.problems import problem, problem_responses
+from tools.errors import DataError
 from tools.review_data import parse_column_pairs
 from tools.review_store import IngestReport
 from tools.workspace import Workspace
 
 SYNC_ROWS = 1000
+SKIP_INVALID = 'send "skip_invalid": true'  # the CLI's "--skip-invalid", as a REST client sets it
 MAX_PROBLEMS = 50
 UPLOAD_SUFFIXES = re.compile(r"\.(csv|tsv|txt|jsonl|ndjson|json)(\.gz)?$", re.IGNORECASE)
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
@@ -103,8 +105,11 @@ def ingest_router(
             progress("embedding and storing" if done < total else "updating the sentiment model", done, total)
 
         progress("reading and checking", 0, None)
-        report = ingest_reviews(**source, workspace=workspace, progress=False, on_progress=stored)
-        report.source = name  # the caller's name for the data, never a server path
+        try:
+            report = ingest_reviews(**source, workspace=workspace, progress=False, on_progress=stored)
+        except DataError as exc:  # named by the caller's name for the data, never the staged file's server path
+            raise DataError(name, exc.problems, hint=exc.hint.replace("pass --skip-invalid", SKIP_INVALID)) from None
+        report.source = name
         return IngestResult.of(report)
 
     def start_job(owner: str, work: Callable[[ReportProgress], IngestResult]) -> JSONResponse:

@@ -6,13 +6,18 @@ never reach it, so nothing a stranger wrote in a review can steer its next tool 
 `budget.max_calls` tool calls (LangChain's ToolCallLimitMiddleware blocks the rest and tells the model), a
 model-call cap, a token budget, and a deadline checked before every model call and tool call; the whole run
 is abandoned at the deadline. Tool errors go back to the model as error ToolMessages, never raised.
+
+The model gets the request's budget less `FALLBACK_RESERVE_S`: when it has not answered by then and no tool has
+been called (an endpoint that hangs, trickles, or asks to wait minutes before a retry), the run raises
+`ProviderError` and the caller falls back to the offline router, which still has time to answer. A reply with
+neither a tool call nor any text is a provider fault too.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from langchain.agents import create_agent
@@ -22,11 +27,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import StructuredTool, ToolException
 from langgraph.errors import GraphRecursionError
+from pydantic import ValidationError
 
 from agent.executor import Budget, CallListener, CallOutcome, Deadline, Executor
-from agent.guardrails import fence
+from agent.guardrails import Pseudonyms, fence
 from agent.memory import Turn
+from agent.router import MAX_MESSAGE_CHARS, RoutingError
 from agent.types import TOOL_NAMES, Plan, ToolCall
+from local_models.errors import validation_message
+from local_models.textgen.base import ProviderError
 from tools.registry import TOOLS
 
 SYSTEM_PROMPT = """You help marketers with four tools:
@@ -43,27 +52,51 @@ BUDGET_REACHED = "Time or token budget reached."
 LIMIT_MESSAGES = ("Model call limits exceeded", BUDGET_REACHED)  # written by the budget middleware
 MAX_VIEW_CHARS = 3000
 STEPS_PER_MODEL_CALL = 8  # graph steps per model turn: middleware hooks, the model, the tools
+FALLBACK_RESERVE_S = 15.0  # of the request's budget, kept for the offline router when the model fails
 
 
 class LLMRouter:
     """Plans and runs requests with a tool-calling chat model (OpenAI or any OpenAI-compatible endpoint)."""
 
-    def __init__(self, model: BaseChatModel, executor: Executor, budget: Budget) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        executor: Executor,
+        budget: Budget,
+        customer_ids: Callable[[], Collection[str]] | None = None,
+    ) -> None:
         self.model = model
         self.executor = executor
         self.budget = budget
+        self.customer_ids = customer_ids  # kept from the model: swapped for stand-ins (see `Pseudonyms`)
+
+    def _names(self) -> Pseudonyms:
+        return Pseudonyms(self.customer_ids() if self.customer_ids is not None else ())
 
     # ---- plan without running ------------------------------------------------------------------------------
 
     def plan(self, message: str, history: Sequence[Turn] = ()) -> Plan:
-        """The tool calls the model makes first for `message` (one model call; nothing runs)."""
+        """The tool calls the model makes first for `message` (one model call; nothing runs). Raises
+        `ProviderError` when the model has not answered within the model's share of the budget."""
+        _check_length(message)
         bound = self.model.bind_tools([_schema_tool(name) for name in TOOL_NAMES])
-        reply = bound.invoke(_messages(message, history))
+        seconds = self.model_seconds(self.budget.seconds)
+        names = self._names()
+        prompt = _messages(message, history, names)
+        reply = _within(seconds, lambda: bound.invoke(prompt))
         parsed = [_tool_call(c) for c in getattr(reply, "tool_calls", []) or []]
-        calls = [c for c in parsed if c is not None][: self.budget.max_calls]
+        calls = [c.model_copy(update={"arguments": names.reveal(c.arguments)}) for c in parsed if c is not None][
+            : self.budget.max_calls
+        ]
         if calls:
             return Plan(kind="tools", calls=calls, request=message, router="llm")
-        return _text_plan(_text(reply), message)
+        if not _text(reply):
+            raise ProviderError("the model answered with neither a tool call nor any text")
+        return _text_plan(names.reveal(_text(reply)), message)
+
+    def model_seconds(self, left: float) -> float:
+        """The model's share of `left` seconds: all but the reserve kept for the offline fallback."""
+        return max(0.0, left - min(FALLBACK_RESERVE_S, self.budget.seconds / 4))
 
     # ---- run ------------------------------------------------------------------------------------------------
 
@@ -72,11 +105,14 @@ class LLMRouter:
     ) -> tuple[Plan, list[CallOutcome], str, list[str]]:
         """Let the model call tools until it answers (or a budget ends it): the plan it followed, each call's
         outcome, its final text and warnings."""
-        recorder = _Recorder(self.executor, deadline, self.budget, on_call)
+        _check_length(message)
+        names = self._names()
+        recorder = _Recorder(self.executor, deadline, self.budget, on_call, names)
+        model_deadline = Deadline(self.model_seconds(deadline.left))
         middleware: list[Any] = [
             ToolCallLimitMiddleware(run_limit=self.budget.max_calls, exit_behavior="continue"),
             ModelCallLimitMiddleware(run_limit=self.budget.max_calls + 2, exit_behavior="end"),
-            _BudgetMiddleware(deadline, self.budget.tokens),
+            _BudgetMiddleware(model_deadline, self.budget.tokens),
         ]
         agent: Any = create_agent(
             self.model,
@@ -89,7 +125,7 @@ class LLMRouter:
         def work() -> None:
             try:
                 box["state"] = agent.invoke(
-                    {"messages": _messages(message, history)[1:]},
+                    {"messages": _messages(message, history, names)[1:]},
                     {"recursion_limit": STEPS_PER_MODEL_CALL * (self.budget.max_calls + 3)},
                 )
             except GraphRecursionError:  # a backstop only: the middleware budgets end runs well before it
@@ -99,7 +135,11 @@ class LLMRouter:
 
         worker = threading.Thread(target=work, daemon=True)
         worker.start()
-        worker.join(timeout=deadline.left)
+        worker.join(timeout=model_deadline.left)
+        if worker.is_alive() and recorder.started:  # tools ran or are running: their results are the answer
+            worker.join(timeout=deadline.left_for_tools)
+        if worker.is_alive() and not recorder.outcomes:
+            raise ProviderError(f"the model did not answer within {model_deadline.seconds:.0f} s")
         warnings: list[str] = []
         if box.get("stopped"):
             warnings.append("The model kept calling tools; stopped at the step limit with the results so far.")
@@ -111,11 +151,13 @@ class LLMRouter:
         final = ""
         if "state" in box:
             messages: list[BaseMessage] = box["state"].get("messages", [])
-            final = _text(messages[-1]) if messages and isinstance(messages[-1], AIMessage) else ""
+            final = names.reveal(_text(messages[-1])) if messages and isinstance(messages[-1], AIMessage) else ""
             if final.startswith(LIMIT_MESSAGES):
                 warnings.append("The model reached its call or time budget; the answer uses the results so far.")
                 final = ""
         calls = [o.call for o in outcomes]
+        if not calls and not final:
+            raise ProviderError("the model answered with neither a tool call nor any text")
         plan = Plan(kind="tools", calls=calls, request=message, router="llm") if calls else _text_plan(final, message)
         return plan, outcomes, final, warnings
 
@@ -123,23 +165,33 @@ class LLMRouter:
 class _Recorder:
     """The tools the agent calls: each runs through the executor and is recorded, in order."""
 
-    def __init__(self, executor: Executor, deadline: Deadline, budget: Budget, on_call: CallListener | None) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        deadline: Deadline,
+        budget: Budget,
+        on_call: CallListener | None,
+        names: Pseudonyms | None = None,
+    ) -> None:
         self.executor = executor
+        self.names = names or Pseudonyms(())
         self.deadline = deadline
         self.budget = budget
         self.on_call = on_call
         self.outcomes: list[CallOutcome] = []
+        self.started = 0  # calls begun, finished or not
         self._lock = threading.Lock()
 
     def tool(self, name: str) -> StructuredTool:
         spec = TOOLS[name]
 
         def run(**arguments: Any) -> str:
-            call = ToolCall(name=name, arguments=_plain(arguments))
+            call = ToolCall(name=name, arguments=self.names.reveal(_plain(arguments)))
             with self._lock:
                 index = len(self.outcomes)
-                if index >= self.budget.max_calls or self.deadline.passed:
+                if index >= self.budget.max_calls or self.deadline.left_for_tools <= 0:
                     raise ToolException("budget exhausted: answer with what you have")
+                self.started += 1
                 if self.on_call is not None:
                     self.on_call(call, index)
                 outcome = self.executor.run_one(call, [], self.deadline)
@@ -156,7 +208,24 @@ class _Recorder:
             description=spec.description,
             args_schema=spec.input_model,
             handle_tool_error=True,
+            handle_validation_error=self._invalid(name),
         )
+
+    def _invalid(self, name: str) -> Callable[[Any], str]:
+        """Records a call the model made with invalid arguments (it counts against the budget like any other, and
+        the answer says what was wrong with it); the message goes back to the model."""
+
+        def record(error: Any) -> str:
+            message = f"invalid arguments: {validation_message(error) if isinstance(error, ValidationError) else error}"
+            with self._lock:
+                index = len(self.outcomes)
+                call = ToolCall(name=name, arguments={}, status="error", result={"error": message})
+                self.outcomes.append(CallOutcome(call, 0.0, message))
+                if self.on_call is not None:
+                    self.on_call(call, index)
+            return message
+
+        return record
 
 
 class _BudgetMiddleware(AgentMiddleware):
@@ -199,7 +268,8 @@ def model_view(name: str, result: dict[str, Any]) -> dict[str, Any]:
         keys = ("name", "size", "predicted_value_per_customer")
         return {
             "segments": [{k: s.get(k) for k in keys} for s in result.get("segments", [])],
-            "customers": [c.get("customer_id") for c in result.get("customers", [])[:20]],
+            # a count, not the ids: customer ids are the CRM's data and never go to a remote model
+            "customers_listed": len(result.get("customers", [])),
             "top_products": [
                 {k: p.get(k) for k in ("product_id", "product_name", "share_of_spend")}
                 for p in result.get("top_products", [])
@@ -217,15 +287,46 @@ def _aspect(aspect: dict[str, Any], count: str) -> dict[str, Any]:
     return {"aspect": aspect.get("label"), "count": aspect.get(count), "mentions": aspect.get("mentions")}
 
 
-def _messages(message: str, history: Sequence[Turn]) -> list[BaseMessage]:
+def _messages(message: str, history: Sequence[Turn], names: Pseudonyms | None = None) -> list[BaseMessage]:
     """System prompt, the last turns as requests plus the tools they used (not answers: those quote
-    reviews), and the request."""
+    reviews), and the request; customer ids swapped for `names`' stand-ins."""
+    hide = names.hide if names is not None else str
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT)]
     for turn in history[-4:]:
         used = "; ".join(f"{c.name}({json.dumps(c.arguments)})" for c in turn.plan.calls) or turn.plan.kind
-        messages.append(HumanMessage(f"(earlier request) {turn.request}\n(tools used: {used})"))
-    messages.append(HumanMessage(message))
+        messages.append(HumanMessage(hide(f"(earlier request) {turn.request}\n(tools used: {used})")))
+    messages.append(HumanMessage(hide(message)))
     return messages
+
+
+def _check_length(message: str) -> None:
+    """The offline router's limit holds here too: a huge request must not reach a paid model's prompt."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise RoutingError(
+            f"the request is {len(message):,} characters; keep it under {MAX_MESSAGE_CHARS:,} "
+            "(ask one thing at a time, or put data in a file and name it)"
+        )
+
+
+def _within(seconds: float, call: Any) -> Any:
+    """`call()` in a worker thread; `ProviderError` when it has not returned within `seconds` (the thread is left
+    to finish on its own, as a call abandoned at the deadline is)."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = call()
+        except Exception as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    if worker.is_alive():
+        raise ProviderError(f"the model did not answer within {seconds:.0f} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _schema_tool(name: str) -> StructuredTool:

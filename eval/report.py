@@ -120,6 +120,11 @@ def write_report(report: SuiteReport, folder: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
+def _cell(text: str) -> str:
+    """Text for a markdown table cell: a `|` would start a new column."""
+    return text.replace("|", "\\|")
+
+
 def to_markdown(report: SuiteReport) -> str:
     lines = [
         f"# Eval: {report.suite} ({report.mode})",
@@ -135,11 +140,11 @@ def to_markdown(report: SuiteReport) -> str:
     lines += ["## Targets", "", "| target | value | goal | met |", "|---|---|---|---|"]
     for t in report.targets:
         met = "-" if t.passed is None else ("yes" if t.passed else "**no**")
-        lines.append(f"| {t.name} | {fmt(t.value)} | {t.target} | {met} |")
+        lines.append(f"| {_cell(t.name)} | {fmt(t.value)} | {_cell(t.target)} | {met} |")
     for table in report.tables:
-        lines += ["", f"## {table.title}", "", "| " + " | ".join(table.columns) + " |"]
+        lines += ["", f"## {table.title}", "", "| " + " | ".join(_cell(c) for c in table.columns) + " |"]
         lines.append("|" + "---|" * len(table.columns))
-        lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in table.rows]
+        lines += ["| " + " | ".join(_cell(fmt(c)) for c in row) + " |" for row in table.rows]
         if table.note:
             lines += ["", table.note]
     if report.notes:

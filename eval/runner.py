@@ -51,6 +51,53 @@ def _serve(report: SuiteReport, quick: bool, scratch: Path, console: Console) ->
     serve_suite.run(report, quick, scratch, console)
 
 
+def _security(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import security_suite
+
+    security_suite.run(report, quick, scratch, console)
+
+
+def _reliability(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
+    from eval import reliability_suite
+
+    reliability_suite.run(report, quick, scratch, console)
+
+
+def run_parts(
+    suite: str,
+    parts: dict[str, str],
+    chosen: tuple[str, ...],
+    report: SuiteReport,
+    quick: bool,
+    scratch: Path,
+    console: Console,
+) -> None:
+    """Run the `chosen` parts of a suite made of parts (all of them when none is chosen), in order, each from its
+    module's `run()` and in its own scratch folder, into one report."""
+    import importlib
+
+    for name, module in parts.items():
+        if chosen and name not in chosen:
+            continue
+        console.rule(f"{suite}: {name}")
+        folder = scratch / name
+        folder.mkdir(parents=True, exist_ok=True)
+        importlib.import_module(module).run(report, quick, folder, console)
+
+
+def suite_parts(name: str) -> dict[str, str]:
+    """The parts a suite can run alone (`--part`): none for most suites."""
+    if name == "security":
+        from eval.security_suite import PARTS
+
+        return PARTS
+    if name == "reliability":
+        from eval.reliability_suite import PARTS as RELIABILITY_PARTS
+
+        return RELIABILITY_PARTS
+    return {}
+
+
 # A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
 SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
     "reviews": _reviews,
@@ -59,6 +106,8 @@ SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
     "ad-copy": _ad_copy,
     "agent": _agent,
     "serve": _serve,
+    "security": _security,
+    "reliability": _reliability,
 }
 
 
@@ -69,20 +118,30 @@ def run_suite(
     reports_dir: Path | None = None,
     scratch_parent: Path | None = None,
     console: Console | None = None,
+    part: str | None = None,
 ) -> SuiteReport:
+    """Run suite `name` (or one `part` of it, reported as `<name>-<part>`) and write its report."""
     from local_models.errors import MarketingAgentError
 
     console = console or Console()
     if name not in SUITES:
         raise MarketingAgentError(f"unknown eval suite {name!r}; choose from {', '.join(sorted(SUITES))}")
-    command = f"marketing-agent eval {name}{' --quick' if quick else ''}"
-    report = SuiteReport(suite=name, mode="quick" if quick else "full", command=command, machine=machine_info())
+    parts = suite_parts(name)
+    if part is not None and part not in parts:
+        choices = f"choose from {', '.join(parts)}" if parts else "it has no parts"
+        raise MarketingAgentError(f"the {name} suite has no part {part!r}; {choices}")
+    label = f"{name}-{part}" if part else name
+    command = f"marketing-agent eval {name}{f' --part {part}' if part else ''}{' --quick' if quick else ''}"
+    report = SuiteReport(suite=label, mode="quick" if quick else "full", command=command, machine=machine_info())
     started = time.perf_counter()
     if scratch_parent is not None:
         scratch_parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"eval-{name}-", dir=scratch_parent))
+    scratch = Path(tempfile.mkdtemp(prefix=f"eval-{label}-", dir=scratch_parent))
     try:
-        SUITES[name](report, quick, scratch, console)
+        if part is not None:
+            run_parts(name, parts, (part,), report, quick, scratch, console)
+        else:
+            SUITES[name](report, quick, scratch, console)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     report.seconds = time.perf_counter() - started

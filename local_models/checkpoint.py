@@ -2,7 +2,9 @@
 `arrays.npz` (weights as plain arrays; no pickle, so loading a checkpoint never runs code).
 
 Saves are atomic: everything is written to a temporary sibling folder, fsynced, and renamed into place,
-so a crash leaves either the old checkpoint or the new one, never half of one.
+so a crash leaves either the old checkpoint or the new one, never half of one. Replacing takes two renames (the old
+folder aside, the new one in): a crash between them leaves the old checkpoint under its aside name, where loading
+finds it and the next save puts it back. Temporary folders of crashed saves are removed by the next save.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint atomically to `folder` (replacing any previous one)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _recover(folder)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -69,6 +72,8 @@ def save_checkpoint(
 
 def load_checkpoint(folder: Path, *, kind: str, format_versions: Iterable[int]) -> Checkpoint:
     """Read a checkpoint, checking its kind and format version; errors say how to fix it."""
+    if not folder.exists():  # a save that crashed between its two renames left the old one aside
+        folder = next(iter(_set_aside(folder)), folder)
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         with np.load(folder / ARRAYS, allow_pickle=False) as data:
@@ -92,3 +97,37 @@ def _write_synced(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _set_aside(folder: Path) -> list[Path]:
+    """Old checkpoints a crashed save moved aside (complete: they were in place before), newest first."""
+    found = [p for p in folder.parent.glob(f".{folder.name}.old-*") if (p / MANIFEST).exists()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _recover(folder: Path) -> None:
+    """Before a save: put back a checkpoint a crashed save left aside, and remove what crashed saves left behind
+    (only theirs: a folder named after a live process may be another save in progress)."""
+    aside = _set_aside(folder)
+    if not folder.exists() and aside and not _alive(aside[0]):
+        aside[0].rename(folder)
+    for stray in folder.parent.glob(f".{folder.name}.*-*"):
+        if not _alive(stray):
+            shutil.rmtree(stray, ignore_errors=True)
+
+
+def _alive(stray: Path) -> bool:
+    """Whether the process whose id ends `stray`'s name is running (ours counts as running)."""
+    try:
+        pid = int(stray.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

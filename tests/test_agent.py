@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from pydantic import Field
 
 from agent import AgentResponse, MarketingAgent
 from agent.answer import check_phrasing, numbers_in
@@ -360,3 +361,44 @@ def test_the_agent_cannot_train_on_a_file_path(workspace: Path) -> None:
     call = ToolCall(name="segment_customers", arguments={"file": "/etc/passwd"})
     outcomes, _ = executor.run([call], Deadline(60), Budget())
     assert outcomes[0].call.status == "error" and "can't be set through the agent" in str(outcomes[0].call.result)
+
+
+class RecordingModel(ScriptedModel):
+    """A scripted model that keeps every prompt it was sent."""
+
+    prompts: list[str] = Field(default_factory=list)
+
+    def _generate(self, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
+        self.prompts.append("\n".join(str(m.content) for m in messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+def test_customer_ids_reach_the_model_only_as_stand_ins(workspace: Path, local_generator) -> None:
+    from tools.segments import known_customer_ids
+
+    customer = sorted(known_customer_ids(workspace))[7]
+    replies = [
+        tool_reply("segment_customers", {"customer_id": "CUSTOMER_REF_1"}),
+        AIMessage(content="CUSTOMER_REF_1 is one of your customers."),
+    ]
+    model = RecordingModel(messages=iter(replies), prompts=[])
+    agent = MarketingAgent.open(workspace, llm="openai", chat_model=model, generator=local_generator)
+    session = "pseudonyms"
+    response = agent.ask(f"Look up customer {customer}", session)
+    assert [c.status for c in response.tool_calls] == ["ok"], response.tool_calls
+    assert response.tool_calls[0].arguments["customer_id"] == customer  # the tool got the real id back
+    assert "CUSTOMER_REF" not in response.answer
+    model.messages = iter([AIMessage(content="Nothing more.")])
+    agent.ask(f"and {customer} again?", session)  # the history holds the id in the tools it used
+    assert len(model.prompts) >= 3 and "CUSTOMER_REF_1" in model.prompts[0]
+    assert not any(customer in prompt for prompt in model.prompts), model.prompts
+
+
+def test_pseudonyms_swap_known_ids_only() -> None:
+    from agent.guardrails import Pseudonyms
+
+    names = Pseudonyms({"C123", "CANARY-C0a1", "12", "1234567"})
+    hidden = names.hide("Customer C123, then CANARY-C0a1. 12 weeks for 1234567, not C1234")
+    assert hidden == "Customer CUSTOMER_REF_1, then CUSTOMER_REF_2. 12 weeks for CUSTOMER_REF_3, not C1234"
+    assert names.reveal({"ids": ["CUSTOMER_REF_2", "CUSTOMER_REF_9"]}) == {"ids": ["CANARY-C0a1", "CUSTOMER_REF_9"]}
+    assert Pseudonyms(()).hide("C123") == "C123"

@@ -45,6 +45,7 @@ from tools.compliance import (
     check_fields,
 )
 from tools.errors import DataError, DataProblem, MarketingAgentError
+from tools.pii import find_pii, has_redaction_tag, redact
 from tools.workspace import Workspace
 
 Channel = Literal["google_search", "meta_feed", "email", "sms"]
@@ -149,7 +150,7 @@ def generate_ad_copy(
     """Write ad copy variants for a product on a channel (google_search, meta_feed, email or sms), grounded in
     what reviews praise and the catalogue's facts, each checked against channel limits and the brand's rules,
     with the evidence (review ids, catalogue fields) behind every product claim."""
-    request = GenerateAdCopyInput.model_validate(arguments)
+    request, redacted = _without_personal_data(GenerateAdCopyInput.model_validate(arguments))
     started = time.perf_counter()
     ws = Workspace.open(workspace)
     brand = load_brand(workspace=ws)
@@ -172,10 +173,24 @@ def generate_ad_copy(
         model=generator.model,
         seconds=round(time.perf_counter() - started, 3),
         summary="",
-        warnings=[*writer.warnings, *warnings],
+        warnings=[*redacted, *writer.warnings, *warnings],
     )
     result.summary = _summary(result, request.n_variants)
     return result
+
+
+def _without_personal_data(request: GenerateAdCopyInput) -> tuple[GenerateAdCopyInput, list[str]]:
+    """The brief with personal data replaced by tags: it goes into prompts (perhaps to a remote model), and copy
+    may not carry personal data anyway."""
+    changed: dict[str, str] = {}
+    for name in ("key_message", "audience", "tone"):
+        value = getattr(request, name)
+        if value and redact(value).changed:
+            changed[name] = redact(value).text
+    if not changed:
+        return request, []
+    fields = ", ".join(name.replace("_", " ") for name in changed)
+    return request.model_copy(update=changed), [f"Personal data in the {fields} was removed before writing copy."]
 
 
 def _summary(result: GenerateAdCopyResult, wanted: int) -> str:
@@ -288,8 +303,11 @@ def _praised(insight: Any) -> tuple[list[PraisedAspect], int]:
 
 
 def is_safe_quote(text: str) -> bool:
-    """Quotes that read like instructions, or carry links or contact details, never reach a prompt."""
-    return not any(p.search(text) for p in (INSTRUCTION_LIKE, URL, EMAIL, PHONE))
+    """Quotes that read like instructions, or carry links or personal data (or held it before redaction: a tag
+    such as <PHONE_NUMBER>), never reach a prompt."""
+    if any(p.search(text) for p in (INSTRUCTION_LIKE, URL, EMAIL, PHONE)):
+        return False
+    return not has_redaction_tag(text) and not find_pii(text)
 
 
 def short_label(aspect: str) -> str:
@@ -515,6 +533,11 @@ class CopyWriter:
         if person:
             report.passed = False
             report.failures.append(Check(rule="first_person", passed=False, field=field_name, detail=person.group(0)))
+        personal = find_pii(text)  # addresses, international phones and 2-series cards too (compliance's own check
+        if personal and all(f.rule != "personal_data" for f in report.failures):  # reads emails, phones, cards)
+            report.passed = False
+            detail = personal[0].kind.lower().replace("_", " ")
+            report.failures.append(Check(rule="personal_data", passed=False, field=field_name, detail=detail))
         leaked = self._leaks & _words(text, min_length=3)
         if leaked:
             report.passed = False

@@ -24,7 +24,9 @@ SUPERLATIVES = re.compile(
     r"\b(best|#\s?1|number one|no\.? ?1|greatest|ultimate|perfect(ly)?|unbeatable|unmatched|world'?s|"
     r"most (popular|comfortable|loved|trusted)|top[- ]rated|leading|finest|flawless|revolutionary|"
     r"guarantee[ds]?|promise[ds]?|never (fails?|breaks?)|forever|always|risk[- ]free|proven|latest|newest|"
-    r"most advanced|state[- ]of[- ]the[- ]art|cutting[- ]edge|award[- ]winning|best[- ]selling|bestseller)\b|\b100 ?%",
+    r"most advanced|state[- ]of[- ]the[- ]art|cutting[- ]edge|award[- ]winning|best[- ]selling|bestseller|"
+    # awards, recalls and endorsements are facts about the product that only the catalogue or the brief may state
+    r"awards?|recall(?:ed|s)?|certified|(?:approved|endorsed|recommended) by|as seen (?:on|in))\b|\b100 ?%",
     re.IGNORECASE,
 )
 OFFERS = re.compile(
@@ -39,7 +41,16 @@ NUMBER = re.compile(r"(?<![\w.])\$?\d+(?:[.,]\d+)*(?:\s?%)?")
 INSTRUCTION_LIKE = re.compile(
     r"ignore (all |any )?(previous|prior|above|earlier)|system prompt|disregard|new instructions|"
     r"</?script|<\s*/?\s*[a-z]+[^>]*>|```|\b(assistant|system|user)\s*:|as an ai\b|language model|"
-    r"tool[_ ]call|\{\s*\"",
+    r"tool[_ ]call|\{\s*\"|"
+    # Text that talks to the agent or about its work, rather than about the product: a review or copy that
+    # addresses "the assistant" or "the marketer", names a tool, or says what goes "in the ad" is an order.
+    r"\b(?:the|an?|your|our) (?:ai|assistant|chatbot|bot|marketer|language model)\b|\bai assistant\b|"
+    r"\b(?:search_reviews|forecast_sales|segment_customers|generate_ad_copy)\b|"
+    r"\b(?:brand|banned) (?:rules?|words?)\b|\b(?:previous|prior|these|following|my) instructions\b|"
+    r"\b(?:in|into|to) (?:the|your|every|each) (?:ads?|headlines?|copy|answer|response|reply)\b|"
+    r"\b(?:tell|inform|remind) (?:the|every|all|your) (?:marketer|readers?|customers?|users?)\b|"
+    r"\bdeveloper (?:message|mode|note)|\bpolicy update\b|\boverride\b|\bdecode\b|\bbase64\b|\brot13\b|"
+    r"\bpart \d+ of \d+\b|[\u200b-\u200d\u2060\ufeff]",
     re.IGNORECASE,
 )
 PLACEHOLDER = re.compile(

@@ -2,6 +2,11 @@
 
 Every problem is collected with its row and column, so a user fixes a file in one pass. Row numbers are
 1-based data rows (the header is not counted); CSV problems also give the line number in the file.
+
+Personal data written into reviews (emails, phones, cards, IBANs, IPs, SSNs, street addresses) is replaced by
+tags such as <PHONE_NUMBER> here, before anything is stored or shown: the review store serves marketing
+analysis, not customer service, and its text reaches snippets, answers and prompts. Ids stay as given (they
+must be pseudonymous), and cell values echoed in problems are redacted too.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ import hashlib
 import io
 import json
 import re
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from tools.errors import DataError, DataProblem
+from tools.pii import redact
 
 REQUIRED = ("product_id", "rating", "text")
 OPTIONAL = ("review_id", "title", "product_name", "category", "date", "channel")
@@ -34,8 +42,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 MAX_TEXT_CHARS = 20_000
 MAX_FIELD_CHARS = 1_000_000
+MAX_LINE_CHARS = MAX_FIELD_CHARS  # a longer JSONL line is refused without being read whole
+MAX_GZIP_RATIO = 100  # a .gz expanding more than this (past GZIP_RATIO_FLOOR) is refused as a likely zip bomb
+GZIP_RATIO_FLOOR = 4_000_000  # bytes out before the ratio counts: small files may compress very well
+GZIP_READ = 16_384  # compressed bytes per read, so the ratio is measured finely
+FUTURE_TOLERANCE_DAYS = 1  # time zones: "today" somewhere may be tomorrow here
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # control bytes text files do not contain
+REDACTED_FIELDS = ("text", "title", "product_name", "category", "channel")
+# Part of every content hash: a store written before redaction (or by an older detector) is rewritten, redacted,
+# the next time the same file is ingested. Review ids come from the content alone, so they never change.
+REDACTION_VERSION = "pii-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +88,7 @@ class ParsedReviews:
     column_map: dict[str, str] = field(default_factory=dict)
     total_rows: int = 0
     duplicates: int = 0  # exact repeats of an earlier row, ingested once
+    redacted: Counter[str] = field(default_factory=Counter)  # entity -> values replaced by tags
 
     def raise_if_invalid(self) -> None:
         if self.problems:
@@ -88,10 +107,10 @@ def read_review_file(path: str | Path, column_map: Mapping[str, str] | None = No
     """Read and validate a CSV/JSONL review file (`.gz` too). Raises DataError only for file-level
     problems (missing file, unknown format, missing columns); row problems are collected."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(path, [DataProblem("file not found")])
+    check_readable(path)
     fmt = _file_format(path)
-    with _open_text(path) as handle:
+    check_text(path)
+    with open_text(path) as handle:
         records = _read_csv(handle, path) if fmt == "csv" else _read_jsonl(handle)
         return validate_review_records(records, source=str(path), column_map=column_map)
 
@@ -106,11 +125,89 @@ def _file_format(path: Path) -> str:
     raise DataError(path, [DataProblem(f"unknown file type {kind or '(none)'!r}; use .csv or .jsonl (optionally .gz)")])
 
 
-def _open_text(path: Path) -> IO[str]:
-    # surrogateescape keeps undecodable bytes visible as surrogates, so each bad row can be reported.
+def check_readable(path: Path) -> None:
+    """DataError unless `path` is a regular file: missing, a broken link or a loop of links, a directory, a
+    device (/dev/zero never ends) or a pipe (may never end) are refused before anything is read."""
+    if path.is_file():
+        return
+    if path.is_symlink() and not path.exists():
+        raise DataError(path, [DataProblem("is a broken symbolic link (or a loop of links)")])
+    if path.exists():
+        problem = "is not a regular file (a directory, device or pipe); name a CSV or JSONL file"
+        raise DataError(path, [DataProblem(problem)])
+    raise DataError(path, [DataProblem("file not found")])
+
+
+def check_text(path: Path) -> None:
+    """DataError when the file's first bytes show it is not UTF-8 text: a UTF-16/32 byte order mark, or many
+    control bytes (a binary file, e.g. a spreadsheet or an image renamed .csv; a stray NUL in a row is fine)."""
+    with open_bytes(path) as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(path, [DataProblem("is UTF-16 (or UTF-32) text; re-save it as UTF-8")])
+    if len(_BINARY_BYTES.findall(head)) > max(8, len(head) // 50):
+        problem = "looks like a binary file, not CSV or JSONL text (many control bytes near the start)"
+        raise DataError(path, [DataProblem(problem)])
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    """The file's bytes; a .gz is decompressed as it is read, and refused if it expands like a zip bomb."""
     if path.suffix.lower() == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", errors="surrogateescape", newline="")
-    return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.BufferedReader(GzipGuard(path))
+    return path.open("rb")
+
+
+def open_text(path: Path) -> IO[str]:
+    # surrogateescape keeps undecodable bytes visible as surrogates, so each bad row can be reported.
+    return io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+class GzipGuard(io.RawIOBase):
+    """A .gz file's decompressed bytes, read with bounded memory: past GZIP_RATIO_FLOOR bytes, output more than
+    MAX_GZIP_RATIO times the compressed input read so far raises DataError (a zip bomb of a few MB can expand to
+    terabytes). A corrupt or truncated file raises DataError too."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._raw = _SmallReads(path)
+        self._gzip = gzip.GzipFile(fileobj=self._raw, mode="rb")
+        self._out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            n = self._gzip.readinto(buffer)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(
+                self.path, [DataProblem(f"cannot read the file (a corrupt or cut-short .gz: {exc})")]
+            ) from None
+        self._out += n
+        if self._out > GZIP_RATIO_FLOOR and self._out > MAX_GZIP_RATIO * max(1, self._raw.tell()):
+            problem = (
+                f"expands to over {MAX_GZIP_RATIO} times its compressed size (a zip bomb?); reading stopped at "
+                f"{self._out // 1_000_000} MB. Decompress it yourself and check what is inside"
+            )
+            raise DataError(self.path, [DataProblem(problem)])
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._out = self._gzip.seek(offset, whence)
+        return self._out
+
+    def tell(self) -> int:
+        return self._gzip.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._gzip.close()
+            self._raw.close()
+        super().close()
 
 
 @dataclass
@@ -123,15 +220,30 @@ class _Raw:
     line: int | None = None
 
 
+class _SmallReads(io.FileIO):
+    """A file that hands out at most GZIP_READ bytes per read: gzip then asks for input little by little, and
+    `tell()` says how much compressed input the output so far came from."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "rb")
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(GZIP_READ if size is None or size < 0 else min(size, GZIP_READ))
+
+
 def _read_csv(handle: IO[str], path: Path) -> Iterator[_Raw]:
     csv.field_size_limit(MAX_FIELD_CHARS)
     sample = handle.read(64 * 1024)
     handle.seek(0)
     delimiter = "\t" if path.suffixes and ".tsv" in [s.lower() for s in path.suffixes] else _sniff(sample)
-    reader = csv.reader(handle, delimiter=delimiter)
+    # strict: a quote never closed is an error, not a field that silently swallows the rest of the file
+    reader = csv.reader(handle, delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
+        return
+    except csv.Error as exc:
+        yield _Raw(row=0, values=None, problem=f"unreadable CSV header ({_csv_problem(exc)})", line=1)
         return
     header = [h.strip() for h in header]
     yield _Raw(row=0, values={"__header__": header})
@@ -143,13 +255,20 @@ def _read_csv(handle: IO[str], path: Path) -> Iterator[_Raw]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield _Raw(row=row, values=None, problem=f"unreadable CSV ({exc})", line=line)
+            yield _Raw(row=row, values=None, problem=f"unreadable CSV ({_csv_problem(exc)})", line=line)
             return
         if cells:
             yield _csv_record(row, line, header, cells)
         else:
             row -= 1  # blank lines are not rows
         line = reader.line_num + 1
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "a quoted value is never closed"
+    return text
 
 
 def _csv_record(row: int, line: int, header: list[str], cells: list[str]) -> _Raw:
@@ -166,7 +285,11 @@ def _sniff(sample: str) -> str:
 
 def _read_jsonl(handle: IO[str]) -> Iterator[_Raw]:
     row = 0
-    for line_number, line in enumerate(handle, start=1):
+    for line_number, line in enumerate(_bounded_lines(handle), start=1):
+        if line is None:  # a line too long to read whole
+            row += 1
+            yield _Raw(row, None, f"the line is longer than {MAX_LINE_CHARS:,} characters", line_number)
+            continue
         if not line.strip():
             continue
         row += 1
@@ -179,6 +302,20 @@ def _read_jsonl(handle: IO[str]) -> Iterator[_Raw]:
             yield _Raw(row, None, f"expected a JSON object, got {type(value).__name__}", line_number)
             continue
         yield _Raw(row, value, line=line_number)
+
+
+def _bounded_lines(handle: IO[str]) -> Iterator[str | None]:
+    """The lines of `handle`, None for each one longer than MAX_LINE_CHARS (skipped without being held whole)."""
+    while True:
+        line = handle.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE_CHARS or line.endswith("\n"):
+            yield line
+            continue
+        while line and not line.endswith("\n"):  # the rest of the long line
+            line = handle.readline(MAX_LINE_CHARS)
+        yield None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -209,6 +346,10 @@ def validate_review_records(
             result.rows.append(row)
     if result.total_rows == 0 and not result.problems:
         result.problems.append(DataProblem("the file has no review rows"))
+    if validator is not None and validator.redacted:
+        result.redacted = validator.redacted
+        kinds = ", ".join(f"{n} {k.lower().replace('_', ' ')}" for k, n in sorted(validator.redacted.items()))
+        result.warnings.append(f"personal data replaced by tags before storing: {kinds}")
     return result
 
 
@@ -247,6 +388,7 @@ class _Validator:
     """Checks one record at a time against a resolved column mapping (canonical name -> source header)."""
 
     columns: dict[str, str]
+    redacted: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def for_columns(cls, header: list[str], column_map: Mapping[str, str] | None, result: ParsedReviews) -> _Validator:
@@ -278,7 +420,7 @@ class _Validator:
             )
         if len(problems) > before or rating is None:
             return None
-        return _make_row(cells, rating, review_date)
+        return _make_row(cells, rating, review_date, self.redacted)
 
     def _cell(self, raw: _Raw, name: str, problems: list[DataProblem]) -> str:
         header = self.columns.get(name)
@@ -352,10 +494,10 @@ def _parse_rating(value: str, row: int, problems: list[DataProblem]) -> int | No
     try:
         number = float(value)
     except ValueError:
-        problems.append(DataProblem(f"{value!r} is not a number (need a whole number 1-5)", row, "rating"))
+        problems.append(DataProblem(f"{_shown(value)} is not a number (need a whole number 1-5)", row, "rating"))
         return None
     if not number.is_integer() or not 1 <= number <= 5:
-        problems.append(DataProblem(f"{value} is outside 1-5 or not a whole number", row, "rating"))
+        problems.append(DataProblem(f"{_shown(value)[1:-1]} is outside 1-5 or not a whole number", row, "rating"))
         return None
     return int(number)
 
@@ -363,18 +505,34 @@ def _parse_rating(value: str, row: int, problems: list[DataProblem]) -> int | No
 def _parse_date(value: str, row: int, problems: list[DataProblem]) -> str:
     if not value:
         return ""
+    parsed = _read_date(value)
+    if parsed is None:
+        problems.append(DataProblem(f"{_shown(value)} is not a date; use YYYY-MM-DD", row, "date"))
+        return ""
+    if parsed > date.today() + timedelta(days=FUTURE_TOLERANCE_DAYS):
+        problems.append(DataProblem(f"{parsed.isoformat()} is in the future", row, "date"))
+        return ""
+    return parsed.isoformat()
+
+
+def _read_date(value: str) -> date | None:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError:
         pass
     try:
-        return date.fromisoformat(value[:10]).isoformat()
+        return date.fromisoformat(value[:10])
     except ValueError:
-        problems.append(DataProblem(f"{value!r} is not a date; use YYYY-MM-DD", row, "date"))
-        return ""
+        return None
 
 
-def _make_row(cells: dict[str, str], rating: int, review_date: str) -> ReviewRow:
+def _shown(value: str) -> str:
+    """A cell as a problem message may quote it: shortened, personal data replaced by tags."""
+    short = value if len(value) <= 60 else value[:57] + "..."
+    return repr(redact(short).text)
+
+
+def _make_row(cells: dict[str, str], rating: int, review_date: str, redacted: Counter[str]) -> ReviewRow:
     content = "\x1f".join(
         (
             cells["product_id"],
@@ -387,16 +545,24 @@ def _make_row(cells: dict[str, str], rating: int, review_date: str) -> ReviewRow
             cells["channel"],
         )
     )
-    content_hash = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
+    raw_hash = hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
+    content_hash = hashlib.sha256(f"{content}\x1f{REDACTION_VERSION}".encode()).hexdigest()[:24]
+    safe = {name: _redacted(cells[name], redacted) for name in REDACTED_FIELDS}
     return ReviewRow(
-        review_id=cells["review_id"] or f"r-{content_hash[:16]}",
+        review_id=cells["review_id"] or f"r-{raw_hash[:16]}",
         product_id=cells["product_id"],
         rating=rating,
-        text=cells["text"],
-        title=cells["title"],
-        product_name=cells["product_name"],
-        category=cells["category"],
+        text=safe["text"],
+        title=safe["title"],
+        product_name=safe["product_name"],
+        category=safe["category"],
         date=review_date,
-        channel=cells["channel"],
+        channel=safe["channel"],
         content_hash=content_hash,
     )
+
+
+def _redacted(value: str, counts: Counter[str]) -> str:
+    redaction = redact(value)
+    counts.update(redaction.found)
+    return redaction.text

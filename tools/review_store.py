@@ -223,6 +223,9 @@ class ReviewStore:
             return
         generation = self._read_generation()
         index = self._current_index(collection)
+        # No snapshot while writing: a crash between a batch's commit and the generation bump after it would
+        # otherwise leave the old snapshot looking current, missing that batch for good. Saved again at the end.
+        self._snapshot_file.unlink(missing_ok=True)
         todo.sort(key=lambda r: len(r.embedding_text))  # batches of similar length pad less
         written: list[np.ndarray] = []
         done = 0

@@ -15,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.review_data import read_review_file, validate_review_records
 from tools.review_index import ReviewFilters
-from tools.review_insight import ReviewInsight, analyse_reviews, load_sentiment, retrain_sentiment
+from tools.review_insight import (
+    ReviewInsight,
+    analyse_reviews,
+    load_sentiment,
+    retrain_sentiment,
+    sentiment_folder,
+)
 from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview
 from tools.workspace import Workspace
 
@@ -198,7 +204,19 @@ def ingest_reviews(
     if not skip_invalid or not parsed.rows:
         parsed.raise_if_invalid()
     store = review_store(workspace)
-    report = store.ingest(parsed, progress=progress, on_progress=on_progress)
-    if report.written:
+    # An intent file outlives a crash between the store write and the retrain, so the next ingest retrains even
+    # when it finds nothing new to write.
+    stale = sentiment_folder(store.workspace).with_name("sentiment.stale")
+    was_stale = stale.exists()
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.touch()
+    try:
+        report = store.ingest(parsed, progress=progress, on_progress=on_progress)
+    except BaseException:
+        if not was_stale:
+            stale.unlink(missing_ok=True)
+        raise
+    if report.written or was_stale:
         report.notes.append(retrain_sentiment(store.workspace, store.all_reviews()))
+    stale.unlink(missing_ok=True)
     return report

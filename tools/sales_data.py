@@ -10,7 +10,7 @@ The result is a `SalesPanel`: every series on one regular date grid at one panda
 
 from __future__ import annotations
 
-import gzip
+import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +37,7 @@ from pandas.tseries.offsets import (
 )
 
 from tools.errors import DataError, DataProblem
+from tools.review_data import MAX_LINE_CHARS, check_readable, check_text, open_bytes
 
 FillPolicy = Literal["refuse", "zero", "interpolate", "ffill"]
 FILL_POLICIES: tuple[str, ...] = get_args(FillPolicy)
@@ -113,23 +114,21 @@ def read_sales_file(
 
 
 def _read_csv_frame(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(path, [DataProblem("file not found")])
-    compression: Literal["gzip"] | None = "gzip" if path.suffix.lower() == ".gz" else None
+    check_readable(path)
+    check_text(path)
     try:
-        first_line = _first_line(path, compression)
+        first_line = _first_line(path)
         sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else _sniff(first_line)
-        with catch_warnings():
+        with catch_warnings(), open_bytes(path) as data:
             # pandas drops the extra fields of rows longer than the header with only a warning: refuse instead.
             simplefilter("error", pd.errors.ParserWarning)
             return pd.read_csv(
-                path,
+                data,
                 sep=sep,
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
                 index_col=False,
-                compression=compression,
                 encoding="utf-8-sig",
                 skipinitialspace=True,
             )
@@ -147,10 +146,13 @@ def _read_csv_frame(path: Path) -> pd.DataFrame:
         raise DataError(path, [DataProblem(f"cannot read the file ({exc})")]) from None
 
 
-def _first_line(path: Path, compression: str | None) -> str:
-    opener = gzip.open if compression == "gzip" else open
-    with opener(path, "rt", encoding="utf-8-sig") as handle:
-        return str(handle.readline())
+def _first_line(path: Path) -> str:
+    """The header line (read with a bound: a file may be one endless line)."""
+    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", newline="") as handle:
+        line = handle.readline(MAX_LINE_CHARS + 1)
+    if len(line) > MAX_LINE_CHARS:
+        raise DataError(path, [DataProblem(f"the first line is longer than {MAX_LINE_CHARS:,} characters")])
+    return line
 
 
 def _sniff(first_line: str) -> str:
@@ -194,7 +196,22 @@ def sales_panel_from_frame(
     if problems:
         raise DataError(source, problems, hint=_HINT)
     assert offset is not None
+    warnings += _future_warning(series)
     return SalesPanel(freq=_alias(offset), series=series, covariates=list(cov_columns), warnings=warnings)
+
+
+def _future_warning(series: Sequence[SalesSeries]) -> list[str]:
+    """Sales history dated after today is kept (plans exported with actuals?), but the user is told."""
+    today = pd.Timestamp(date.today())
+    late = [s for s in series if len(s) and s.dates[-1] > today]
+    if not late:
+        return []
+    latest = max(s.dates[-1] for s in late)
+    names = ", ".join(s.series_id for s in late[:3]) + (" ..." if len(late) > 3 else "")
+    return [
+        f"{len(late)} series have sales dated in the future (after {today.date()}; latest {_day(latest)}: {names}); "
+        "check the date column: forecasts start after the last date"
+    ]
 
 
 _HINT = "Nothing was used. Fix the file or the options named above and run again."

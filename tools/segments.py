@@ -25,7 +25,7 @@ from local_models.segmenter.train import (
     predict_customers,
     save_segmenter,
 )
-from tools.errors import DataError, DataProblem
+from tools.errors import DataError, DataProblem, ModelNotTrainedError
 from tools.forecast import catalogue_names
 from tools.model_cache import ModelCache
 from tools.rfm import SEGMENT_WHY, rfm_features, rfm_segments
@@ -281,6 +281,15 @@ _cache = ModelCache(
 
 def _load(ws: Workspace) -> _Loaded:
     return _cache.get(ws.models_dir / "segmenter", ws.root)
+
+
+def known_customer_ids(workspace: str | Path | Workspace | None = None) -> frozenset[str]:
+    """The customer ids the workspace's customer model knows (none when no model is trained): what the LLM router
+    keeps from a remote model."""
+    try:
+        return frozenset(str(c) for c in _load(Workspace.open(workspace)).customers.index)
+    except ModelNotTrainedError:
+        return frozenset()
 
 
 def segment_customers(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> SegmentCustomersResult:

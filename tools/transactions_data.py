@@ -12,7 +12,7 @@ the table, a warning or an error. Only the headers are named ("ignored personal 
 from __future__ import annotations
 
 import csv
-import gzip
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tools.errors import DataError, DataProblem
+from tools.review_data import MAX_LINE_CHARS, check_readable, check_text, open_bytes
 
 NegativePolicy = Literal["error", "returns", "drop"]
 NEGATIVE_POLICIES: tuple[str, ...] = get_args(NegativePolicy)
@@ -176,8 +177,8 @@ def read_transactions_file(
     path = Path(path)
     source = str(path)
     _check_policy(negative, source)
-    if not path.is_file():
-        raise DataError(path, [DataProblem("file not found")])
+    check_readable(path)
+    check_text(path)
     compression: Literal["gzip"] | None = "gzip" if path.suffix.lower() == ".gz" else None
     sep, header = _read_header(path, compression)
     columns = _resolve(header, column_map or {}, source)
@@ -189,7 +190,9 @@ def _read_header(path: Path, compression: str | None) -> tuple[str, list[str]]:
     """The delimiter and the header's names, stripped (columns are resolved before any row is read)."""
     try:
         with _open_text(path, compression) as handle:
-            first_line = handle.readline()
+            first_line = handle.readline(MAX_LINE_CHARS + 1)
+            if len(first_line) > MAX_LINE_CHARS:
+                raise DataError(path, [DataProblem(f"the first line is longer than {MAX_LINE_CHARS:,} characters")])
             handle.seek(0)
             sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else _sniff(first_line)
             header = next(csv.reader(handle, delimiter=sep, strict=True), [])
@@ -205,9 +208,8 @@ def _read_header(path: Path, compression: str | None) -> tuple[str, list[str]]:
 
 
 def _open_text(path: Path, compression: str | None) -> IO[str]:
-    if compression == "gzip":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return path.open(encoding="utf-8-sig", newline="")
+    """Strict UTF-8 text (a bad byte is an error here, not a surrogate); a .gz is guarded against zip bombs."""
+    return io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", newline="")
 
 
 def _sniff(first_line: str) -> str:

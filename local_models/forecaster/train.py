@@ -18,11 +18,16 @@ import numpy as np
 import torch
 
 from local_models.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from local_models.errors import MarketingAgentError
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble, TransformerForecaster, pinball_loss
 
 KIND = "forecaster"
 FORMAT_VERSION = 1
 EPS = 1e-6
+
+
+class CovariateValueError(MarketingAgentError):
+    """A value planned for a covariate over the horizon (a what-if) that a forecast cannot use."""
 
 
 @dataclass
@@ -436,6 +441,8 @@ def predict(
 ) -> np.ndarray:
     """Quantile forecasts after the end of each history: (S, H, Q) in the series' own units, sorted
     across quantiles (so p10 <= p50 <= p90 always holds). An ensemble averages its members."""
+    if future_known is not None:
+        _check_future(model.config, future_known)
     if isinstance(model, ForecasterEnsemble):
         members = [predict(m, histories, future_known, batch_size) for m in model.member_list]
         return np.sort(np.mean(members, axis=0), axis=-1)
@@ -456,6 +463,18 @@ def predict(
             values = np.expm1(values)
         out[ids] = np.sort(values, axis=-1)
     return out
+
+
+def _check_future(config: ForecasterConfig, future_known: Sequence[np.ndarray]) -> None:
+    """Planned covariates must be finite numbers: NaN would make every quantile NaN, and infinity is no plan."""
+    for matrix in future_known:
+        values = np.asarray(matrix, dtype=np.float64).reshape(-1, max(1, len(config.known_covariates)))
+        bad = ~np.isfinite(values)
+        if bad.any():
+            column = int(np.argwhere(bad)[0][1])
+            name = config.known_covariates[column] if column < len(config.known_covariates) else f"#{column}"
+            value = values[bad][0]
+            raise CovariateValueError(f"{name} = {value} cannot be forecast with; give a finite number")
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -220,8 +220,16 @@ class ChatOpenAIOffline(ChatOpenAI):
         return sum(3 + self.get_num_tokens(message.text) for message in messages) + 3
 
 
-def openai_chat_model(settings: Settings | None = None, workspace: str | Path | None = None) -> ChatOpenAI:
-    """The LangChain model the agent uses for tool calling, configured from settings (key, endpoint, model)."""
+def openai_chat_model(
+    settings: Settings | None = None,
+    workspace: str | Path | None = None,
+    *,
+    timeout: float = OPENAI_TIMEOUT,
+    max_retries: int = OPENAI_MAX_RETRIES,
+) -> ChatOpenAI:
+    """The LangChain model the agent uses for tool calling, configured from settings (key, endpoint, model).
+    `timeout` (per request, seconds) and `max_retries` keep the project's budgets unless a caller (an eval, a
+    test) needs them shorter."""
     if settings is None:
         from tools.settings import load_settings
 
@@ -232,7 +240,7 @@ def openai_chat_model(settings: Settings | None = None, workspace: str | Path | 
         model=settings.openai_model,
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
-        timeout=OPENAI_TIMEOUT,
-        max_retries=OPENAI_MAX_RETRIES,
+        timeout=timeout,
+        max_retries=max_retries,
         custom_get_token_ids=approximate_token_ids,
     )
