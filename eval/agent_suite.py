@@ -30,6 +30,7 @@ from rich.console import Console
 
 from agent.memory import Turn
 from agent.types import Plan
+from eval.demo import demo_workspace
 from eval.metrics import percentile_ms
 from eval.report import SuiteReport, Table
 from eval.routing import DEFAULT_TODAY, RoutingCase, load_cases, score_routing
@@ -58,14 +59,8 @@ class Sizes:
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from agent.demo.build import build_demo_workspace
-
     sizes = Sizes.for_mode(quick)
-    with console.status("Building the demo workspace"):
-        built = build_demo_workspace(
-            scratch / "demo", n_reviews=sizes.demo_reviews, n_customers=sizes.demo_customers, progress=False
-        )
-    workspace = Path(built.workspace)
+    workspace = demo_workspace(scratch / "demo", console, reviews=sizes.demo_reviews, customers=sizes.demo_customers)
     cases = load_cases()
     _offline_routing(report, workspace, cases, console)
     _end_to_end(report, workspace, cases, sizes, console)

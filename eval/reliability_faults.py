@@ -39,9 +39,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from rich.console import Console
 
+from eval.demo import demo_workspace
 from eval.report import SuiteReport, Table
 from local_models.errors import MarketingAgentError
 
@@ -430,19 +432,9 @@ class InstantLocal:
         return TextStream(pieces)
 
 
-@contextlib.contextmanager
-def openai_env(base_url: str) -> Iterator[None]:
+def openai_env(base_url: str) -> contextlib.AbstractContextManager[Any]:
     """OPENAI_BASE_URL / OPENAI_API_KEY for the settings, restored afterwards."""
-    saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")}
-    os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = base_url, "sk-fault-test"
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return mock.patch.dict(os.environ, {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-fault-test"})
 
 
 def fault_agent(setup: Setup, base_url: str, *, timeout: float | None) -> Any:
@@ -872,18 +864,14 @@ def run_consumption(report: SuiteReport, setup: Setup, console: Console) -> list
 
 
 def build_workspace(scratch: Path, sizes: Sizes, console: Console) -> Path:
-    from agent.demo.build import build_demo_workspace
-
-    with console.status("Building the demo workspace"):
-        built = build_demo_workspace(
-            scratch / "demo",
-            n_reviews=sizes.demo_reviews,
-            n_customers=sizes.demo_customers,
-            progress=False,
-            forecaster_seconds=sizes.train_seconds,
-            segmenter_seconds=sizes.train_seconds,
-        )
-    return Path(built.workspace)
+    return demo_workspace(
+        scratch / "demo",
+        console,
+        reviews=sizes.demo_reviews,
+        customers=sizes.demo_customers,
+        forecaster_seconds=sizes.train_seconds,
+        segmenter_seconds=sizes.train_seconds,
+    )
 
 
 def local_fallback(scratch: Path, sizes: Sizes, console: Console) -> Any:

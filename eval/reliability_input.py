@@ -43,6 +43,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from eval.demo import demo_workspace
 from eval.report import SuiteReport, Table
 from local_models.errors import MarketingAgentError
 
@@ -933,13 +934,9 @@ def _rest_outcomes(
 
 
 def _workspace(scratch: Path, console: Console) -> Path:
-    from agent.demo.build import build_demo_workspace
-
-    with console.status("Building a small demo workspace"):
-        built = build_demo_workspace(
-            scratch / "demo", n_reviews=200, n_customers=150, progress=False, forecaster_seconds=5, segmenter_seconds=5
-        )
-    return Path(built.workspace)
+    return demo_workspace(
+        scratch / "demo", console, reviews=200, customers=150, forecaster_seconds=5, segmenter_seconds=5
+    )
 
 
 def _tables(report: SuiteReport, outcomes: list[Outcome], escaped: bool) -> None:

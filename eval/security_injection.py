@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 from rich.console import Console
 
+from eval.demo import demo_workspace
 from eval.report import SuiteReport, Table
 from local_models.textgen.base import ChatMessage, Generation, GenerationOptions, TextGenerator
 
@@ -864,20 +865,17 @@ def stratified(
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from agent.demo.build import build_demo_workspace
     from tools.segments import segment_customers
 
     sizes = Sizes.for_mode(quick)
-    with console.status("Building the demo workspace"):
-        built = build_demo_workspace(
-            scratch / "base",
-            n_reviews=800,
-            n_customers=200,
-            progress=False,
-            forecaster_seconds=sizes.forecaster_seconds,
-            segmenter_seconds=sizes.segmenter_seconds,
-        )
-    base = Path(built.workspace)
+    base = demo_workspace(
+        scratch / "base",
+        console,
+        reviews=800,
+        customers=200,
+        forecaster_seconds=sizes.forecaster_seconds,
+        segmenter_seconds=sizes.segmenter_seconds,
+    )
     tasks = {t.id: t for t in load_tasks()}
     cases = load_cases()
     catalogue = Catalogue.load(base)

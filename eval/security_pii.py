@@ -39,11 +39,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from eval.demo import demo_workspace
 from eval.pii_cases import ENTITY, KINDS, LEAK_KINDS, Needles, Seeded, clean_texts, seed_records
 from eval.report import SuiteReport, Table
 from local_models.textgen.base import ChatMessage, Generation, GenerationOptions, TextStream
@@ -105,19 +107,15 @@ def allowed(sink: str, kind: str) -> bool:
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from agent.demo.build import build_demo_workspace
-
     sizes = Sizes.for_mode(quick)
-    with console.status("Building the demo workspace"):
-        built = build_demo_workspace(
-            scratch / "ws",
-            n_reviews=sizes.demo_reviews,
-            n_customers=sizes.demo_customers,
-            progress=False,
-            forecaster_seconds=3,
-            segmenter_seconds=3,
-        )
-    workspace = Path(built.workspace)
+    workspace = demo_workspace(
+        scratch / "ws",
+        console,
+        reviews=sizes.demo_reviews,
+        customers=sizes.demo_customers,
+        forecaster_seconds=3,
+        segmenter_seconds=3,
+    )
     records = seed_records(sizes.records, seeded_products(workspace))
     with console.status("Scoring the detectors"):
         detectors = score_detectors(records, clean_corpus(workspace, sizes.clean), real_review_texts(sizes.real))
@@ -696,20 +694,12 @@ class Capture:
         return "\n".join(self.handler.lines) + "\n" + self.stderr.getvalue()
 
 
-@contextlib.contextmanager
-def _openai_env(base_url: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MARKETING_AGENT_OPENAI_MODEL")}
-    os.environ.update(
-        {"OPENAI_API_KEY": "sk-pii-suite", "OPENAI_BASE_URL": base_url, "MARKETING_AGENT_OPENAI_MODEL": "gpt-pii"}
+def _openai_env(base_url: str) -> contextlib.AbstractContextManager[Any]:
+    """The OpenAI settings pointed at the recording endpoint, restored afterwards."""
+    return mock.patch.dict(
+        os.environ,
+        {"OPENAI_API_KEY": "sk-pii-suite", "OPENAI_BASE_URL": base_url, "MARKETING_AGENT_OPENAI_MODEL": "gpt-pii"},
     )
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 # ---- 3. the sinks ---------------------------------------------------------------------------------------------

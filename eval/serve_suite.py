@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from eval.demo import demo_workspace
 from eval.metrics import percentile_ms
 from eval.report import SuiteReport, Table
 from local_models.errors import MarketingAgentError
@@ -409,19 +410,16 @@ def wait_until_healthy(server: ServerProcess, timeout: float) -> None:
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     from agent.api_keys import KeyStore
-    from agent.demo.build import build_demo_workspace
 
     sizes = Sizes.for_mode(quick)
-    with console.status("Building the demo workspace"):
-        built = build_demo_workspace(
-            scratch / "demo",
-            n_reviews=sizes.demo_reviews,
-            n_customers=sizes.demo_customers,
-            progress=False,
-            forecaster_seconds=sizes.forecaster_seconds,
-            segmenter_seconds=sizes.segmenter_seconds,
-        )
-    workspace = Path(built.workspace)
+    workspace = demo_workspace(
+        scratch / "demo",
+        console,
+        reviews=sizes.demo_reviews,
+        customers=sizes.demo_customers,
+        forecaster_seconds=sizes.forecaster_seconds,
+        segmenter_seconds=sizes.segmenter_seconds,
+    )
     key = KeyStore(workspace).create("load")
     mix = request_mix(catalogue_products(workspace))
     port = free_port()
