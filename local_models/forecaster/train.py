@@ -296,14 +296,18 @@ def fit(
     eligible = _eligible(bank, config.horizon, train.min_observed)
     validation = _validation_batch(bank, config, config.horizon)
     budget = train.max_seconds / (1.0 + train.finetune_fraction)
-    best_loss, best_step, best_state = math.inf, 0, _state(ema)
+    # Early stopping keeps the best of the states checked on the held-out tail: the untrained start, every
+    # `eval_every` steps, and the last step (a short budget may end before the first regular check).
+    start_loss = _evaluate(ema, validation, quantiles)
+    best_loss, best_step, best_state = (math.inf if math.isnan(start_loss) else start_loss), 0, _state(ema)
     checks_without_gain, step = 0, 0
     while step < train.max_steps and time.perf_counter() - started < budget:
         done = max(step / train.max_steps, (time.perf_counter() - started) / budget)
         _train_step(model, optimizer, bank, config, eligible, train, rng, quantiles, _schedule(step, done, train))
         _update_ema(ema, model, min(train.ema_decay, (1.0 + step) / (10.0 + step)))  # short runs: warm-up
         step += 1
-        if step % train.eval_every and step != train.max_steps:
+        last = step == train.max_steps or time.perf_counter() - started >= budget
+        if step % train.eval_every and not last:
             continue
         loss = _evaluate(ema, validation, quantiles)
         if progress:
@@ -323,6 +327,7 @@ def fit(
     metrics = {
         "validation_scaled_pinball": float(best_loss),
         "best_step": float(best_step),
+        "steps": float(step),
         "finetune_steps": float(finetune_steps),
         "train_seconds": time.perf_counter() - started,
         "series": float(len(histories)),
