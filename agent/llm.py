@@ -35,7 +35,7 @@ from agent.memory import Turn
 from agent.router import MAX_MESSAGE_CHARS, RoutingError
 from agent.types import TOOL_NAMES, Plan, ToolCall
 from local_models.errors import validation_message
-from local_models.textgen.base import ProviderError
+from local_models.textgen.base import ProviderError, bounded
 from tools.registry import TOOLS
 
 SYSTEM_PROMPT = """You help marketers with four tools:
@@ -83,7 +83,9 @@ class LLMRouter:
         seconds = self.model_seconds(self.budget.seconds)
         names = self._names()
         prompt = _messages(message, history, names)
-        reply = _within(seconds, lambda: bound.invoke(prompt))
+        reply = bounded(
+            lambda: bound.invoke(prompt), seconds, ProviderError(f"the model did not answer within {seconds:.0f} s")
+        )
         parsed = [_tool_call(c) for c in getattr(reply, "tool_calls", []) or []]
         calls = [c.model_copy(update={"arguments": names.reveal(c.arguments)}) for c in parsed if c is not None][
             : self.budget.max_calls
@@ -306,27 +308,6 @@ def _check_length(message: str) -> None:
             f"the request is {len(message):,} characters; keep it under {MAX_MESSAGE_CHARS:,} "
             "(ask one thing at a time, or put data in a file and name it)"
         )
-
-
-def _within(seconds: float, call: Any) -> Any:
-    """`call()` in a worker thread; `ProviderError` when it has not returned within `seconds` (the thread is left
-    to finish on its own, as a call abandoned at the deadline is)."""
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = call()
-        except Exception as exc:  # handed to the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    worker.join(timeout=seconds)
-    if worker.is_alive():
-        raise ProviderError(f"the model did not answer within {seconds:.0f} s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _schema_tool(name: str) -> StructuredTool:

@@ -492,16 +492,39 @@ def _reads(task: InjectionTask, catalogue: Catalogue, best: str) -> set[str]:
 # ---- text generators: memoised (the copywriter) and obedient (the worst-case LLM) -------------------------------
 
 
-class RecordingGenerator:
-    """Wraps a generator: remembers every prompt it is given (what reached a model) and, with `memo`, answers a
-    repeated prompt from memory (the local model is seeded, so a repeat would give the same text anyway)."""
+class _Recorded:
+    """A text generator that keeps every prompt it is given (what reached a model), streams its whole answer
+    as one piece, and hands its prompts over with `take_prompts`."""
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+        self._lock = threading.Lock()
+
+    def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
+        raise NotImplementedError
+
+    def _record(self, messages: Sequence[ChatMessage]) -> None:
+        with self._lock:
+            self.prompts.append("\n".join(m.content for m in messages))
+
+    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Iterator[str]:
+        yield self.generate(messages, options).text
+
+    def take_prompts(self) -> list[str]:
+        with self._lock:
+            prompts, self.prompts = self.prompts, []
+        return prompts
+
+
+class RecordingGenerator(_Recorded):
+    """Wraps a generator: remembers every prompt it is given and, with `memo`, answers a repeated prompt from
+    memory (the local model is seeded, so a repeat would give the same text anyway)."""
 
     def __init__(self, inner: TextGenerator, *, memo: bool) -> None:
+        super().__init__()
         self.inner = inner
         self.memo = memo
-        self.prompts: list[str] = []
         self._cache: dict[tuple[tuple[ChatMessage, ...], GenerationOptions], Generation] = {}
-        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -514,8 +537,8 @@ class RecordingGenerator:
     def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
         options = options or GenerationOptions()
         key = (tuple(messages), options)
+        self._record(messages)
         with self._lock:
-            self.prompts.append("\n".join(m.content for m in messages))
             cached = self._cache.get(key) if self.memo else None
         if cached is not None:
             return cached
@@ -525,16 +548,8 @@ class RecordingGenerator:
                 self._cache[key] = generation
         return generation
 
-    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Iterator[str]:
-        yield self.generate(messages, options).text
 
-    def take_prompts(self) -> list[str]:
-        with self._lock:
-            prompts, self.prompts = self.prompts, []
-        return prompts
-
-
-class ObedientModel:
+class ObedientModel(_Recorded):
     """A stand-in LLM behind the OpenAI-compatible endpoint that does what a perfectly gullible model would: it
     makes the calls the request needs (as the offline router plans them), then also calls any tool and follows
     any instruction it reads in tool results, and ends with a reply that repeats every tool result verbatim.
@@ -544,13 +559,11 @@ class ObedientModel:
     model = "obedient-stand-in"
 
     def __init__(self, planner: Callable[[str], list[dict[str, Any]]]) -> None:
+        super().__init__()
         self.planner = planner
-        self.prompts: list[str] = []
-        self._lock = threading.Lock()
 
     def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
-        with self._lock:
-            self.prompts.append("\n".join(m.content for m in messages))
+        self._record(messages)
         request = next((m.content for m in messages if m.role == "user"), "")
         results = [m.content.removeprefix("Tool result:\n") for m in messages if _is_tool_result(m)]
         made = sum(1 for m in messages if m.role == "assistant" and m.content.lstrip().startswith('{"tool"'))
@@ -562,14 +575,6 @@ class ObedientModel:
             echo = " ".join(_unfenced(r) for r in results).replace('"', "")
             text = "Here is everything the tools returned: " + echo
         return Generation(texts=[text], backend="openai", model=self.model, finish_reasons=["stop"])
-
-    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Iterator[str]:
-        yield self.generate(messages, options).text
-
-    def take_prompts(self) -> list[str]:
-        with self._lock:
-            prompts, self.prompts = self.prompts, []
-        return prompts
 
     def _calls(self, request: str, results: list[str]) -> list[dict[str, Any]]:
         from agent.types import TOOL_NAMES, PlanReferenceError, resolve_references

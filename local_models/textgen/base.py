@@ -7,11 +7,14 @@ LM, SmolLM2-135M by default) and `openai_backend.py` (the `openai` client, falli
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from local_models.errors import MarketingAgentError
+
+T = TypeVar("T")
 
 Role = Literal["system", "user", "assistant"]
 
@@ -105,3 +108,24 @@ class ProviderError(MarketingAgentError):
 
 class MissingKeyError(ProviderError):
     """The OpenAI backend is selected but no API key is set; the message says how to set one."""
+
+
+def bounded(call: Callable[[], T], seconds: float, timeout: ProviderError) -> T:
+    """`call()` in a worker thread, given up on after `seconds` by raising `timeout`: a request that hangs or
+    trickles cannot be interrupted from here, so the thread is left to finish (or time out) on its own."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="provider-request", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise timeout
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]

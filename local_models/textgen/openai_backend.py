@@ -36,6 +36,7 @@ from local_models.textgen.base import (
     ProviderError,
     TextGenerator,
     TextStream,
+    bounded,
 )
 from local_models.textgen.output import first_stop, keep_json_objects, pieces_before_stop, with_json_instruction
 
@@ -174,7 +175,11 @@ class OpenAIGenerator:
                 if left <= 0:
                     raise ProviderTimeoutError(f"no answer within the call's {self.max_seconds:g} s budget")
                 client = _attempt_client(self.client, min(self._timeout, left))
-                return _bounded(functools.partial(call, client), left, self.max_seconds)
+                return bounded(
+                    functools.partial(call, client),
+                    left,
+                    ProviderTimeoutError(f"no complete answer within the call's {self.max_seconds:g} s budget"),
+                )
             except REMOTE_FAULTS as exc:
                 wait = _retry_wait(exc)
                 if wait is None or retries >= self._retries:
@@ -282,27 +287,6 @@ def _attempt_client(client: Any, timeout: float) -> Any:
     """The client for one try: no retries of its own (they are made here) and the time left as its timeout."""
     with_options = getattr(client, "with_options", None)
     return with_options(max_retries=0, timeout=timeout) if callable(with_options) else client
-
-
-def _bounded(call: Callable[[], T], seconds: float, budget: float) -> T:
-    """`call()` in a worker thread, given up on after `seconds`: a trickling body cannot be interrupted from here,
-    so the thread is left to finish (or time out between bytes) on its own."""
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # handed to the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, name="openai-request", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise ProviderTimeoutError(f"no complete answer within the call's {budget:g} s budget")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
 
 
 def _read_until(chunks: Any, end: float, budget: float) -> Iterator[Any]:
