@@ -41,7 +41,7 @@ chat: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy agent tools local_models eval
+	$(BIN)/mypy core agent tools local_models eval
 
 # The web page's browser test drives Debian's chromium (never `playwright install`); CI runs as root on Debian.
 browser:

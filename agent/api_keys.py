@@ -14,18 +14,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock
 
-from local_models.errors import MarketingAgentError
-from tools.workspace import Workspace
+from core.atomic import write_text
+from core.errors import MarketingAgentError
+from core.workspace import Workspace
 
 PREFIX = "ma_"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -99,17 +98,7 @@ class KeyStore:
 
     def _write(self, records: list[KeyRecord]) -> None:
         body = json.dumps({"keys": [asdict(r) for r in records]}, indent=2)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".api_keys.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(body)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_text(self.path, body, mode=0o600)
 
 
 def _digest(plain: str) -> str:

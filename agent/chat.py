@@ -16,7 +16,7 @@ from rich.table import Table
 
 from agent.memory import new_session_id
 from agent.types import AgentResponse, ToolCall
-from local_models.errors import MarketingAgentError
+from core.errors import MarketingAgentError
 
 if TYPE_CHECKING:
     from agent.core import MarketingAgent

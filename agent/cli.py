@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from local_models.errors import MarketingAgentError, validation_message
+from core.errors import MarketingAgentError, validation_message
 
 if TYPE_CHECKING:
     from tools.forecast import ForecastSalesResult

@@ -25,10 +25,11 @@ from agent.guardrails import redact, redact_value
 from agent.memory import AuditLog, SessionStore, check_session_id, elapsed, new_session_id
 from agent.router import Router
 from agent.types import AgentResponse, Plan, ToolCall
-from local_models.errors import MarketingAgentError
-from local_models.textgen import TextGenerator, text_generator
-from tools.settings import Settings, load_settings
-from tools.workspace import Workspace
+from core.errors import MarketingAgentError
+from core.settings import Settings, load_settings
+from core.workspace import Workspace
+from local_models.textgen import TextGenerator
+from tools.models import chat_model, text_generator
 
 
 class PlannedCalls(list[ToolCall]):
@@ -207,9 +208,7 @@ class MarketingAgent:
 
             model = self._chat_model
             if model is None:
-                from local_models.textgen.langchain_chat import openai_chat_model
-
-                model = openai_chat_model(self.settings)
+                model = chat_model(self.settings)
             from tools.segments import known_customer_ids
 
             workspace = self.workspace

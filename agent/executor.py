@@ -20,10 +20,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.types import PlanReferenceError, ToolCall, is_reference, resolve_references
-from local_models.errors import MarketingAgentError, validation_message
+from core.errors import MarketingAgentError, validation_message
+from core.workspace import Workspace
 from local_models.textgen import TextGenerator
 from tools.registry import TOOLS
-from tools.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from pydantic import BaseModel, Field
 
 from agent.jobs import IdempotencyConflict, IdempotencyStore, Job, JobStore, ReportProgress, StoredResponse, Writer
 from agent.problems import problem, problem_responses
-from tools.errors import DataError
+from core.errors import DataError
+from core.workspace import Workspace
 from tools.review_data import parse_column_pairs
 from tools.review_store import IngestReport
-from tools.workspace import Workspace
 
 SYNC_ROWS = 1000
 SKIP_INVALID = 'send "skip_invalid": true'  # the CLI's "--skip-invalid", as a REST client sets it

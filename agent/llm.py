@@ -34,7 +34,7 @@ from agent.guardrails import Pseudonyms, fence
 from agent.memory import Turn
 from agent.router import MAX_MESSAGE_CHARS, RoutingError
 from agent.types import TOOL_NAMES, Plan, ToolCall
-from local_models.errors import validation_message
+from core.errors import validation_message
 from local_models.textgen.base import ProviderError, bounded
 from tools.registry import TOOLS
 

@@ -25,7 +25,7 @@ from filelock import FileLock
 
 from agent.guardrails import redact, redact_value
 from agent.types import Plan
-from local_models.errors import MarketingAgentError
+from core.errors import MarketingAgentError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (

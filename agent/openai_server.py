@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from local_models.errors import MarketingAgentError, ModelUnavailableError
+from core.errors import MarketingAgentError, ModelUnavailableError
 from local_models.textgen.base import (
     ChatMessage,
     Generation,

@@ -43,10 +43,9 @@ from agent.limits import BodyLimit, RateLimiter
 from agent.openai_server import OpenAIError, openai_router
 from agent.problems import ApiProblem, problem, problem_json_openapi, problem_responses
 from agent.types import AgentResponse, ToolCall
-from local_models.errors import MarketingAgentError
-from local_models.textgen import text_generator
+from core.errors import DataError, MarketingAgentError
 from local_models.textgen.base import TextGenerator
-from tools.errors import DataError
+from tools.models import text_generator
 from tools.registry import TOOLS, ToolSpec
 from tools.review_store import StoredReview
 

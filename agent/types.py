@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from local_models.errors import MarketingAgentError
+from core.errors import MarketingAgentError
 
 ToolName = Literal["search_reviews", "forecast_sales", "segment_customers", "generate_ad_copy"]
 TOOL_NAMES: tuple[ToolName, ...] = get_args(ToolName)

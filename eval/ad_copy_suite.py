@@ -21,13 +21,13 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
+from core.workspace import Workspace
 from eval.data import load_real_reviews, real_reviews_path
 from eval.report import SuiteReport, Table
 from local_models.textgen import TextGenerator
 from tools.ad_copy import CHANNEL_FIELDS, GenerateAdCopyResult, generate_ad_copy
 from tools.brand import load_brand
 from tools.compliance import Limits, check_fields
-from tools.workspace import Workspace
 
 CHANNELS = tuple(CHANNEL_FIELDS)
 VARIANTS = 3

@@ -247,9 +247,9 @@ def _llm_routing(
     from agent.executor import Budget, Executor
     from agent.llm import LLMRouter
     from agent.openai_server import serve_openai
+    from core.workspace import Workspace
     from local_models.textgen import LocalGenerator
     from local_models.textgen.langchain_chat import ChatOpenAIOffline, approximate_token_ids
-    from tools.workspace import Workspace
 
     step = max(1, len(cases) // sizes.llm_cases)
     subset = cases[::step][: sizes.llm_cases]

@@ -259,8 +259,8 @@ def inspect_store(workspace: Path, scratch: Path) -> StoreState:
 
 
 def _inspect(workspace: Path) -> StoreState:
+    from core.workspace import Workspace
     from tools.review_store import ReviewStore
-    from tools.workspace import Workspace
 
     store = ReviewStore(Workspace.open(workspace))
     try:
@@ -477,9 +477,9 @@ class _Crash(BaseException):
 
 def _ingest_rows(workspace: Path, rows: list[Any], *, crash_after_upsert: bool = False) -> bool:
     """Ingest `rows` with a fresh store object (as a new process would); True if the simulated crash happened."""
+    from core.workspace import Workspace
     from tools.review_data import ParsedReviews
     from tools.review_store import ReviewStore
-    from tools.workspace import Workspace
 
     store = ReviewStore(Workspace.open(workspace))
     if crash_after_upsert:
@@ -554,7 +554,7 @@ def checkpoint_signature(folder: Path, model: str) -> str:
 
 
 def classify_checkpoint(folder: Path, model: str, old: str | None) -> tuple[str, str]:
-    from local_models.errors import CheckpointError
+    from core.errors import CheckpointError
 
     try:
         signature = checkpoint_signature(folder, model)

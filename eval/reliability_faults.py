@@ -43,9 +43,9 @@ from unittest import mock
 
 from rich.console import Console
 
+from core.errors import MarketingAgentError
 from eval.demo import demo_workspace
 from eval.report import SuiteReport, Table
-from local_models.errors import MarketingAgentError
 
 HOST = "127.0.0.1"
 BUDGET_S = 60.0  # the agent's request budget (agent.executor.MAX_SECONDS)
@@ -441,14 +441,15 @@ def fault_agent(setup: Setup, base_url: str, *, timeout: float | None) -> Any:
     """The agent on the LLM router against `base_url`; its text generator is OpenAI there too, with the local model
     as the fallback. `timeout=None` keeps the shipped client defaults (30 s, one retry)."""
     from agent.core import MarketingAgent
-    from local_models.textgen.langchain_chat import OPENAI_TIMEOUT, openai_chat_model
+    from core.settings import load_settings
+    from local_models.textgen.langchain_chat import OPENAI_TIMEOUT
     from local_models.textgen.openai_backend import OpenAIGenerator
-    from tools.settings import load_settings
+    from tools.models import chat_model
 
     with openai_env(base_url):
         settings = load_settings(setup.workspace).model_copy(update={"llm": "openai"})
         seconds = OPENAI_TIMEOUT if timeout is None else timeout
-        model = openai_chat_model(settings, timeout=seconds)
+        model = chat_model(settings, timeout=seconds)
         generator = OpenAIGenerator(
             api_key="sk-fault-test", base_url=base_url, model="fault-test", fallback=setup.local, timeout=seconds
         )
@@ -675,7 +676,7 @@ def tool_spend(case: str, call: Callable[[], Any]) -> Spend:
 
 
 def _pydantic_line(exc: Any) -> str:
-    from local_models.errors import validation_message
+    from core.errors import validation_message
 
     return str(validation_message(exc))
 

@@ -43,9 +43,9 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from core.errors import MarketingAgentError
 from eval.demo import demo_workspace
 from eval.report import SuiteReport, Table
-from local_models.errors import MarketingAgentError
 
 HUGE_LINE_BYTES = 50_000_000
 BOMB_BYTES = 2_000_000_000  # a gzip member of repeated rows, concatenated: expands to this

@@ -20,6 +20,7 @@ import pandas as pd
 from rich.console import Console
 
 from agent.demo import generate_demo_data
+from core.workspace import Workspace
 from eval.data import load_real_reviews, real_reviews_path
 from eval.metrics import binary_scores, ndcg_at_k, percentile_ms, precision_at_k, recall_at_k, top_k_overlap
 from eval.report import SuiteReport, Table
@@ -31,7 +32,6 @@ from tools.review_data import ReviewRow, validate_review_records
 from tools.review_index import ReviewFilters, ReviewIndex
 from tools.review_store import ReviewStore
 from tools.reviews import review_store, search_reviews
-from tools.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ def run_suite(
     part: str | None = None,
 ) -> SuiteReport:
     """Run suite `name` (or one `part` of it, reported as `<name>-<part>`) and write its report."""
-    from local_models.errors import MarketingAgentError
+    from core.errors import MarketingAgentError
 
     console = console or Console()
     if name not in SUITES:

@@ -1096,8 +1096,8 @@ def _digest(path: Path) -> str:
 
 def _forget_store(workspace: Path) -> None:
     """Drop the process-wide review store of a finished round (its chromadb client holds files open)."""
+    from core.workspace import Workspace
     from tools import reviews
-    from tools.workspace import Workspace
 
     reviews._stores.pop(Workspace.open(workspace).root, None)
 

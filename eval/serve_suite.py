@@ -39,10 +39,10 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from core.errors import MarketingAgentError
 from eval.demo import demo_workspace
 from eval.metrics import percentile_ms
 from eval.report import SuiteReport, Table
-from local_models.errors import MarketingAgentError
 
 HOST = "127.0.0.1"
 ROUTES = ("search_reviews", "forecast_sales")
@@ -158,7 +158,7 @@ def _forecast_request(rng: random.Random, products: Sequence[tuple[str, str]]) -
 
 def catalogue_products(workspace: Path) -> list[tuple[str, str]]:
     """(product_id, name) from the workspace's demo catalogue."""
-    from tools.workspace import Workspace
+    from core.workspace import Workspace
 
     path = Workspace.open(workspace).data_dir / "catalogue.csv"
     if not path.exists():

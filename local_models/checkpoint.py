@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from local_models.errors import CheckpointError
+from core.atomic import replace_folder
+from core.errors import CheckpointError
 
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
@@ -62,11 +63,7 @@ def save_checkpoint(
         np.savez(handle, **dict(arrays))  # type: ignore[arg-type]
         handle.flush()
         os.fsync(handle.fileno())
-    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(tmp, folder)
     return folder
 
 

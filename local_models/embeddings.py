@@ -23,7 +23,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from tqdm.auto import tqdm
 
 import local_models  # noqa: F401  (sets the offline environment before transformers loads)
-from local_models.errors import ModelUnavailableError
+from core.errors import ModelUnavailableError
 
 Precision = Literal["auto", "bf16", "fp32"]
 Backend = Literal["auto", "openvino", "torch"]

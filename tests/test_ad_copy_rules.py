@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import DataError
 from tools.ad_copy import CHANNEL_FIELDS, clean_copy, fit_to_limit, is_safe_quote, prompt_book, render_messages
 from tools.brand import DEFAULT_SMS_OPT_OUT, BrandProfile, load_brand
 from tools.compliance import Fact, Grounding, Limits, check_fields
-from tools.errors import DataError
 
 BRAND = BrandProfile(
     name="Northwind",

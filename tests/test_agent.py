@@ -351,7 +351,7 @@ def test_number_check_normalises_formats() -> None:
 
 
 def _open(workspace: Path) -> Any:
-    from tools.workspace import Workspace
+    from core.workspace import Workspace
 
     return Workspace.open(workspace)
 

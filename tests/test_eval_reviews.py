@@ -28,7 +28,7 @@ def test_quick_reviews_suite(tmp_path: Path) -> None:
 
 
 def test_unknown_suite_is_a_clear_error() -> None:
-    from local_models.errors import MarketingAgentError
+    from core.errors import MarketingAgentError
 
     with pytest.raises(MarketingAgentError, match="unknown eval suite 'nope'; choose from "):
         run_suite("nope")

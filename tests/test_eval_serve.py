@@ -77,7 +77,7 @@ def test_request_mix_is_three_searches_to_one_forecast_and_valid_tool_input() ->
 
 
 def test_request_mix_needs_products() -> None:
-    from local_models.errors import MarketingAgentError
+    from core.errors import MarketingAgentError
 
     with pytest.raises(MarketingAgentError, match="catalogue"):
         request_mix([])

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
+from core.errors import DataError, ModelNotTrainedError
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble, TransformerForecaster
 from local_models.forecaster.train import (
     History,
@@ -27,7 +28,6 @@ from local_models.forecaster.train import (
     save_forecaster,
 )
 from tools import forecast_sales, train_forecaster
-from tools.errors import DataError, ModelNotTrainedError
 from tools.forecast import resolve_product
 
 

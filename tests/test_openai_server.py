@@ -14,11 +14,11 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agent.openai_server import OpenAIServer, parse_tool_call, serve_openai
+from core.settings import Settings
 from local_models.textgen import ChatMessage, GenerationOptions, MissingKeyError, ProviderError
-from local_models.textgen.langchain_chat import openai_chat_model
 from local_models.textgen.local import LocalGenerator
 from local_models.textgen.openai_backend import OpenAIGenerator
-from tools.settings import Settings
+from tools.models import chat_model
 
 KEY = "sk-local-test"
 HEADLINE = [
@@ -164,14 +164,14 @@ def test_stream_with_several_samples_sends_each_choice(client: openai.OpenAI) ->
 
 def test_langchain_chat_openai_talks_to_the_endpoint_offline(server: OpenAIServer, local_generator) -> None:
     settings = Settings(openai_api_key=KEY, openai_base_url=server.base_url, openai_model=local_generator.model)
-    chat = openai_chat_model(settings)
+    chat = chat_model(settings)
     assert chat.request_timeout == 30 and chat.max_retries == 1
     messages = [SystemMessage("You write short ad headlines."), HumanMessage("A headline for hiking boots.")]
     assert chat.get_num_tokens_from_messages(messages) > 5  # no tiktoken download (the network is blocked)
     answer = chat.bind(max_tokens=8, temperature=0).invoke(messages)
     assert isinstance(answer.content, str) and answer.content
     with pytest.raises(MissingKeyError):
-        openai_chat_model(Settings())
+        chat_model(Settings())
 
 
 # ---- tool calling by JSON reply ------------------------------------------------------------------------------

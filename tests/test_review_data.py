@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.errors import DataError
+from core.errors import DataError
 from tools.review_data import MAX_TEXT_CHARS, read_review_file, validate_review_records
 
 HEADER = "review_id,product_id,rating,text\n"

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
+from core.errors import DataError, WorkspaceError
+from core.workspace import Workspace
 from tools import review_store as store_module
-from tools.errors import DataError, WorkspaceError
 from tools.review_index import ReviewFilters
 from tools.review_store import ReviewStore
 from tools.reviews import ingest_reviews, review_store
-from tools.workspace import Workspace
 
 
 def rows(n: int, start: int = 0, product: str = "P1") -> list[dict[str, object]]:

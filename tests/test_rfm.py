@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from agent.demo import generate_demo_data
-from tools.errors import DataError
+from core.errors import DataError
 from tools.rfm import (
     FEATURE_COLUMNS,
     SEGMENT_GRID,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tools.errors import DataError
+from core.errors import DataError
 from tools.sales_data import (
     SalesPanel,
     infer_freq,

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
+from core.errors import DataError, ModelNotTrainedError
 from local_models.segmenter.model import CUSTOMER_FEATURES, EVENT_FEATURES, CustomerModel, SegmenterConfig
 from local_models.segmenter.train import (
     SegmenterTrainConfig,
@@ -26,7 +27,6 @@ from local_models.segmenter.train import (
     save_segmenter,
 )
 from tools import segment_customers
-from tools.errors import DataError, ModelNotTrainedError
 from tools.segments import train_segmenter
 
 SMALL = SegmenterConfig(d_model=32, n_heads=2, n_layers=1, d_ff=64, embedding_dim=8, max_events=16)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from core.workspace import Workspace
 from local_models.clauses import CONCESSION, CONTRAST, NONE, split_clauses, weak_clause_labels
 from local_models.sentiment import NotEnoughLabelsError, SentimentModel, mark_negation, train_sentiment
 from tools.aspects import find_mentions
 from tools.review_insight import load_sentiment
-from tools.workspace import Workspace
 
 PRAISE = [
     "Love it, fits perfectly",

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from core.errors import CheckpointError
+from core.settings import load_settings
+from core.workspace import Workspace
 from local_models.checkpoint import load_checkpoint, save_checkpoint
-from local_models.errors import CheckpointError
-from tools.settings import load_settings
-from tools.workspace import Workspace
 
 
 def test_defaults_env_and_workspace_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from local_models.errors import ModelUnavailableError
+from core.errors import ModelUnavailableError
 from local_models.textgen import (
     ChatMessage,
     Generation,
@@ -23,11 +23,11 @@ from local_models.textgen import (
     ProviderError,
     TextGenerator,
     TextStream,
-    text_generator,
 )
 from local_models.textgen.local import MANIFEST, SMOLLM2_NAME, LocalGenerator, load_model_folder, shared_model
 from local_models.textgen.openai_backend import OpenAIGenerator
 from local_models.textgen.output import extract_json_object
+from tools.models import text_generator
 
 STORY = [ChatMessage("user", "Tell me a long story about a lighthouse keeper.")]
 HEADLINE = [
@@ -386,12 +386,11 @@ def test_a_stream_cut_after_some_text_is_a_provider_error(scripted) -> None:
     assert "".join(shown) == "Dry feet"
 
 
-def test_missing_key_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_says_how_to_set_it() -> None:
     with pytest.raises(MissingKeyError, match=r"export OPENAI_API_KEY=sk-\.\.\.") as missing:
         OpenAIGenerator()
     assert "MARKETING_AGENT_LLM=local" in str(missing.value)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
-    assert OpenAIGenerator().client.api_key == "sk-from-env"
+    assert OpenAIGenerator(api_key="sk-given").client.api_key == "sk-given"
     client = openai.OpenAI(api_key="sk-injected", base_url="http://127.0.0.1:9/v1")
     assert OpenAIGenerator(client=client).client is client
 
@@ -411,6 +410,7 @@ def test_factory_picks_the_backend_from_settings(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("MARKETING_AGENT_OPENAI_MODEL", "gpt-test")
     remote_generator = text_generator(workspace=tmp_path)
     assert isinstance(remote_generator, OpenAIGenerator) and remote_generator.model == "gpt-test"
+    assert remote_generator.client.api_key == "sk-test"  # OPENAI_API_KEY, read by the settings
     assert isinstance(remote_generator.fallback, LocalGenerator)
 
     monkeypatch.setenv("MARKETING_AGENT_LOCAL_MODEL", str(tmp_path / "missing"))

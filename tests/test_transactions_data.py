@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tools.errors import DataError
+from core.errors import DataError
 from tools.transactions_data import (
     TransactionsTable,
     is_personal_column,

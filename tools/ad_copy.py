@@ -28,6 +28,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import DataError, DataProblem, MarketingAgentError
+from core.workspace import Workspace
+from local_models.embeddings import MiniLMEmbedder
 from local_models.textgen.base import ChatMessage, GenerationOptions, ProviderError, TextGenerator
 from tools.aspects import aspect_label
 from tools.brand import BrandProfile, load_brand
@@ -44,9 +47,8 @@ from tools.compliance import (
     Limits,
     check_fields,
 )
-from tools.errors import DataError, DataProblem, MarketingAgentError
+from tools.models import embedder, text_generator
 from tools.pii import find_pii, has_redaction_tag, redact
-from tools.workspace import Workspace
 
 Channel = Literal["google_search", "meta_feed", "email", "sms"]
 
@@ -156,10 +158,8 @@ def generate_ad_copy(
     brand = load_brand(workspace=ws)
     grounding, summary = build_grounding(ws, request.product, request.key_message or "")
     if generator is None:
-        from local_models.textgen import text_generator
-
-        generator = text_generator(workspace=ws.root)
-    writer = CopyWriter(generator, brand, grounding, summary, request)
+        generator = text_generator(ws.settings, ws.root)
+    writer = CopyWriter(generator, brand, grounding, summary, request, embedder=embedder(ws.settings))
     variants, warnings = writer.write()
     result = GenerateAdCopyResult(
         product_id=grounding.product_id,
@@ -392,8 +392,11 @@ class CopyWriter:
         grounding: Grounding,
         summary: AdGrounding,
         request: GenerateAdCopyInput,
+        *,
+        embedder: MiniLMEmbedder,
     ) -> None:
         self.generator = generator
+        self.embedder = embedder
         self.brand = brand
         self.grounding = grounding
         self.summary = summary
@@ -571,11 +574,9 @@ class CopyWriter:
 
     def _relevance(self, texts: list[str]) -> list[float]:
         """Highest cosine similarity of each text to the product's description and praise quotes."""
-        from local_models.embeddings import get_embedder
-
         references = [self.grounding.product_name + ". " + self.summary.facts.get("description", "")]
         references += [f"{p.label}: {p.quote}" for p in self.summary.praised[:MAX_FOCUSES] if p.quote]
-        vectors = get_embedder().embed([*texts, *references])
+        vectors = self.embedder.embed([*texts, *references])
         similarity = vectors[: len(texts)] @ vectors[len(texts) :].T  # (T, R), rows are L2-normalised
         return [float(v) for v in similarity.max(axis=1)]
 

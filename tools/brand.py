@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tools.errors import DataError, DataProblem
-from tools.workspace import Workspace
+from core.errors import DataError, DataProblem
+from core.workspace import Workspace
 
 BRAND_FILE = "brand.yaml"
 # Channel -> the disclaimer group a brand profile lists it under (profiles may also use the channel name).

@@ -19,6 +19,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
+from core.errors import DataError, DataProblem
+from core.workspace import Workspace
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
 from local_models.forecaster.train import (
     History,
@@ -29,10 +31,8 @@ from local_models.forecaster.train import (
     predict,
     save_forecaster,
 )
-from tools.errors import DataError, DataProblem
 from tools.model_cache import ModelCache
 from tools.sales_data import FillPolicy, SalesPanel, SalesSeries, read_sales_file, seasonal_period
-from tools.workspace import Workspace
 
 CALENDAR_WORDS = ("holiday", "season", "event", "calendar")  # binary covariates that recur on the calendar
 HISTORY_POINTS = 26  # periods of actual sales returned with each forecast, for charts

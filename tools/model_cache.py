@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from local_models.errors import CheckpointError
-from tools.errors import ModelNotTrainedError
+from core.errors import CheckpointError, ModelNotTrainedError
 
 T = TypeVar("T")
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.errors import MarketingAgentError
+from core.errors import MarketingAgentError
 
 # Presidio imports tldextract, which downloads the public suffix list unless told not to (no internet here).
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")

@@ -14,7 +14,7 @@ from typing import Any
 from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel
 
-from local_models.errors import MarketingAgentError
+from core.errors import MarketingAgentError
 from tools.ad_copy import GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
 from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales
 from tools.reviews import SearchReviewsInput, SearchReviewsResult, search_reviews

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from tools.errors import DataError, DataProblem
+from core.errors import DataError, DataProblem
 from tools.pii import redact
 
 REQUIRED = ("product_id", "rating", "text")

@@ -8,13 +8,14 @@ snapshot, and rebuilt whenever its generation number no longer matches the store
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from core.atomic import atomic_file
 
 DIM = 384
 NO_DATE = -1
@@ -125,8 +126,7 @@ class ReviewIndex:
 
     # Snapshots: plain .npy arrays (no pickle), written to a temp name and renamed into place.
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("wb") as handle:
+        with atomic_file(path) as handle:
             np.savez(
                 handle,
                 generation=np.array([self.generation], dtype=np.int64),
@@ -137,9 +137,6 @@ class ReviewIndex:
                 categories=self.categories,
                 dates=self.dates,
             )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> ReviewIndex | None:

@@ -11,11 +11,11 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from local_models.errors import CheckpointError
+from core.errors import CheckpointError
+from core.workspace import Workspace
 from local_models.sentiment import LexiconSentiment, NotEnoughLabelsError, SentimentModel, train_sentiment
 from tools.aspects import Mention, aspect_label, find_mentions
 from tools.review_store import StoredReview
-from tools.workspace import Workspace
 
 MAX_QUOTE_CHARS = 220
 

@@ -8,7 +8,6 @@ chromadb's embedded store is not process-safe.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,11 +25,13 @@ from chromadb.config import Settings as ChromaSettings
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from local_models.embeddings import MiniLMEmbedder, MiniLMEmbeddingFunction, get_embedder
-from tools.errors import WorkspaceError
+from core.atomic import write_text
+from core.errors import WorkspaceError
+from core.workspace import Workspace
+from local_models.embeddings import MiniLMEmbedder, MiniLMEmbeddingFunction
+from tools import models
 from tools.review_data import ParsedReviews, ReviewRow
 from tools.review_index import ReviewFilters, ReviewIndex, date_ordinal
-from tools.workspace import Workspace
 
 COLLECTION = "reviews"
 WRITE_BATCH = 512  # rows per chromadb write: one committed, resumable unit
@@ -111,8 +112,7 @@ class ReviewStore:
     @property
     def embedder(self) -> MiniLMEmbedder:
         if self._embedder is None:
-            settings = self.workspace.settings
-            self._embedder = get_embedder(settings.embed_precision, settings.embed_backend, settings.embed_batch_size)
+            self._embedder = models.embedder(self.workspace.settings)
         return self._embedder
 
     @property
@@ -169,9 +169,7 @@ class ReviewStore:
             return 0
 
     def _write_generation(self, generation: int) -> None:
-        tmp = self._generation_file.with_name("reviews.generation.tmp")
-        tmp.write_text(str(generation))
-        os.replace(tmp, self._generation_file)
+        write_text(self._generation_file, str(generation))
 
     # -- writing ----------------------------------------------------------------------------------
 

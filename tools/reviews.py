@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.workspace import Workspace
 from tools.review_data import read_review_file, validate_review_records
 from tools.review_index import ReviewFilters
 from tools.review_insight import (
@@ -23,7 +24,6 @@ from tools.review_insight import (
     sentiment_folder,
 )
 from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview
-from tools.workspace import Workspace
 
 SNIPPET_CHARS = 300
 INSIGHT_SEARCH_DEPTH = 500  # reviews pulled by a query-based insight

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tools.errors import DataError, DataProblem
+from core.errors import DataError, DataProblem
 from tools.transactions_data import TransactionsTable
 
 FEATURE_COLUMNS = (

@@ -36,7 +36,7 @@ from pandas.tseries.offsets import (
     YearEnd,
 )
 
-from tools.errors import DataError, DataProblem
+from core.errors import DataError, DataProblem
 from tools.review_data import MAX_LINE_CHARS, check_readable, check_text, open_bytes
 
 FillPolicy = Literal["refuse", "zero", "interpolate", "ffill"]

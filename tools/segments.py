@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import DataError, DataProblem, ModelNotTrainedError
+from core.workspace import Workspace
 from local_models.segmenter.model import SegmenterConfig
 from local_models.segmenter.train import (
     SegmenterTrainConfig,
@@ -25,7 +27,6 @@ from local_models.segmenter.train import (
     predict_customers,
     save_segmenter,
 )
-from tools.errors import DataError, DataProblem, ModelNotTrainedError
 from tools.forecast import catalogue_names
 from tools.model_cache import ModelCache
 from tools.rfm import SEGMENT_WHY, rfm_features, rfm_segments
@@ -37,7 +38,6 @@ from tools.segment_profiles import (
     unique_names,
 )
 from tools.transactions_data import NegativePolicy, TransactionsTable, read_transactions_file
-from tools.workspace import Workspace
 
 PERIOD_DAYS = 90  # "the next period": a quarter
 AT_RISK_RFM = {"At Risk", "Cannot Lose Them", "About To Sleep"}

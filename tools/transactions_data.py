@@ -23,7 +23,7 @@ from typing import IO, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from tools.errors import DataError, DataProblem
+from core.errors import DataError, DataProblem
 from tools.review_data import MAX_LINE_CHARS, check_readable, check_text, open_bytes
 
 NegativePolicy = Literal["error", "returns", "drop"]

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
+from core.workspace import Workspace
 from tools.forecast import TrainingReport, train_forecaster
 from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
 from tools.segments import SegmentationReport, train_segmenter
-from tools.workspace import Workspace
 
 GENERATOR_VERSION = 1
 DEMO_HORIZON = 13  # a quarter of weeks: "next 8 weeks" and "next quarter" both fit

@@ -25,8 +25,8 @@ from agent.router.planner import GENERIC_QUESTION, Planner, Step, choose_intent
 from agent.router.slots import MONTHS, extract
 from agent.router.text import Fragment, Vocabulary, english_words, normalise, split_steps, strip_opener
 from agent.types import Plan
-from local_models.errors import MarketingAgentError
-from tools.workspace import Workspace
+from core.errors import MarketingAgentError
+from core.workspace import Workspace
 
 MAX_MESSAGE_CHARS = 4000
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -110,9 +110,9 @@ class Router:
             if self._scorer is None:
                 embedder = self._embedder
                 if embedder is None:
-                    from local_models.embeddings import get_embedder
+                    from tools.models import embedder as settings_embedder
 
-                    embedder = get_embedder()
+                    embedder = settings_embedder(self.workspace.settings)
                 self._scorer = IntentScorer(embedder, self.lexicon, load_exemplars())
             return self._scorer
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.errors import MarketingAgentError
 from local_models.checkpoint import fingerprint, load_checkpoint, save_checkpoint
-from local_models.errors import MarketingAgentError
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble, TransformerForecaster, pinball_loss
 
 KIND = "forecaster"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
-from local_models.errors import MarketingAgentError
+from core.errors import MarketingAgentError
 
 T = TypeVar("T")
 

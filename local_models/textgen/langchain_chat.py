@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -25,28 +24,20 @@ from pydantic import Field
 from local_models.textgen.base import ChatMessage, Generation, GenerationOptions, MissingKeyError, TextGenerator
 from local_models.textgen.openai_backend import MISSING_KEY_MESSAGE
 
-if TYPE_CHECKING:
-    from tools.settings import Settings
-
 OPENAI_TIMEOUT = 30.0
 OPENAI_MAX_RETRIES = 1
 _WORD_PIECES = re.compile(r"\w{1,4}|[^\w\s]")  # ~4 characters per token, as in OpenAI's tokenizers
 
 
-def _generator_from_settings() -> TextGenerator:
-    from local_models.textgen import text_generator
-
-    return text_generator()
-
-
 class GeneratorChatModel(BaseChatModel):
-    """A LangChain chat model answering through a `TextGenerator` (default: the one the settings choose).
+    """A LangChain chat model answering through a `TextGenerator` (local or OpenAI; `tools.models` builds one
+    from settings).
 
     Text only: no tool calling. Generation warnings (e.g. "OpenAI timed out; answered by the local model")
     are in each message's `response_metadata["warnings"]`.
     """
 
-    generator: TextGenerator = Field(default_factory=_generator_from_settings, exclude=True)
+    generator: TextGenerator = Field(exclude=True)
     max_tokens: int = Field(128, ge=1)
     temperature: float = Field(0.7, ge=0.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
@@ -221,25 +212,22 @@ class ChatOpenAIOffline(ChatOpenAI):
 
 
 def openai_chat_model(
-    settings: Settings | None = None,
-    workspace: str | Path | None = None,
     *,
+    api_key: str | None,
+    base_url: str | None,
+    model: str,
     timeout: float = OPENAI_TIMEOUT,
     max_retries: int = OPENAI_MAX_RETRIES,
 ) -> ChatOpenAI:
-    """The LangChain model the agent uses for tool calling, configured from settings (key, endpoint, model).
-    `timeout` (per request, seconds) and `max_retries` keep the project's budgets unless a caller (an eval, a
-    test) needs them shorter."""
-    if settings is None:
-        from tools.settings import load_settings
-
-        settings = load_settings(workspace)
-    if not settings.openai_api_key:
+    """The LangChain model the agent uses for tool calling. `timeout` (per request, seconds) and `max_retries`
+    keep the project's budgets unless a caller (an eval, a test) needs them shorter. A missing key is an error
+    that says how to set it."""
+    if not api_key:
         raise MissingKeyError(MISSING_KEY_MESSAGE)
     return ChatOpenAIOffline(
-        model=settings.openai_model,
-        api_key=settings.openai_api_key,
-        base_url=settings.openai_base_url,
+        model=model,
+        api_key=api_key,
+        base_url=base_url,
         timeout=timeout,
         max_retries=max_retries,
         custom_get_token_ids=approximate_token_ids,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -34,7 +33,8 @@ from transformers import (
 )
 
 import local_models  # noqa: F401  (sets the offline environment before transformers loads)
-from local_models.errors import ModelUnavailableError
+from core.atomic import replace_folder
+from core.errors import ModelUnavailableError
 from local_models.textgen.base import (
     ChatMessage,
     Generation,
@@ -81,18 +81,18 @@ def default_gguf() -> Path:
     return path
 
 
-def default_workspace() -> Path:
-    """The settings' default workspace (same rule as `tools.settings`, which local_models must not import)."""
-    return Path(os.environ.get("MARKETING_AGENT_HOME", "workspace"))
-
-
-def resolve_source(model_path: str | Path | None, workspace: Path) -> ModelSource:
-    """Map a setting (None, a model folder, a folder holding one GGUF, or a GGUF file) to a `ModelSource`."""
-    if model_path is None:
-        return ModelSource(SMOLLM2_NAME, workspace / MODELS_DIR / SMOLLM2_NAME, default_gguf())
-    path = Path(model_path).expanduser()
-    if path.is_dir() and (path / "config.json").is_file():
+def resolve_source(model_path: str | Path | None, workspace: Path | None) -> ModelSource:
+    """Map a setting (None, a model folder, a folder holding one GGUF, or a GGUF file) to a `ModelSource`.
+    A GGUF is converted once into `<workspace>/models/`, so it needs a workspace."""
+    path = Path(model_path).expanduser() if model_path is not None else None
+    if path is not None and path.is_dir() and (path / "config.json").is_file():
         return ModelSource(path.name, path)
+    if workspace is None:
+        raise ModelUnavailableError(
+            "A GGUF model is converted once into a workspace's models/ folder: pass the workspace to use."
+        )
+    if path is None:
+        return ModelSource(SMOLLM2_NAME, workspace / MODELS_DIR / SMOLLM2_NAME, default_gguf())
     ggufs = sorted(path.glob("*.gguf")) if path.is_dir() else []
     if len(ggufs) == 1:
         path = ggufs[0]
@@ -115,23 +115,22 @@ class LoadedModel:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def generation_dtype() -> torch.dtype:
+def generation_dtype(wanted: str = "auto") -> torch.dtype:
     """bf16 where the CPU runs it natively (~1.5x faster generation here, measured in eval/reports/ad_copy.md),
-    else fp32. MARKETING_AGENT_LLM_PRECISION=fp32 forces full precision."""
+    else fp32. `wanted="fp32"` forces full precision."""
     from local_models.embeddings import cpu_has_native_bf16
 
-    wanted = os.environ.get("MARKETING_AGENT_LLM_PRECISION", "auto")
     if wanted == "fp32" or (wanted == "auto" and not cpu_has_native_bf16()):
         return torch.float32
     return torch.bfloat16
 
 
-def load_model_folder(folder: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_model_folder(folder: Path, precision: str = "auto") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a plain Hugging Face folder, offline (~0.5 s for SmolLM2 once the OS has cached the file)."""
     _quiet_transformers()
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=generation_dtype())
+        model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=generation_dtype(precision))
     except (OSError, ValueError, KeyError) as exc:
         raise ModelUnavailableError(f"Cannot load a causal LM from {folder} ({exc}); {INSTALL_HINT}.") from exc
     return model.eval(), tokenizer  # type: ignore[no-untyped-call]
@@ -154,7 +153,7 @@ def convert_gguf(gguf: Path, folder: Path) -> tuple[PreTrainedModel, PreTrainedT
             tokenizer.save_pretrained(tmp)
             manifest = {"kind": MANIFEST_KIND, "source": _gguf_identity(gguf), "converted_at": time.time()}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-            _replace_folder(tmp, folder)
+            replace_folder(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return model.eval(), tokenizer  # type: ignore[no-untyped-call]
@@ -174,14 +173,6 @@ def _load_gguf(gguf: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     return model, tokenizer
-
-
-def _replace_folder(tmp: Path, folder: Path) -> None:
-    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _gguf_identity(gguf: Path) -> dict[str, Any]:
@@ -214,7 +205,7 @@ _models: dict[Path, LoadedModel] = {}
 _models_lock = threading.Lock()
 
 
-def shared_model(source: ModelSource, torch_threads: int | None = None) -> LoadedModel:
+def shared_model(source: ModelSource, torch_threads: int | None = None, precision: str = "auto") -> LoadedModel:
     """The process-wide model for `source`, loaded (and converted if need be) on first use."""
     key = source.folder.resolve()
     with _models_lock:
@@ -224,9 +215,9 @@ def shared_model(source: ModelSource, torch_threads: int | None = None) -> Loade
             started = time.perf_counter()
             if source.gguf is not None and source.needs_conversion:
                 model, tokenizer = convert_gguf(source.gguf, source.folder)
-                model = model.to(generation_dtype())  # type: ignore[arg-type]  # saved in fp32; run like a later load
+                model = model.to(generation_dtype(precision))  # type: ignore[arg-type]  # saved in fp32; run like a later load
             else:
-                model, tokenizer = load_model_folder(source.folder)
+                model, tokenizer = load_model_folder(source.folder, precision)
             _models[key] = LoadedModel(model, tokenizer, time.perf_counter() - started)
         return _models[key]
 
@@ -251,9 +242,13 @@ class LocalGenerator:
         workspace: str | Path | None = None,
         *,
         torch_threads: int | None = None,
+        precision: str = "auto",
     ) -> None:
-        self.source = resolve_source(model_path, Path(workspace) if workspace is not None else default_workspace())
+        """`workspace`: where a GGUF model is converted once (its `models/` folder); needed unless `model_path`
+        is a plain Hugging Face folder. `precision`: auto (bf16 where the CPU runs it natively), bf16 or fp32."""
+        self.source = resolve_source(model_path, Path(workspace) if workspace is not None else None)
         self.torch_threads = torch_threads
+        self.precision = precision
 
     @property
     def name(self) -> str:
@@ -265,7 +260,7 @@ class LocalGenerator:
 
     def load(self) -> LoadedModel:
         """Load now rather than on the first request (a server warming up, a test fixture)."""
-        return shared_model(self.source, self.torch_threads)
+        return shared_model(self.source, self.torch_threads, self.precision)
 
     def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
         """`options.n` samples from one batched `generate` call (6 candidates cost ~2x one, not 6x)."""

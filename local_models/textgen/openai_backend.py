@@ -17,7 +17,6 @@ from __future__ import annotations
 import email.utils
 import functools
 import importlib
-import os
 import queue
 import random
 import threading
@@ -99,7 +98,8 @@ def default_budget(timeout: float, retries: int) -> float:
 
 class OpenAIGenerator:
     """`TextGenerator` on the Chat Completions API. Pass `client=` to use a ready `openai.OpenAI` (tests,
-    proxies); otherwise the key comes from `api_key`, then OPENAI_API_KEY, and its absence is an error now.
+    proxies); otherwise `api_key` is needed (the settings resolve it from OPENAI_API_KEY), and its absence is an
+    error now.
     `max_seconds` bounds a whole call, retry included (default: `default_budget(timeout, max_retries)`)."""
 
     def __init__(
@@ -115,10 +115,9 @@ class OpenAIGenerator:
         fallback: TextGenerator | None = None,
     ) -> None:
         if client is None:
-            key = api_key or os.environ.get("OPENAI_API_KEY")
-            if not key:
+            if not api_key:
                 raise MissingKeyError(MISSING_KEY_MESSAGE)
-            client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+            client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         self.client = client
         self.fallback = fallback
         self._model = model

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         "auto", description="Embedding runtime; auto uses OpenVINO when installed, else torch."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
+    llm_precision: Literal["auto", "bf16", "fp32"] = Field(
+        "auto", description="Local text model precision; auto uses bf16 where the CPU has native bf16."
+    )
     torch_threads: int | None = Field(None, ge=1, description="Torch CPU threads (default: all cores).")
     rate_limit_per_minute: int = Field(
         120, ge=0, description="REST requests per minute per API key (bursts up to a minute's worth); 0 = no limit."

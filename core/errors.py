@@ -1,21 +1,35 @@
-"""Error families a user can act on: each message names the file, row, column or setting to fix."""
+"""Error families a user can act on: each message names the file, row, column or setting to fix.
+
+They live at the bottom of the dependency graph, so that `local_models/`, `tools/` and `agent/` all raise and
+catch the same classes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_models.errors import CheckpointError, MarketingAgentError, ModelUnavailableError
+from pydantic import ValidationError
 
-__all__ = [
-    "CheckpointError",
-    "DataError",
-    "DataProblem",
-    "MarketingAgentError",
-    "ModelNotTrainedError",
-    "ModelUnavailableError",
-    "WorkspaceError",
-]
+
+class MarketingAgentError(Exception):
+    """Base of every error this project raises on purpose; the CLI prints these without a traceback."""
+
+
+class ModelUnavailableError(MarketingAgentError):
+    """Model weights that must ship with an installed package are missing (nothing is ever downloaded)."""
+
+
+class CheckpointError(MarketingAgentError):
+    """A saved model is missing, half-written, or from an incompatible format version."""
+
+
+class WorkspaceError(MarketingAgentError):
+    """The workspace is missing, locked by another writer, or was built by an incompatible version."""
+
+
+class ModelNotTrainedError(MarketingAgentError):
+    """A tool needs a model that this workspace has not trained yet; the message says which command trains it."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +69,8 @@ class DataError(MarketingAgentError):
         return "\n".join(lines)
 
 
-class WorkspaceError(MarketingAgentError):
-    """The workspace is missing, locked by another writer, or was built by an incompatible version."""
-
-
-class ModelNotTrainedError(MarketingAgentError):
-    """A tool needs a model that this workspace has not trained yet; the message says which command trains it."""
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic validation error as one readable line: `field: problem; field: problem`."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors(include_url=False)
+    )
