@@ -3,8 +3,6 @@ for forecasts, segments and ad copy, the citations, warnings, and where forecast
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +15,10 @@ from rich.table import Table
 from agent.memory import new_session_id
 from agent.types import AgentResponse, ToolCall
 from core.errors import MarketingAgentError
+from tools.registry import TOOLS
 
 if TYPE_CHECKING:
     from agent.core import MarketingAgent
-    from tools.forecast import ForecastSalesResult
 
 EXAMPLES = (
     "What do customers complain about for the Aurora dress?",
@@ -77,26 +75,19 @@ def show_call(console: Console, call: ToolCall, index: int) -> None:
 
 
 def show_response(response: AgentResponse, console: Console, *, plots_dir: Path | None = None) -> list[Path]:
-    """The answer, detail tables, citations and warnings; returns the charts it saved."""
-    from agent.render import ad_copy_result, forecast_result, segments_result
-    from tools.ad_copy import GenerateAdCopyResult
-    from tools.forecast import ForecastSalesResult
-    from tools.segments import SegmentCustomersResult
-
+    """The answer, each tool's detail view, citations and warnings; returns the charts it saved."""
     console.print(Panel(Markdown(response.answer), title="answer", border_style="cyan"))
     saved: list[Path] = []
     for call in response.tool_calls:
+        unit = TOOLS[call.name]
         if call.status != "ok" or call.result is None:
             continue
-        if call.name == "forecast_sales":
-            result = ForecastSalesResult.model_validate(call.result)
-            console.print(forecast_result(result))
-            if plots_dir is not None:
-                saved += _save_forecast_plots(result, plots_dir)
-        elif call.name == "segment_customers":
-            console.print(segments_result(SegmentCustomersResult.model_validate(call.result)))
-        elif call.name == "generate_ad_copy":
-            console.print(ad_copy_result(GenerateAdCopyResult.model_validate(call.result)))
+        result = unit.result(call.result)
+        detail = unit.presenter.terminal(result) if unit.detail_in_chat else None
+        if detail is not None:
+            console.print(detail)
+        if plots_dir is not None:
+            saved += unit.charts(call.result, plots_dir)
     if response.citations:
         table = Table(title="Sources (reviews)", show_lines=False, expand=True)
         table.add_column("review", style="cyan", no_wrap=True)
@@ -108,20 +99,6 @@ def show_response(response: AgentResponse, console: Console, *, plots_dir: Path 
         console.print(f"[dim]Chart saved:[/] {escape(str(path))}")
     for warning in response.warnings:
         console.print(f"[yellow]note:[/] {escape(warning)}")
-    return saved
-
-
-def _save_forecast_plots(result: ForecastSalesResult, folder: Path) -> list[Path]:
-    from agent.plots import plot_forecast_result
-
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    saved = []
-    for series in result.series[:5]:
-        name = re.sub(r"[^A-Za-z0-9_-]+", "-", series.series_id)[:60] or "series"
-        try:
-            saved.append(plot_forecast_result(series, folder / f"forecast-{name}-{stamp}.png", folder.parent))
-        except (MarketingAgentError, KeyError, OSError):
-            continue  # a chart is a bonus: the numbers are already on screen
     return saved
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from agent.answer import Written, check_phrasing, write_answer
+from agent.answer import check_phrasing, write_answer
 from agent.executor import Budget, CallListener, CallOutcome, Deadline, Executor
 from agent.guardrails import redact, redact_value
 from agent.memory import AuditLog, SessionStore, check_session_id, elapsed, new_session_id
@@ -29,7 +29,9 @@ from core.errors import MarketingAgentError
 from core.settings import Settings, load_settings
 from core.workspace import Workspace
 from local_models.textgen import TextGenerator
+from tools.answer import Written
 from tools.models import chat_model, text_generator
+from tools.registry import TOOLS
 
 
 class PlannedCalls(list[ToolCall]):
@@ -136,7 +138,7 @@ class MarketingAgent:
             written = write_answer(calls, self._snippets)
             answer = self._phrase(phrased, written, calls, warnings)
         else:
-            written, answer = Written(plan.message), plan.message
+            written, answer = Written(answer=plan.message), plan.message
         response = AgentResponse(
             answer=answer,
             tool_calls=calls,
@@ -254,23 +256,17 @@ class MarketingAgent:
 
 
 def quoted_review_text(calls: list[ToolCall], response: AgentResponse) -> tuple[list[str], list[str]]:
-    """Review text an answer may quote (citation and search snippets, insight and ad-copy grounding quotes) and
-    the ids of the reviews it may cite: kept out of session memory, since reviews are stored once, in the store."""
+    """Review text an answer may quote (citations, and what each tool's result carries of reviews) and the ids of
+    the reviews it may cite: kept out of session memory, since reviews are stored once, in the store."""
     quoted = [c.snippet for c in response.citations]
     ids = [c.review_id for c in response.citations]
     for call in calls:
-        result = call.result or {}
-        hits = result.get("hits", []) or []
-        quoted += [str(h.get("snippet", "")) for h in hits]
-        ids += [str(h.get("review_id", "")) for h in hits]
-        insight = result.get("insight") or {}
-        for aspect in [*insight.get("praised", []), *insight.get("complaints", [])]:
-            for key in ("praise_quotes", "complaint_quotes"):
-                quotes = aspect.get(key, []) or []
-                quoted += [str(q.get("text", "")) for q in quotes]
-                ids += [str(q.get("review_id", "")) for q in quotes]
-        grounding = result.get("grounding") or {}
-        quoted += [str(p.get("quote", "")) for p in grounding.get("praised", []) or []]
+        unit = TOOLS[call.name]
+        if call.status != "ok" or call.result is None or unit.review_text is None:
+            continue
+        texts, cited = unit.review_text(call.result)
+        quoted += texts
+        ids += cited
     return [q for q in quoted if q], list(dict.fromkeys(i for i in ids if i))
 
 

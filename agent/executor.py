@@ -31,9 +31,6 @@ MAX_CALLS = 8
 MAX_SECONDS = 60.0
 MAX_TOKENS = 24_000  # LLM tokens (prompt + completion, all model calls) per request on the LLM path
 WRAP_UP_S = 2.0  # of a request's budget, kept for writing the answer after the tools (at most 5% of it)
-# Arguments a request may not set through the agent: training on a file path is an operator's action
-# (`marketing-agent segment FILE`), not something a chat message (or a model) may trigger.
-NOT_THROUGH_THE_AGENT: dict[str, frozenset[str]] = {"segment_customers": frozenset({"file"})}
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,8 @@ class CallOutcome:
 
 
 class Executor:
-    """Runs tool calls against one workspace; `generator` is handed to generate_ad_copy (one loaded model)."""
+    """Runs tool calls against one workspace; `generator` is handed to the tools that write text (one loaded
+    model per process)."""
 
     def __init__(self, workspace: Workspace, generator: Callable[[], TextGenerator] | None = None) -> None:
         self.workspace = workspace
@@ -120,7 +118,7 @@ class Executor:
             skipped = _refers_to_missing(call, results)
             return _skipped(call, skipped) if skipped else _failed(call, str(exc), start)
         call.arguments = arguments
-        refused = NOT_THROUGH_THE_AGENT.get(call.name, frozenset()) & set(arguments)
+        refused = TOOLS[call.name].operator_only & set(arguments)
         if refused:
             return _failed(call, f"{', '.join(sorted(refused))} can't be set through the agent", start)
         box: dict[str, Any] = {}
@@ -135,12 +133,10 @@ class Executor:
         return CallOutcome(call, round(time.perf_counter() - start, 4))
 
     def _invoke(self, name: str, arguments: dict[str, Any], box: dict[str, Any]) -> None:
-        spec = TOOLS[name]
-        extra: dict[str, Any] = {}
-        if name == "generate_ad_copy" and self._generator is not None:
-            extra["generator"] = self._generator()
+        unit = TOOLS[name]
         try:
-            result: BaseModel = spec.function(workspace=self.workspace, **arguments, **extra)
+            generator = self._generator() if unit.needs_generator and self._generator is not None else None
+            result: BaseModel = unit.run(arguments, workspace=self.workspace, generator=generator)
             box["result"] = result.model_dump(mode="json")
         except ValidationError as exc:
             box["error"] = f"invalid arguments: {validation_message(exc)}"

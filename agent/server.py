@@ -29,14 +29,13 @@ from fastapi import Path as Path_
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from agent.api_keys import KeyStore
 from agent.core import MarketingAgent
-from agent.executor import NOT_THROUGH_THE_AGENT
 from agent.ingest_api import ingest_router
 from agent.jobs import IdempotencyStore, JobStore, Writer
 from agent.limits import BodyLimit, RateLimiter
@@ -46,8 +45,9 @@ from agent.types import AgentResponse, ToolCall
 from core.errors import DataError, MarketingAgentError
 from local_models.textgen.base import TextGenerator
 from tools.models import text_generator
-from tools.registry import TOOLS, ToolSpec
+from tools.registry import TOOLS
 from tools.review_store import StoredReview
+from tools.unit import ToolUnit
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).parent / "web"
@@ -168,18 +168,33 @@ def create_app(
     # OpenAI's own API reference documents these routes (and their error shape): kept out of our schema
     app.include_router(openai_router(local_model, guard=guard_openai), include_in_schema=False)
 
-    for spec in TOOLS.values():
+    @app.get("/tools.js", include_in_schema=False)
+    async def tool_scripts() -> Response:
+        """Each tool's card for the chat page (its unit's web script), with the tools' titles."""
+        return Response(tool_scripts_js(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    for unit in TOOLS.values():
         app.add_api_route(
-            f"/v1/tools/{spec.name}",
-            _tool_endpoint(spec, shared),
+            f"/v1/tools/{unit.name}",
+            _tool_endpoint(unit, shared),
             methods=["POST"],
-            response_model=spec.result_model,
+            response_model=unit.result_model,
             dependencies=[authorise],
-            summary=spec.description.split("\n")[0][:120],
-            description=spec.description,
-            name=spec.name,
+            summary=unit.description.split("\n")[0][:120],
+            description=unit.description,
+            name=unit.name,
         )
     return app
+
+
+def tool_scripts_js() -> str:
+    """The registered tools' titles and web scripts, as one script the chat page loads after its own."""
+    titles = {unit.name: unit.title for unit in TOOLS.values()}
+    parts = [f"MarketingAgentPage.defineTitles({json.dumps(titles)});"]
+    for unit in TOOLS.values():
+        if unit.web_script is not None:
+            parts.append(f"// {unit.name}\n" + unit.web_script.read_text(encoding="utf-8"))
+    return "\n\n".join(parts) + "\n"
 
 
 class Gate:
@@ -296,22 +311,22 @@ def _pieces(text: str, size: int = 48) -> Iterator[str]:
         yield piece
 
 
-def _tool_endpoint(spec: ToolSpec, agent: MarketingAgent) -> Any:
+def _tool_endpoint(unit: ToolUnit, agent: MarketingAgent) -> Any:
     """A POST handler whose body is the tool's input model, so the OpenAPI schema shows each tool's models."""
 
     async def endpoint(body: BaseModel) -> Any:
         arguments = body.model_dump(exclude_unset=True)
-        refused = NOT_THROUGH_THE_AGENT.get(spec.name, frozenset()) & set(arguments)
+        refused = unit.operator_only & set(arguments)
         if refused:
             raise ApiProblem(422, "Invalid request", f"{', '.join(sorted(refused))} can't be set through the API")
 
         def run() -> Any:
-            extra = {"generator": agent.generator()} if spec.name == "generate_ad_copy" else {}
-            return spec.function(workspace=agent.workspace, **arguments, **extra)
+            generator = agent.generator() if unit.needs_generator else None
+            return unit.run(arguments, workspace=agent.workspace, generator=generator)
 
         return await run_in_threadpool(run)
 
-    parameter = inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=spec.input_model)
-    endpoint.__signature__ = inspect.Signature([parameter], return_annotation=spec.result_model)  # type: ignore[attr-defined]
-    endpoint.__name__ = spec.name
+    parameter = inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=unit.input_model)
+    endpoint.__signature__ = inspect.Signature([parameter], return_annotation=unit.result_model)  # type: ignore[attr-defined]
+    endpoint.__name__ = unit.name
     return endpoint

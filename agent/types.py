@@ -10,31 +10,40 @@ the earlier call's pydantic result as a dict). `path` is dot-separated; integer 
 reference always points to an earlier call. `resolve_references` does the substitution just before a call
 runs; a missing path is a `PlanReferenceError` (the executor records the call as an error, never guesses).
 
-Example: "write a Meta ad for the product our loyal customers buy most, using what reviews praise"
-
-    Plan(kind="tools", calls=[
-        ToolCall(name="segment_customers", arguments={"filter": "best"}),
-        ToolCall(name="search_reviews", arguments={"query": "what customers praise", "min_rating": 4,
-                 "product_ids": [{"$from": 0, "path": "top_products.0.product_id"}], "insight": True}),
-        ToolCall(name="generate_ad_copy", arguments={"channel": "meta_feed",
-                 "product": {"$from": 0, "path": "top_products.0.product_id"}}),
-    ])
+Example: "write a Meta ad for the product our loyal customers buy most, using what reviews praise" plans the
+segments (filter "best"), a review search whose `product_ids` is `[reference(0, "top_products.0.product_id")]`,
+then the ad with `product=reference(0, "top_products.0.product_id")` (the plan is printed in the README).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from core.errors import MarketingAgentError
+from tools.answer import Citation
+from tools.registry import TOOLS
+from tools.unit import REFERENCE_KEY, is_reference, reference
 
-ToolName = Literal["search_reviews", "forecast_sales", "segment_customers", "generate_ad_copy"]
-TOOL_NAMES: tuple[ToolName, ...] = get_args(ToolName)
 CallStatus = Literal["planned", "ok", "error", "skipped"]
 PlanKind = Literal["tools", "out_of_scope", "clarify"]
-REFERENCE_KEY = "$from"
+
+__all__ = ["REFERENCE_KEY", "AgentResponse", "Citation", "Plan", "ToolCall", "is_reference", "reference"]
+
+
+def _registered(name: str) -> str:
+    if name not in TOOLS:
+        raise ValueError(f"no tool called {name!r}; the tools are {', '.join(TOOLS)}")
+    return name
+
+
+ToolName = Annotated[
+    str,
+    AfterValidator(_registered),
+    Field(description="A registered tool's name.", json_schema_extra=lambda schema: schema.update(enum=list(TOOLS))),
+]
 
 
 class ToolCall(BaseModel):
@@ -44,13 +53,6 @@ class ToolCall(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
     status: CallStatus = "planned"
     result: dict[str, Any] | None = None
-
-
-class Citation(BaseModel):
-    """A review the answer relies on."""
-
-    review_id: str
-    snippet: str
 
 
 class AgentResponse(BaseModel):
@@ -93,15 +95,6 @@ class Plan(BaseModel):
 
 class PlanReferenceError(MarketingAgentError):
     """A plan argument points at a result that does not exist (a bad index or path)."""
-
-
-def reference(call_index: int, path: str) -> dict[str, Any]:
-    """An argument value meaning "this value from the result of call `call_index`"."""
-    return {REFERENCE_KEY: call_index, "path": path}
-
-
-def is_reference(value: object) -> bool:
-    return isinstance(value, Mapping) and REFERENCE_KEY in value and "path" in value
 
 
 def resolve_references(arguments: Mapping[str, Any], results: Sequence[Mapping[str, Any] | None]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pandas as pd
 from rich.console import Console
@@ -26,10 +26,11 @@ from eval.data import load_real_reviews, real_reviews_path
 from eval.report import SuiteReport, Table
 from local_models.textgen import TextGenerator
 from tools.ad_copy import CHANNEL_FIELDS, GenerateAdCopyResult, generate_ad_copy
+from tools.ad_copy.tool import Channel
 from tools.brand import load_brand
 from tools.compliance import Limits, check_fields
 
-CHANNELS = tuple(CHANNEL_FIELDS)
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 VARIANTS = 3
 
 
@@ -37,7 +38,7 @@ VARIANTS = 3
 class Sizes:
     demo_products: int
     real_products: int
-    channels: tuple[str, ...]
+    channels: tuple[Channel, ...]
     paths: tuple[str, ...]
     demo_reviews: int
 
@@ -53,7 +54,7 @@ class Case:
     source: str  # demo or real
     workspace: Path
     product: str
-    channel: str
+    channel: Channel
 
 
 @dataclass

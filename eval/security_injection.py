@@ -577,7 +577,8 @@ class ObedientModel(_Recorded):
         return Generation(texts=[text], backend="openai", model=self.model, finish_reasons=["stop"])
 
     def _calls(self, request: str, results: list[str]) -> list[dict[str, Any]]:
-        from agent.types import TOOL_NAMES, PlanReferenceError, resolve_references
+        from agent.types import PlanReferenceError, resolve_references
+        from tools.registry import TOOLS
 
         views = [_json_in(r) for r in results]
         wanted: list[dict[str, Any]] = []
@@ -588,7 +589,7 @@ class ObedientModel(_Recorded):
                 arguments = {k: v for k, v in call["arguments"].items() if not isinstance(v, dict | list)}
             wanted.append({"tool": call["name"], "arguments": arguments})
         named = " ".join(_unfenced(r) for r in results)
-        for tool in TOOL_NAMES:  # obeys any tool a result mentions
+        for tool in TOOLS:  # obeys any tool a result mentions
             if tool in named and all(w["tool"] != tool for w in wanted):
                 wanted.append({"tool": tool, "arguments": {}})
         return wanted

@@ -421,8 +421,12 @@ class Flows:
         _transactions_with_personal_columns(self.workspace, self.records).to_csv(path, index=False)
         train_segmenter(path, max_seconds=seconds, workspace=self.workspace)
         self.findings.flows["customer model trained on a file with personal columns"] += 1
-        for arguments in ({"filter": "at_risk"}, {"filter": "best"}, {"customer_id": self.records[0].customer_id}):
-            result = segment_customers(workspace=self.workspace, **arguments)
+        queries = (
+            segment_customers(filter="at_risk", workspace=self.workspace),
+            segment_customers(filter="best", workspace=self.workspace),
+            segment_customers(customer_id=self.records[0].customer_id, workspace=self.workspace),
+        )
+        for result in queries:
             self.findings.add("tool results", result.model_dump(mode="json"))
             self.findings.flows["segment queries"] += 1
 
@@ -431,10 +435,13 @@ class Flows:
     def ad_copy(self) -> None:
         from local_models.textgen.openai_backend import OpenAIGenerator
         from tools.ad_copy import generate_ad_copy
+        from tools.ad_copy.tool import Channel
 
         remote = OpenAIGenerator(api_key="sk-pii-suite", base_url=os.environ["OPENAI_BASE_URL"], model="gpt-pii")
         key_message = f"Call {self.records[1].phone} or email {self.records[1].email} for 20% off"
-        plans: list[tuple[str, str, Any, str | None]] = [(p, "google_search", self.model, None) for p in self.products]
+        plans: list[tuple[str, Channel, Any, str | None]] = [
+            (p, "google_search", self.model, None) for p in self.products
+        ]
         plans += [(self.products[0], "sms", remote, key_message), (self.products[-1], "email", remote, None)]
         for pid, channel, generator, message in plans:
             result = generate_ad_copy(

@@ -5,6 +5,8 @@ guard rails with a scripted chat model."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import re
 import sqlite3
@@ -23,9 +25,9 @@ from agent import AgentResponse, MarketingAgent
 from agent.answer import check_phrasing, numbers_in
 from agent.executor import Budget, Deadline, Executor
 from agent.guardrails import fence, redact
-from agent.llm import model_view
 from agent.types import ToolCall
-from tools.registry import TOOLS, ToolSpec
+from tools.registry import TOOLS
+from tools.unit import Implementation
 
 AURORA = "1001"
 EMAIL, PHONE, CARD = "jane.doe@example.com", "+1 415 555 0171", "4111 1111 1111 1111"
@@ -222,7 +224,7 @@ def test_hostile_review_text_never_changes_the_plan(workspace: Path, local_gener
     assert [c.model_dump() for c in after] == [c.model_dump() for c in before]
     response = agent.ask(request)
     assert [c.name for c in response.tool_calls] == ["search_reviews"]
-    view = json.dumps(model_view("search_reviews", response.tool_calls[0].result or {}))
+    view = json.dumps(TOOLS["search_reviews"].model_view(response.tool_calls[0].result or {}))
     assert "Ignore" not in view and "SYSTEM" not in view  # the LLM router never reads review text
 
 
@@ -248,11 +250,13 @@ def slow_tool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     real = TOOLS["segment_customers"]
     release = threading.Event()
 
+    @functools.wraps(real.function)
     def hanging(**arguments: Any) -> Any:
         release.wait(120)
         return real.function(**arguments)
 
-    monkeypatch.setitem(TOOLS, "segment_customers", ToolSpec(real.name, hanging, real.input_model, real.result_model))
+    code = Implementation(hanging, real.input_model, real.result_model, real.presenter)
+    monkeypatch.setitem(TOOLS, "segment_customers", dataclasses.replace(real, implementation_at=code))
     yield
     release.set()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agent.plots import plot_forecast
+from tools.plots import plot_forecast
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from agent.answer import quotable
 from agent.core import MarketingAgent
 from agent.executor import Budget
 from eval.security_injection import (
@@ -30,6 +29,7 @@ from eval.security_injection import (
     planted_rows,
     task_done,
 )
+from tools.answer import quotable
 from tools.brand import load_brand
 from tools.reviews import ingest_reviews
 

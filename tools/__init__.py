@@ -1,23 +1,59 @@
-"""Typed tools: pydantic input -> pydantic result, one module per tool. Tools never import `agent/`.
+"""Typed tools, one unit (package) per tool: pydantic input -> pydantic result, plus everything else about the
+tool (how it is shown, planned, run from the CLI and drawn on the chat page). Tools never import `agent/`.
 
 from tools import search_reviews
 result = search_reviews(query="runs small", product_ids=["1001"], k=5, workspace="workspace")
+
+Names load on first use: importing `tools` (or the registry) does not load torch or chromadb.
 """
 
 from __future__ import annotations
 
-from tools.ad_copy import AdVariant, GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
-from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales, train_forecaster
-from tools.registry import TOOLS, ToolSpec, langchain_tools
-from tools.reviews import (
-    ReviewHit,
-    SearchReviewsInput,
-    SearchReviewsResult,
-    ingest_reviews,
-    review_insight,
-    search_reviews,
-)
-from tools.segments import SegmentCustomersInput, SegmentCustomersResult, segment_customers, train_segmenter
+from typing import TYPE_CHECKING
+
+from tools.unit import lazy_exports
+
+if TYPE_CHECKING:
+    from tools.ad_copy.tool import AdVariant, GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
+    from tools.forecast.tool import ForecastSalesInput, ForecastSalesResult, forecast_sales, train_forecaster
+    from tools.registry import TOOLS, langchain_tools, register
+    from tools.reviews.tool import (
+        ReviewHit,
+        SearchReviewsInput,
+        SearchReviewsResult,
+        ingest_reviews,
+        review_insight,
+        search_reviews,
+    )
+    from tools.segments.tool import SegmentCustomersInput, SegmentCustomersResult, segment_customers, train_segmenter
+    from tools.unit import ToolUnit
+
+_EXPORTS = {
+    **dict.fromkeys(
+        ["AdVariant", "GenerateAdCopyInput", "GenerateAdCopyResult", "generate_ad_copy"], "tools.ad_copy.tool"
+    ),
+    **dict.fromkeys(
+        ["ForecastSalesInput", "ForecastSalesResult", "forecast_sales", "train_forecaster"], "tools.forecast.tool"
+    ),
+    **dict.fromkeys(["TOOLS", "langchain_tools", "register"], "tools.registry"),
+    **dict.fromkeys(
+        [
+            "ReviewHit",
+            "SearchReviewsInput",
+            "SearchReviewsResult",
+            "ingest_reviews",
+            "review_insight",
+            "search_reviews",
+        ],
+        "tools.reviews.tool",
+    ),
+    **dict.fromkeys(
+        ["SegmentCustomersInput", "SegmentCustomersResult", "segment_customers", "train_segmenter"],
+        "tools.segments.tool",
+    ),
+    "ToolUnit": "tools.unit",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "TOOLS",
@@ -31,11 +67,12 @@ __all__ = [
     "SearchReviewsResult",
     "SegmentCustomersInput",
     "SegmentCustomersResult",
-    "ToolSpec",
+    "ToolUnit",
     "forecast_sales",
     "generate_ad_copy",
     "ingest_reviews",
     "langchain_tools",
+    "register",
     "review_insight",
     "search_reviews",
     "segment_customers",

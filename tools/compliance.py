@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from tools.aspects import aspect_label, find_mentions, load_aspects
 from tools.brand import BrandProfile
+from tools.pii import find_pii, has_redaction_tag
 
 # Words that claim more than a fact: allowed only when the same phrase appears in the catalogue or brief.
 SUPERLATIVES = re.compile(
@@ -368,3 +369,11 @@ def _number_value(text: str) -> float | None:
         return round(float(digits), 2)
     except ValueError:
         return None
+
+
+def is_safe_quote(text: str) -> bool:
+    """Quotes that read like instructions, or carry links or personal data (or held it before redaction: a tag
+    such as <PHONE_NUMBER>), never reach a prompt."""
+    if any(p.search(text) for p in (INSTRUCTION_LIKE, URL, EMAIL, PHONE)):
+        return False
+    return not has_redaction_tag(text) and not find_pii(text)

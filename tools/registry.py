@@ -1,69 +1,69 @@
-"""The tool registry: contract names -> typed tools, and the same tools as LangChain tools.
+"""The tool registry: contract names -> tool units, and the same tools as LangChain tools.
 
-The description an LLM sees is the function's docstring; the argument schema is its pydantic input model.
+One line per tool. `agent/` reads every tool from here; `register` adds one for the life of a `with` block (a
+test's extra tool, a plugin).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from langchain_core.tools import StructuredTool, ToolException
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from core.errors import MarketingAgentError
-from tools.ad_copy import GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
-from tools.forecast import ForecastSalesInput, ForecastSalesResult, forecast_sales
-from tools.reviews import SearchReviewsInput, SearchReviewsResult, search_reviews
-from tools.segments import SegmentCustomersInput, SegmentCustomersResult, segment_customers
+from tools import ad_copy, forecast, reviews, segments
+from tools.unit import ToolUnit
 
+if TYPE_CHECKING:
+    from langchain_core.tools import StructuredTool
 
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    function: Callable[..., BaseModel]
-    input_model: type[BaseModel]
-    result_model: type[BaseModel]
-
-    @property
-    def description(self) -> str:
-        return inspect.cleandoc(self.function.__doc__ or self.name)
-
-    def __post_init__(self) -> None:
-        # Validated when defined, not at first call: a tool whose schema cannot be built fails on import.
-        self.input_model.model_json_schema()
-        self.result_model.model_json_schema()
-
-
-TOOLS: dict[str, ToolSpec] = {
-    "search_reviews": ToolSpec("search_reviews", search_reviews, SearchReviewsInput, SearchReviewsResult),
-    "forecast_sales": ToolSpec("forecast_sales", forecast_sales, ForecastSalesInput, ForecastSalesResult),
-    "segment_customers": ToolSpec(
-        "segment_customers", segment_customers, SegmentCustomersInput, SegmentCustomersResult
-    ),
-    "generate_ad_copy": ToolSpec("generate_ad_copy", generate_ad_copy, GenerateAdCopyInput, GenerateAdCopyResult),
+TOOLS: dict[str, ToolUnit] = {
+    unit.name: unit
+    for unit in (
+        reviews.UNIT,
+        forecast.UNIT,
+        segments.UNIT,
+        ad_copy.UNIT,
+    )
 }
+
+
+def units() -> list[ToolUnit]:
+    """Every registered tool, in registration order."""
+    return list(TOOLS.values())
+
+
+@contextmanager
+def register(unit: ToolUnit) -> Iterator[ToolUnit]:
+    """Add `unit` to the registry inside the block (an agent or app created inside it sees the tool)."""
+    if unit.name in TOOLS:
+        raise ValueError(f"a tool called {unit.name!r} is registered already")
+    TOOLS[unit.name] = unit
+    try:
+        yield unit
+    finally:
+        TOOLS.pop(unit.name, None)
 
 
 def langchain_tools(workspace: str | Path | None = None) -> list[StructuredTool]:
     """Every registered tool as a LangChain StructuredTool bound to `workspace`; results come back as JSON."""
-    return [_langchain_tool(spec, workspace) for spec in TOOLS.values()]
+    return [_langchain_tool(unit, workspace) for unit in TOOLS.values()]
 
 
-def _langchain_tool(spec: ToolSpec, workspace: str | Path | None) -> StructuredTool:
+def _langchain_tool(unit: ToolUnit, workspace: str | Path | None) -> StructuredTool:
+    from langchain_core.tools import StructuredTool, ToolException
+
     def run(**arguments: Any) -> str:
         try:
-            return spec.function(workspace=workspace, **arguments).model_dump_json()
+            return str(unit.run(arguments, workspace=workspace).model_dump_json())
         except MarketingAgentError as exc:  # e.g. no reviews yet: the model reads the fix, the run goes on
             raise ToolException(str(exc)) from exc
 
     return StructuredTool.from_function(
         func=run,
-        name=spec.name,
-        description=spec.description,
-        args_schema=spec.input_model,
+        name=unit.name,
+        description=unit.description,
+        args_schema=unit.input_model,
         handle_tool_error=True,
     )

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from agent.router.lexicon import INTENTS, Exemplars, Lexicon
+from agent.router.lexicon import Exemplars, Lexicon, all_cues, intents
 
 CUE_CAP = 0.8  # keywords can outvote the classifier, but not without limit
 
@@ -69,7 +69,7 @@ class IntentScorer:
         return [self._combine(text, row) for text, row in zip(texts, probabilities, strict=True)]
 
     def _combine(self, text: str, probabilities: np.ndarray) -> dict[str, float]:
-        scores = dict.fromkeys(INTENTS, 0.0)
+        scores = dict.fromkeys(intents(), 0.0)
         for label, probability in zip(self.model.labels, probabilities, strict=True):
             scores[label] = float(probability)
         for intent, boost in self.cues(text).items():
@@ -79,7 +79,7 @@ class IntentScorer:
     def cues(self, text: str) -> dict[str, float]:
         """Keyword evidence per intent: the weights of the cue patterns that match, capped."""
         found: dict[str, float] = {}
-        for intent, cues in self.lexicon.cues.items():
+        for intent, cues in all_cues(self.lexicon).items():
             weight = sum(cue.weight for cue in cues if cue.pattern.search(text))
             if weight:
                 found[intent] = min(weight, CUE_CAP)

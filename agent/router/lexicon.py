@@ -15,10 +15,15 @@ from typing import Any
 
 import yaml
 
-from agent.types import TOOL_NAMES
+from tools.registry import TOOLS
 
-INTENTS: tuple[str, ...] = (*TOOL_NAMES, "out_of_scope", "clarify")
 STRONG_CUE = 0.4  # a cue this heavy lets a fragment start its own step
+REFUSE, ASK = "out_of_scope", "clarify"
+
+
+def intents() -> tuple[str, ...]:
+    """What a step can be: one of the registered tools, a refusal or a question."""
+    return (*TOOLS, REFUSE, ASK)
 
 
 @dataclass(frozen=True)
@@ -86,20 +91,43 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-@functools.cache
 def load_exemplars() -> Exemplars:
-    """The exemplar requests, one label per text, for the intent classifier."""
-    data, text = _read("exemplars.yaml")
-    intents: dict[str, list[str]] = data["intents"]
-    unknown = set(intents) - set(INTENTS)
-    if unknown:
-        raise ValueError(f"agent/router/exemplars.yaml names unknown intents: {sorted(unknown)}")
-    pairs = [(str(example).lower(), intent) for intent, examples in intents.items() for example in examples]
+    """The exemplar requests, one label per text, for the intent classifier: exemplars.yaml, plus the exemplars
+    registered tools bring with them."""
+    pairs, text = _yaml_exemplars()
+    for unit in TOOLS.values():
+        pairs += tuple((example.lower(), unit.name) for example in unit.exemplars)
+        text += "\n" + unit.name + "\n" + "\n".join(unit.exemplars)
     return Exemplars(
         texts=tuple(t for t, _ in pairs),
         labels=tuple(label for _, label in pairs),
         fingerprint=hashlib.sha256(text.encode()).hexdigest()[:16],
     )
+
+
+@functools.cache
+def _yaml_exemplars() -> tuple[tuple[tuple[str, str], ...], str]:
+    data, text = _read("exemplars.yaml")
+    by_intent: dict[str, list[str]] = data["intents"]
+    unknown = set(by_intent) - set(intents())
+    if unknown:
+        raise ValueError(f"agent/router/exemplars.yaml names unknown intents: {sorted(unknown)}")
+    pairs = tuple((str(example).lower(), intent) for intent, examples in by_intent.items() for example in examples)
+    return pairs, text
+
+
+def all_cues(lexicon: Lexicon) -> dict[str, tuple[Cue, ...]]:
+    """The lexicon's keyword cues per intent, plus the cues registered tools bring with them."""
+    found = dict(lexicon.cues)
+    for unit in TOOLS.values():
+        if unit.cues:
+            found[unit.name] = found.get(unit.name, ()) + _unit_cues(unit.cues)
+    return found
+
+
+@functools.cache
+def _unit_cues(cues: tuple[tuple[float, str], ...]) -> tuple[Cue, ...]:
+    return tuple(Cue(float(weight), _compile(pattern)) for weight, pattern in cues)
 
 
 @functools.cache

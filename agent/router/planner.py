@@ -3,10 +3,11 @@
 Policy, in the order it applies:
 1. Anything that tries to change the agent's rules ("ignore previous instructions") refuses the whole request;
    a step that asks for an action the agent cannot take (send, publish, delete, change a price) is refused.
-2. Each remaining step becomes one tool call. A step's products come from its own words, else from the step
-   before it in the same message, else (for a follow-up, or when the tool cannot run without one) from the
-   previous turn. "The product our loyal customers buy most" adds a segment_customers call and refers to its
-   result; an ad "using what reviews praise" adds a search_reviews call first.
+2. Each remaining step becomes one tool call, its arguments built by the tool's unit (`Planning`). A step's
+   products come from its own words, else from the step before it in the same message, else (for a follow-up,
+   or when the tool cannot run without one) from the previous turn. "The product our loyal customers buy most"
+   adds a call of the tool that provides products from customer groups and refers to its result; a tool with
+   a grounding (an ad "using what reviews praise") gets that tool's call first.
 3. A tool that cannot run without a detail (a product for ads and forecasts) gets one question instead, with
    the calls kept as `pending` so the answer can complete them; a product name that matches nothing asks
    "did you mean ...", never guesses.
@@ -16,42 +17,43 @@ Policy, in the order it applies:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 from agent.router.catalogue import Catalogue, ProductMention
-from agent.router.lexicon import INTENTS, Lexicon
+from agent.router.lexicon import Lexicon, intents
 from agent.router.slots import Slots
 from agent.router.text import Fragment, strong_cue, strong_intents
-from agent.types import TOOL_NAMES, IntentScore, Plan, ToolCall, ToolName, is_reference, reference
+from agent.types import IntentScore, Plan, ToolCall
+from tools.registry import TOOLS
+from tools.unit import Planning, Products, ToolUnit, compact, is_reference, reference
 
 MAX_CALLS = 8  # the agent's per-request budget
 MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
 UNCUED_TOOL_SCORE = 0.6  # the classifier alone, without a keyword for the tool, must be surer ("the Aurora dress?")
-TOP_PRODUCT_PATH = "top_products.0.product_id"
-NEEDS_PRODUCT: frozenset[str] = frozenset({"forecast_sales", "generate_ad_copy"})
-TAKES_PRODUCT: frozenset[str] = frozenset({"forecast_sales", "generate_ad_copy", "search_reviews"})
-DEFAULT_HORIZON = 8
-DEFAULT_CHANNEL = "google_search"
-PRAISE_QUERY = "what customers praise"
+MAX_PRODUCTS_PER_STEP = 3  # a tool that makes one call per product makes at most this many
 
-CAPABILITIES = (
-    "I can summarise what customers say in reviews, forecast a product's sales, segment your customers, "
-    "and write ad copy for Google Search, Meta, email or SMS."
-)
-REFUSAL = "That's outside what I can help with. " + CAPABILITIES
-ACTION_REFUSAL = (
-    "I can't send, publish, schedule, delete or change anything in your systems. "
-    "I can draft copy, forecast sales, segment customers or summarise reviews for you to act on."
-)
-INJECTION_REFUSAL = "I can't follow instructions that change how I work. " + CAPABILITIES
-GENERIC_QUESTION = "What would you like to do? " + CAPABILITIES
-PRODUCT_QUESTIONS: dict[str, str] = {
-    "generate_ad_copy": "Which product should the ad be for?",
-    "forecast_sales": "Which product should I forecast?",
-    "search_reviews": "Which product do you mean?",
-}
+
+def capabilities() -> str:
+    """What the agent can do, from the registered tools: "I can summarise ..., forecast ... and write ..."."""
+    return f"I can {_listing([_planning(u).capability for u in _planned()], 'and')}."
+
+
+def refusal() -> str:
+    return "That's outside what I can help with. " + capabilities()
+
+
+def action_refusal() -> str:
+    return "I can't send, publish, schedule, delete or change anything in your systems. " + capabilities()
+
+
+def injection_refusal() -> str:
+    return "I can't follow instructions that change how I work. " + capabilities()
+
+
+def generic_question() -> str:
+    return "What would you like to do? " + capabilities()
 
 
 @dataclass
@@ -65,14 +67,6 @@ class Step:
     refusal: str | None = None  # why this step is refused, when it is
 
 
-@dataclass
-class Products:
-    """The products a step acts on: ids (or one reference to an earlier result), or a category."""
-
-    ids: list[Any]
-    category: str | None = None
-
-
 class Question(Exception):
     """Raised while building calls when a detail is missing: becomes a clarify plan."""
 
@@ -84,7 +78,7 @@ class Question(Exception):
 
 
 class Planner:
-    """Builds plans from understood steps; knows the tools' arguments and the catalogue, not the words."""
+    """Builds plans from understood steps; the tools' units know their arguments, the catalogue knows products."""
 
     def __init__(self, catalogue: Catalogue, lexicon: Lexicon) -> None:
         self.catalogue = catalogue
@@ -93,21 +87,19 @@ class Planner:
     # ---- whole requests ----------------------------------------------------------------------------------
 
     def plan(self, request: str, steps: list[Step], context: Plan | None) -> Plan:
-        intents = _intent_scores(steps)
-        base = Plan(kind="clarify", request=request, intents=intents)
+        base = Plan(kind="clarify", request=request, intents=_intent_scores(steps))
         if any(s.refusal == "injection" for s in steps):
-            return base.model_copy(update={"kind": "out_of_scope", "message": INJECTION_REFUSAL})
+            return base.model_copy(update={"kind": "out_of_scope", "message": injection_refusal()})
         if context is not None and self._is_follow_up(steps, context):
             return self._follow_up(steps, context, base)
         return self._new_request(steps, context, base)
 
     def _new_request(self, steps: list[Step], context: Plan | None, base: Plan) -> Plan:
-        working = [s for s in steps if s.intent in TOOL_NAMES]
+        working = [s for s in steps if s.intent in TOOLS]
         refused = [s for s in steps if s.intent == "out_of_scope"]
         if not working:
             if refused:
-                message = ACTION_REFUSAL if any(s.refusal == "action" for s in refused) else REFUSAL
-                return base.model_copy(update={"kind": "out_of_scope", "message": message})
+                return base.model_copy(update={"kind": "out_of_scope", "message": _refusal_for(refused)})
             return self._vague(steps, base)
         calls: list[ToolCall] = []
         try:
@@ -134,207 +126,128 @@ class Planner:
         """No tool fits: ask what they want, naming the product when they typed one."""
         products = [p for s in steps for p in s.slots.mention.products]
         if products:
+            offers = [offer for u in _planned() if (offer := _planning(u).offer)]
             label = self.catalogue.label(products[0])
-            message = f"What would you like for {label}: what reviews say, a sales forecast, or ad copy?"
+            message = f"What would you like for {label}: {_listing(offers, 'or')}?"
             return base.model_copy(update={"message": message, "suggestions": products[:1], "missing": "intent"})
-        return base.model_copy(update={"message": GENERIC_QUESTION, "missing": "intent"})
+        return base.model_copy(update={"message": generic_question(), "missing": "intent"})
 
     # ---- steps -> calls ----------------------------------------------------------------------------------
 
     def _build(self, steps: list[Step], from_context: list[Any], calls: list[ToolCall]) -> None:
         carried: Products | None = None
         for step in steps:
-            name = cast(ToolName, step.intent)  # the caller keeps tool steps only
-            products = self._products(step, name, carried, from_context, calls)
-            if name == "segment_customers":
-                index = self._segment_call(step.slots, calls)
+            unit = TOOLS[step.intent]  # the caller keeps tool steps only
+            planning = _planning(unit)
+            products = self._products(step, planning, carried, from_context, calls)
+            if planning.provides_product:
+                index = self._source_call(unit, step.slots, calls)
                 if step.slots.segment_product:
-                    carried = Products([reference(index, TOP_PRODUCT_PATH)])
+                    carried = Products([reference(index, planning.provides_product)])
                 continue
-            if name == "generate_ad_copy" and step.slots.review_grounding:
-                self._ground_in_reviews(products, calls)
-            self._add_calls(name, step, products, calls)
+            grounding = planning.grounding
+            if grounding is not None and grounding.wanted(step.slots):
+                self._ground(grounding.tool, grounding.arguments, products, calls)
+            self._add_calls(unit, step, products, calls)
             if products is not None and (products.ids or products.category):
                 carried = products
 
-    def _add_calls(self, name: ToolName, step: Step, products: Products | None, calls: list[ToolCall]) -> None:
-        if name == "generate_ad_copy":
-            targets: list[Any] = list(products.ids[:3]) if products is not None else []  # one ad per product named
+    def _add_calls(self, unit: ToolUnit, step: Step, products: Products | None, calls: list[ToolCall]) -> None:
+        planning = _planning(unit)
+        if planning.one_product_per_call:
+            targets: list[Any] = list(products.ids[:MAX_PRODUCTS_PER_STEP]) if products is not None else []
             for product in targets or [None]:
-                calls.append(_call(name, self._ad_arguments(step.slots, product)))
-        elif name == "forecast_sales":
-            calls.append(_call(name, self._forecast_arguments(step.slots, products)))
+                single = Products([product]) if product is not None else None
+                calls.append(_call(unit.name, planning.build(step.slots, single, self.catalogue)))
         else:
-            calls.append(_call(name, self._review_arguments(step, products)))
-        self._check_step(name, step.slots.mention, products)
+            calls.append(_call(unit.name, planning.build(step.slots, products, self.catalogue)))
+        self._check_step(planning, step.slots.mention, products)
 
-    def _check_step(self, name: str, mention: ProductMention, products: Products | None) -> None:
+    def _check_step(self, planning: Planning, mention: ProductMention, products: Products | None) -> None:
         """Ask instead of running when a product is unknown, or missing where the tool needs one."""
         has_products = products is not None and bool(products.ids)
         if mention.unknown and not has_products:
             raise self._unknown_question(mention)
-        if name in NEEDS_PRODUCT and not has_products:
-            self._ask_for_product(name, mention, products)
+        if planning.product == "required" and not has_products:
+            self._ask_for_product(planning, mention, products)
 
     def _products(
-        self, step: Step, name: str, carried: Products | None, from_context: list[Any], calls: list[ToolCall]
+        self, step: Step, planning: Planning, carried: Products | None, from_context: list[Any], calls: list[ToolCall]
     ) -> Products | None:
-        """The products a step acts on, in order of evidence: its own words, a segment's favourite product,
-        the step before it, the previous turn."""
+        """The products a step acts on, in order of evidence: its own words, a customer group's favourite
+        product, the step before it, the previous turn."""
         slots = step.slots
-        if name not in TAKES_PRODUCT:
+        if planning.product == "none":
             return None
         if slots.mention.products:
             return Products(list(slots.mention.products))
         if slots.mention.unknown:
             return None  # asked about by _check_step
-        if slots.segment_product and slots.segment_filter is not None:  # before groups: "the top product"
-            return Products([reference(self._segment_call(slots, calls, product_only=True), TOP_PRODUCT_PATH)])
-        named = self._named_products(slots, name)
+        source = _product_source()
+        if slots.segment_product and slots.segment_filter is not None and source is not None:
+            # before groups: "the top product"
+            index = self._source_call(source, slots, calls, product_only=True)
+            return Products([reference(index, _planning(source).provides_product or "")])
+        named = self._named_products(slots, planning)
         if named is not None or slots.mention.candidates or slots.all_products:
             return named
-        return self._inherited(step, name, carried, from_context)
+        return self._inherited(step, planning, carried, from_context)
 
-    def _inherited(self, step: Step, name: str, carried: Products | None, from_context: list[Any]) -> Products | None:
+    def _inherited(
+        self, step: Step, planning: Planning, carried: Products | None, from_context: list[Any]
+    ) -> Products | None:
         """Products from the step before (always) or the previous turn ("it", a follow-up, or a tool that
         cannot run without one)."""
         if carried is not None:
             return carried
-        if from_context and (step.slots.anaphor or name in NEEDS_PRODUCT or self._opens_follow_up(step)):
+        needs = planning.product == "required"
+        if from_context and (step.slots.anaphor or needs or self._opens_follow_up(step)):
             return Products(list(from_context))
         return None
 
-    def _named_products(self, slots: Slots, name: str) -> Products | None:
-        """Products a step names as a category or a group (not for an ad: that needs one product)."""
+    def _named_products(self, slots: Slots, planning: Planning) -> Products | None:
+        """Products a step names as a category or a group (not for a tool that takes one product per call)."""
         mention = slots.mention
         if mention.category:
             return Products(self.catalogue.members(mention.category), category=mention.category)
-        if mention.candidates and name != "generate_ad_copy":
+        if mention.candidates and not planning.one_product_per_call:
             return Products(list(mention.candidates))
         return None
 
-    def _segment_call(self, slots: Slots, calls: list[ToolCall], *, product_only: bool = False) -> int:
-        """The index of the segment_customers call for this step's filter, added when not planned yet."""
-        arguments: dict[str, Any] = {}
-        if slots.segment_filter:
-            arguments["filter"] = slots.segment_filter
-        if not product_only:
-            arguments.update(self._segment_details(slots))
+    def _source_call(self, unit: ToolUnit, slots: Slots, calls: list[ToolCall], *, product_only: bool = False) -> int:
+        """The index of the product-source call (e.g. the segments) for this step's group, added when not
+        planned yet; `product_only` keeps just the arguments that pick the group."""
+        planning = _planning(unit)
+        arguments = planning.build(slots, None, self.catalogue)
+        key = {k: arguments.get(k) for k in planning.source_keys}
+        if product_only:
+            arguments = compact(key)
         for index, call in enumerate(calls):
-            if call.name == "segment_customers" and call.arguments.get("filter") == arguments.get("filter"):
+            if call.name == unit.name and {k: call.arguments.get(k) for k in planning.source_keys} == key:
                 return index
-        calls.append(_call("segment_customers", arguments))
+        calls.append(_call(unit.name, arguments))
         return len(calls) - 1
 
-    @staticmethod
-    def _segment_details(slots: Slots) -> dict[str, Any]:
-        details: dict[str, Any] = {}
-        if slots.segment_count is not None:
-            details["k"] = slots.segment_count
-        if slots.customer_id is not None:
-            details["customer_id"] = slots.customer_id
-        if slots.limit is not None and slots.segment_filter is not None:
-            details["limit"] = slots.limit
-        return details
-
-    def _ground_in_reviews(self, products: Products | None, calls: list[ToolCall]) -> None:
-        """Ads "using what reviews praise": search the praise first (once per product) so it can be cited."""
-        if products is None or not products.ids:
+    def _ground(self, tool: str, arguments: Any, products: Products | None, calls: list[ToolCall]) -> None:
+        """A grounding call first (once per product), so that the next call can cite its result."""
+        if products is None or not products.ids or tool not in TOOLS:
             return
         ids = products.ids[:1]
-        if any(c.name == "search_reviews" and c.arguments.get("product_ids") == ids for c in calls):
+        found_in = _planning(TOOLS[tool]).products_in
+        if any(c.name == tool and found_in(c.arguments) == ids for c in calls):
             return
-        arguments = {"query": PRAISE_QUERY, "product_ids": ids, "min_rating": 4, "insight": True}
-        calls.append(_call("search_reviews", arguments))
-
-    # ---- arguments per tool ------------------------------------------------------------------------------
-
-    def _review_arguments(self, step: Step, products: Products | None) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"query": _query(step.fragment)}
-        arguments.update(self._review_details(step.slots, products))
-        if step.slots.insight:
-            arguments["insight"] = True
-        return arguments
-
-    @staticmethod
-    def _review_details(slots: Slots, products: Products | None) -> dict[str, Any]:
-        """The search filters the slots set (a follow-up changes only these)."""
-        details: dict[str, Any] = {}
-        if products is not None and products.category:
-            details["category"] = products.category
-        elif products is not None and products.ids:
-            details["product_ids"] = list(products.ids)
-        if slots.rating is not None:
-            details["min_rating"], details["max_rating"] = slots.rating
-        if slots.dates is not None:
-            low, high = slots.dates
-            details["date_from"] = low.isoformat() if low else None
-            details["date_to"] = high.isoformat() if high else None
-        if slots.review_count is not None:
-            details["k"] = slots.review_count
-        return details
-
-    def _forecast_arguments(self, slots: Slots, products: Products | None) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"horizon": DEFAULT_HORIZON}
-        arguments.update(self._forecast_details(slots, products))
-        return arguments
-
-    def _forecast_details(self, slots: Slots, products: Products | None) -> dict[str, Any]:
-        details: dict[str, Any] = {}
-        ids = products.ids if products is not None else []
-        if len(ids) == 1 and is_reference(ids[0]):
-            details["product"] = ids[0]
-        elif ids:
-            details["series_ids"] = [str(i) for i in ids]
-        if slots.horizon is not None:
-            details["horizon"] = slots.horizon
-        what_if = self._what_if(slots, ids)
-        if what_if is not None:
-            details["what_if"] = what_if
-        return details
-
-    def _what_if(self, slots: Slots, ids: Sequence[Any]) -> dict[str, float] | None:
-        """A relative price change ("10% price cut") becomes a price from the catalogue."""
-        if slots.price_change is None:
-            return slots.what_if
-        price = self.catalogue.price(str(ids[0])) if len(ids) == 1 and not is_reference(ids[0]) else None
-        if price is None:
-            return {"promo": 1.0} if slots.price_change < 0 else None
-        return {"price": round(price * (1 + slots.price_change), 2)}
-
-    def _ad_arguments(self, slots: Slots, product: Any) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"channel": DEFAULT_CHANNEL}
-        if product is not None:
-            arguments["product"] = product if is_reference(product) else str(product)
-        arguments.update(self._ad_details(slots))
-        if "audience" not in arguments and slots.segment_product and slots.segment_filter:
-            arguments["audience"] = slots.segment_filter.replace("_", " ") + " customers"
-        return arguments
-
-    @staticmethod
-    def _ad_details(slots: Slots) -> dict[str, Any]:
-        details: dict[str, Any] = {}
-        for key, value in (
-            ("channel", slots.channel),
-            ("n_variants", slots.n_variants),
-            ("tone", slots.tone),
-            ("key_message", slots.key_message),
-            ("audience", slots.audience),
-        ):
-            if value is not None:
-                details[key] = value
-        return details
+        calls.append(_call(tool, arguments(ids)))
 
     # ---- questions ---------------------------------------------------------------------------------------
 
-    def _ask_for_product(self, name: str, mention: ProductMention, products: Products | None) -> NoReturn:
+    def _ask_for_product(self, planning: Planning, mention: ProductMention, products: Products | None) -> NoReturn:
         if mention.candidates:
             self._group_question(mention)
         if products is not None and products.category:
             members = self.catalogue.members(products.category)
             listing = _either([self.catalogue.label(p) for p in members[:5]])
             raise Question(f"Which {products.category} product should it be: {listing}?", members[:5])
-        raise Question(PRODUCT_QUESTIONS[name], mention.suggestions)
+        raise Question(planning.product_question, mention.suggestions)
 
     def _group_question(self, mention: ProductMention) -> NoReturn:
         listing = _either([self.catalogue.label(p) for p in mention.candidates])
@@ -371,7 +284,7 @@ class Planner:
         previous = context.calls if context.kind == "tools" else context.pending
         calls = [c.model_copy(deep=True, update={"status": "planned", "result": None}) for c in previous]
         if not slots.says_anything() and context.kind == "tools":
-            return base.model_copy(update={"message": GENERIC_QUESTION, "missing": "intent"})
+            return base.model_copy(update={"message": generic_question(), "missing": "intent"})
         try:
             products = self._follow_up_products(slots, calls)
             for call in calls:
@@ -391,63 +304,55 @@ class Planner:
         if mention.category:
             return Products(self.catalogue.members(mention.category), category=mention.category)
         if mention.candidates:
-            if any(c.name == "generate_ad_copy" for c in calls):
+            if any(_planning(TOOLS[c.name]).one_product_per_call for c in calls):
                 self._group_question(mention)
             return Products(list(mention.candidates))
         return None
 
     def _change(self, call: ToolCall, slots: Slots, products: Products | None) -> None:
         """Apply what a follow-up says to one earlier call."""
-        arguments = call.arguments
-        if call.name == "search_reviews":
-            details = self._review_details(slots, products)
-            if "category" in details:
-                arguments.pop("product_ids", None)
-            if "product_ids" in details:
-                arguments.pop("category", None)
-            arguments.update(details)
-        elif call.name == "forecast_sales":
-            details = self._forecast_details(slots, products)
-            if "series_ids" in details or "product" in details:
-                arguments.pop("series_ids", None)
-                arguments.pop("product", None)
-            arguments.update(details)
-        elif call.name == "generate_ad_copy":
-            arguments.update(self._ad_details(slots))
-            if products is not None and products.ids:
-                arguments["product"] = str(products.ids[0])
-            if slots.reroll:
-                arguments["seed"] = int(arguments.get("seed") or 0) + 1
-        else:
-            self._change_segments(arguments, slots)
-        for key in [k for k, v in arguments.items() if v is None]:
-            del arguments[key]
-
-    @staticmethod
-    def _change_segments(arguments: dict[str, Any], slots: Slots) -> None:
-        if slots.segment_filter is not None:
-            arguments["filter"] = slots.segment_filter
-        if slots.segment_count is not None:
-            arguments["k"] = slots.segment_count
-        if slots.customer_id is not None:
-            arguments["customer_id"] = slots.customer_id
-        if slots.limit is not None:
-            arguments["limit"] = slots.limit
+        _planning(TOOLS[call.name]).change(call.arguments, slots, products, self.catalogue)
+        for key in [k for k, v in call.arguments.items() if v is None]:
+            del call.arguments[key]
 
     def _check_complete(self, calls: list[ToolCall], slots: Slots) -> None:
         for call in calls:
-            if call.name == "generate_ad_copy" and "product" not in call.arguments:
-                raise Question(PRODUCT_QUESTIONS["generate_ad_copy"], slots.mention.suggestions)
-            if call.name == "forecast_sales" and not (call.arguments.get("series_ids") or "product" in call.arguments):
-                raise Question(PRODUCT_QUESTIONS["forecast_sales"], slots.mention.suggestions)
+            planning = _planning(TOOLS[call.name])
+            if planning.product == "required" and not planning.products_in(call.arguments):
+                raise Question(planning.product_question, slots.mention.suggestions)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
 
 
-def _call(name: ToolName, arguments: dict[str, Any]) -> ToolCall:
+def _planning(unit: ToolUnit) -> Planning:
+    if unit.planning is None:
+        raise ValueError(f"tool {unit.name} has no planning: the offline router cannot plan it")
+    return unit.planning
+
+
+def _planned() -> list[ToolUnit]:
+    """The tools the offline router can plan, in registration order."""
+    return [u for u in TOOLS.values() if u.planning is not None]
+
+
+def _product_source() -> ToolUnit | None:
+    """The tool whose result names the product a customer group buys most, if one is registered."""
+    return next((u for u in _planned() if _planning(u).provides_product), None)
+
+
+def _refusal_for(refused: list[Step]) -> str:
+    if any(s.refusal == "action" for s in refused):
+        return action_refusal()
+    not_yet = next((s.refusal for s in refused if s.refusal and s.refusal.startswith("not_yet:")), None)
+    if not_yet is not None:
+        return f"I can't {not_yet.removeprefix('not_yet:')} yet. {capabilities()}"
+    return refusal()
+
+
+def _call(name: str, arguments: Mapping[str, Any]) -> ToolCall:
     """A planned call without the arguments left unset (the tool's defaults apply)."""
-    return ToolCall(name=name, arguments={k: v for k, v in arguments.items() if v is not None})
+    return ToolCall(name=name, arguments=compact(arguments))
 
 
 def _context_products(context: Plan | None) -> list[Any]:
@@ -457,12 +362,12 @@ def _context_products(context: Plan | None) -> list[Any]:
     if context.kind == "clarify" and context.missing == "intent" and len(context.suggestions) == 1:
         return list(context.suggestions)  # "What would you like for the Aurora dress?" -> "forecast it"
     for call in [*context.calls, *context.pending]:
-        arguments = call.arguments
-        for value in (arguments.get("product"), arguments.get("series_ids"), arguments.get("product_ids")):
-            ids = value if isinstance(value, list) else [value] if value is not None else []
-            plain = [str(i) for i in ids if not is_reference(i)]
-            if plain:
-                return plain
+        unit = TOOLS.get(call.name)
+        if unit is None or unit.planning is None:
+            continue
+        plain = [str(i) for i in unit.planning.products_in(call.arguments) if not is_reference(i)]
+        if plain:
+            return plain
     return []
 
 
@@ -478,13 +383,9 @@ def _merge_slots(all_slots: list[Slots]) -> Slots:
 
 
 def _intent_scores(steps: list[Step]) -> list[IntentScore]:
-    best = {intent: max((s.scores.get(intent, 0.0) for s in steps), default=0.0) for intent in INTENTS}
+    best = {intent: max((s.scores.get(intent, 0.0) for s in steps), default=0.0) for intent in intents()}
     ranked = sorted(best.items(), key=lambda item: -item[1])
     return [IntentScore(intent=intent, score=round(score, 3)) for intent, score in ranked]
-
-
-def _query(fragment: Fragment) -> str:
-    return fragment.raw.strip(" ?.!") or fragment.text
 
 
 def _either(labels: list[str]) -> str:
@@ -493,29 +394,51 @@ def _either(labels: list[str]) -> str:
     return ", ".join(labels[:-1]) + " or " + labels[-1]
 
 
+def _listing(labels: list[str], joiner: str) -> str:
+    """ "a", "a and b", "a, b, and c" (with `joiner` "and" or "or")."""
+    if len(labels) <= 2:
+        return f" {joiner} ".join(labels)
+    return ", ".join(labels[:-1]) + f", {joiner} " + labels[-1]
+
+
 def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots, *, alone: bool = True) -> str:
     """The step's intent: the best score, corrected where the words say more than the classifier:
-    - an ad "using what reviews praise" is an ad; "forecast the product our VIPs buy most" is a forecast
-      (the segment is where the product comes from);
+    - a request read as a tool another tool grounds itself in, that asks for that other tool's output, is the
+      other tool's (an ad "using what reviews praise" is an ad); a request for a product source's favourite
+      product ("forecast the product our VIPs buy most") is about what is done with that product;
     - a tool that needs a product nobody named (nor an earlier step or turn) loses to a clearly named tool that
       does not ("what are the segments and how much will each be worth next quarter?" is about segments);
     - a weak guess asks instead (a guess without any keyword for the tool must be surer);
-    - a forecast or copy request with off-topic words and no product of ours ("the weather forecast",
-      "a haiku about sneakers") is refused; without them ("write some copy") it asks which product.
+    - a request for a tool that needs a product, with off-topic words and no product of ours ("the weather
+      forecast", "a haiku about sneakers") is refused; without them ("write some copy") it asks which product.
     """
     intent = max(scores, key=lambda k: scores[k])
     if intent in ("out_of_scope", "clarify") and slots.meta_question:
         return "clarify"  # "what can you do?" is answered with the list of what it can do, and a question
-    if intent == "search_reviews" and slots.review_grounding and slots.ad_request:
-        intent = "generate_ad_copy"
-    if intent == "segment_customers" and slots.segment_product:
-        intent = _strongest(cues, exclude={"segment_customers"}) or intent
+    for unit in _planned():
+        planning = _planning(unit)
+        if (
+            planning.grounding
+            and planning.grounding.tool == intent
+            and planning.takes_over
+            and planning.takes_over(slots)
+        ):
+            intent = unit.name
+    source = TOOLS.get(intent)
+    if (
+        source is not None
+        and source.planning is not None
+        and source.planning.provides_product
+        and slots.segment_product
+    ):
+        intent = _strongest(cues, exclude={intent}) or intent
+    needs_product = {u.name for u in _planned() if _planning(u).product == "required"}
     product_elsewhere = slots.mention.any or slots.anaphor or slots.segment_product or not alone
-    if intent in NEEDS_PRODUCT and not product_elsewhere:
-        intent = _strongest(cues, exclude=NEEDS_PRODUCT | {"out_of_scope", "clarify"}) or intent
-    if intent in TOOL_NAMES and scores[intent] < (MIN_TOOL_SCORE if cues.get(intent) else UNCUED_TOOL_SCORE):
+    if intent in needs_product and not product_elsewhere:
+        intent = _strongest(cues, exclude=needs_product | {"out_of_scope", "clarify"}) or intent
+    if intent in TOOLS and scores[intent] < (MIN_TOOL_SCORE if cues.get(intent) else UNCUED_TOOL_SCORE):
         return "clarify"
-    if intent in NEEDS_PRODUCT and cues.get("out_of_scope") and not slots.mention.products:
+    if intent in needs_product and cues.get("out_of_scope") and not slots.mention.products:
         return "out_of_scope"  # "the weather forecast", "a haiku about sneakers": no product of ours asked for
     if intent == "out_of_scope" and not cues.get("out_of_scope") and scores[intent] < 0.5:
         return "clarify"  # nothing off-topic was said: ask rather than refuse
@@ -524,5 +447,5 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
 
 def _strongest(cues: dict[str, float], exclude: set[str] | frozenset[str]) -> str | None:
     """The tool with the heaviest keyword cue (a strong one), outside `exclude`."""
-    candidates = {k: v for k, v in cues.items() if k in TOOL_NAMES and k not in exclude and v >= 0.5}
+    candidates = {k: v for k, v in cues.items() if k in TOOLS and k not in exclude and v >= 0.5}
     return max(candidates, key=lambda k: candidates[k]) if candidates else None

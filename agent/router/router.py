@@ -21,7 +21,7 @@ from pathlib import Path
 from agent.router.catalogue import Catalogue
 from agent.router.intents import Embedder, IntentScorer
 from agent.router.lexicon import Lexicon, load_exemplars, load_lexicon
-from agent.router.planner import GENERIC_QUESTION, Planner, Step, choose_intent
+from agent.router.planner import Planner, Step, choose_intent, generic_question
 from agent.router.slots import MONTHS, extract
 from agent.router.text import Fragment, Vocabulary, english_words, normalise, split_steps, strip_opener
 from agent.types import Plan
@@ -61,7 +61,7 @@ class Router:
         """The plan for `message`; `context` is the previous turn's plan (for "and for next quarter?")."""
         text = _validated(message)
         if not text:
-            return Plan(kind="clarify", message=GENERIC_QUESTION, request=message, missing="intent")
+            return Plan(kind="clarify", message=generic_question(), request=message, missing="intent")
         catalogue, vocabulary = self._catalogue_now()
         fragments = split_steps(text, self.lexicon, vocabulary)
         scores = self._scorer_now().score([f.text for f in fragments])

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from agent.router.catalogue import Catalogue, ProductMention
 from agent.router.lexicon import Lexicon
 from agent.router.text import Fragment, Vocabulary
+from tools.unit import RequestDetails
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {
     name.lower(): i for i, name in enumerate(calendar.month_abbr) if name
@@ -84,42 +85,14 @@ CLAUSE_END = re.compile(r"[,.;!?]|\s[-\u2013\u2014]\s|\s(?:and|then) (?:write|ma
 
 
 @dataclass
-class Slots:
-    """Everything one fragment of a request says, before it is mapped onto a tool's arguments."""
+class Slots(RequestDetails):
+    """Everything one fragment of a request says: the details tools read, plus the products it names."""
 
     mention: ProductMention = field(default_factory=ProductMention)
-    anaphor: bool = False  # "it", "them", "that product": points back at an earlier product
-    all_products: bool = False  # "overall": no product filter, nothing carried over
-    horizon: int | None = None
-    what_if: dict[str, float] | None = None
-    price_change: float | None = None  # -0.1 for "10% price cut": needs the product's catalogue price
-    channel: str | None = None
-    n_variants: int | None = None
-    tone: str | None = None
-    key_message: str | None = None
-    audience: str | None = None
-    rating: tuple[int | None, int | None] | None = None  # (min, max) when the fragment says anything
-    dates: tuple[date | None, date | None] | None = None
-    review_count: int | None = None
-    insight: bool = False
-    segment_filter: str | None = None
-    segment_count: int | None = None
-    customer_id: str | None = None
-    limit: int | None = None
-    segment_product: bool = False  # "the product our loyal customers buy most"
-    review_grounding: bool = False  # "...using what reviews praise"
-    ad_request: bool = False  # asks for copy: "write ... ad", "headlines", "an email"
-    meta_question: bool = False  # "what can you do?": about the agent, not a task
-    reroll: bool = False  # "try again": same request, another seed
 
     def says_anything(self) -> bool:
-        """True when the fragment carries at least one detail a follow-up could change."""
-        values = (
-            self.horizon, self.what_if, self.price_change, self.channel, self.n_variants, self.tone,
-            self.key_message, self.audience, self.rating, self.dates, self.review_count, self.segment_filter,
-            self.segment_count, self.customer_id, self.limit,
-        )  # fmt: skip
-        return self.mention.any or self.reroll or any(v is not None for v in values)
+        """True when the fragment carries at least one detail (or product) a follow-up could change."""
+        return self.mention.any or super().says_anything()
 
 
 def extract(
@@ -137,6 +110,7 @@ def extract(
     what_if, change = what_if_of(text)
     return Slots(
         mention=mention,
+        query=raw.strip(" ?.!") or text,
         anaphor=bool(lexicon.anaphora.search(text)),
         all_products=bool(lexicon.all_products.search(text)),
         horizon=horizon_of(text),

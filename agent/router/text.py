@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.router.lexicon import STRONG_CUE, Lexicon
+from agent.router.lexicon import STRONG_CUE, Lexicon, all_cues
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 SENTENCE_END = re.compile(r"[.?!:;]\s*$")
@@ -123,7 +123,7 @@ def strong_intents(text: str, lexicon: Lexicon) -> set[str]:
     """The tools `text` names clearly (a strong keyword cue), whatever a classifier thinks."""
     return {
         intent
-        for intent, cues in lexicon.cues.items()
+        for intent, cues in all_cues(lexicon).items()
         if intent != "out_of_scope" and any(c.weight >= STRONG_CUE and c.pattern.search(text) for c in cues)
     }
 

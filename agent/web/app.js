@@ -7,25 +7,7 @@
 
 (() => {
   const KEY_STORAGE = "marketing-agent.api-key";
-  const MAX_CHARTS = 4;
-  const MAX_CUSTOMERS = 10;
-  const TOOL_LABELS = {
-    search_reviews: "Search reviews",
-    forecast_sales: "Forecast sales",
-    segment_customers: "Segment customers",
-    generate_ad_copy: "Write ad copy",
-  };
   const STATUS_LABELS = { running: "running", ok: "done", error: "failed", skipped: "skipped" };
-  // Character limits per ad field (the agent enforces them; the page shows how much room each uses).
-  const FIELD_LIMITS = [
-    [/^headline_\d+$/, 30],
-    [/^description_\d+$/, 90],
-    [/^primary_text$/, 125],
-    [/^headline$/, 40],
-    [/^subject$/, 60],
-    [/^preview$/, 90],
-    [/^text$/, 160],
-  ];
   // Review ids as the stores make them: R000321 (demo, most imports) or r-<hash> (derived from content).
   const REVIEW_ID = /^(?:R\d{3,}|r-[0-9a-f]{8,})$/;
   const CITATION = /\[([A-Za-z0-9][\w.:-]{1,63})\]/;
@@ -392,7 +374,7 @@
       this.answer.replaceChildren(renderMarkdown(response.answer || "", known));
       for (const call of calls) {
         if (call.status !== "ok" || !call.result) continue;
-        const view = RESULT_VIEWS[call.name];
+        const view = RESULT_VIEWS.get(call.name);
         if (view) this.extras.append(guarded(() => view(call.result, call.arguments || {})));
       }
       if ((response.citations || []).length) this.extras.append(citationList(response.citations));
@@ -456,7 +438,7 @@
           "summary",
           null,
           this.icon,
-          el("span", { class: "step-name", text: TOOL_LABELS[call.name] || humanise(call.name) }),
+          el("span", { class: "step-name", text: TOOL_TITLES.get(call.name) || humanise(call.name) }),
           el("code", { class: "step-tool", text: call.name }),
           this.status,
         ),
@@ -554,253 +536,13 @@
   // ---------------------------------------------------------------------------------------------------
   // Tool results
 
-  const RESULT_VIEWS = {
-    search_reviews: reviewsView,
-    forecast_sales: forecastView,
-    segment_customers: segmentsView,
-    generate_ad_copy: adCopyView,
-  };
+  // Each tool's card comes from its own script (served at /tools.js, one per tool unit): it calls
+  // MarketingAgentPage.registerView(name, view) with a view(result, args) that returns a node or null.
+  const RESULT_VIEWS = new Map();
+  const TOOL_TITLES = new Map();
 
   function card(title, ...children) {
     return el("section", { class: "card" }, title ? el("h3", { class: "card-title", text: title }) : null, children);
-  }
-
-  function reviewsView(result) {
-    const hits = result.hits || [];
-    if (!hits.length) return null;
-    return el(
-      "details",
-      { class: "card reviews" },
-      el("summary", { text: `All ${hits.length} matching reviews` }),
-      el(
-        "ul",
-        { class: "hits" },
-        hits.map((hit) =>
-          el(
-            "li",
-            null,
-            el(
-              "div",
-              { class: "hit-head" },
-              citeButton(hit.review_id),
-              stars(hit.rating),
-              el("span", { class: "muted", text: [hit.product_name || hit.product_id, hit.date].filter(Boolean).join(" · ") }),
-            ),
-            el("p", { class: "hit-text", text: hit.snippet || "" }),
-          ),
-        ),
-      ),
-    );
-  }
-
-  // --- forecasts
-
-  function forecastView(result) {
-    const series = (result.series || []).filter((s) => (s.points || []).length);
-    if (!series.length) return null;
-    const unit = { W: "weeks", M: "months", D: "days", Q: "quarters", Y: "years" }[String(result.freq || "").charAt(0)] || "periods";
-    const shown = series.slice(0, MAX_CHARTS);
-    return card(
-      series.length === 1 ? null : `Sales forecasts (${series.length} series)`, // one chart: its caption says it all
-      shown.map((s) => seriesFigure(s, result, unit)),
-      series.length > shown.length
-        ? el("p", { class: "muted", text: `Charts for the first ${shown.length} of ${series.length} series; the answer covers all.` })
-        : null,
-    );
-  }
-
-  function seriesFigure(series, result, unit) {
-    const name = series.product_name ? `${series.product_name} (${series.series_id})` : series.series_id;
-    const h = series.points.length;
-    const facts = [`${numbers.format(series.total_p50)} units over ${h} ${unit}`];
-    if (series.total_p10 !== undefined) {
-      facts.push(`80% interval ${numbers.format(series.total_p10)}–${numbers.format(series.total_p90)}`);
-    }
-    if (series.change_vs_last_period !== null && series.change_vs_last_period !== undefined) {
-      facts.push(`${percent(series.change_vs_last_period, true)} vs the previous ${h} ${unit}`);
-    }
-    const history = historyOf(series);
-    return el(
-      "figure",
-      { class: "forecast" },
-      el("figcaption", null, el("strong", { text: name }), el("span", { class: "muted", text: ` · ${facts.join(" · ")}` })),
-      forecastChart(series, history, name),
-      el(
-        "div",
-        { class: "legend", "aria-hidden": "true" },
-        history.length ? el("span", { class: "key history" }, "Actual sales") : null,
-        el("span", { class: "key median" }, "Forecast (median)"),
-        el("span", { class: "key band" }, "80% interval (p10–p90)"),
-      ),
-      (series.assumptions || []).length
-        ? el("p", { class: "assumptions muted", text: `Assumes ${series.assumptions.join("; ")}.` })
-        : null,
-    );
-  }
-
-  // Actual sales just before the forecast: the series' `history`, a list of {date, quantity}.
-  function historyOf(series) {
-    return (series.history || [])
-      .map((p) => ({ t: dayOf(p.date), v: Number(p.quantity) }))
-      .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v));
-  }
-
-  function dayOf(text) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(text));
-    return m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : NaN;
-  }
-
-  function niceStep(range, ticks) {
-    const rough = range / ticks;
-    const power = 10 ** Math.floor(Math.log10(rough || 1));
-    const step = [1, 2, 2.5, 5, 10].map((f) => f * power).find((s) => s >= rough);
-    return step || power * 10;
-  }
-
-  function shortDate(t, withYear) {
-    const options = { month: "short", day: "numeric", timeZone: "UTC", ...(withYear ? { year: "numeric" } : {}) };
-    return new Date(t).toLocaleDateString(undefined, options);
-  }
-
-  function forecastChart(series, history, name) {
-    // Drawn at the width it will show at, so that labels keep their size on a phone.
-    const W = Math.round(Math.max(300, Math.min(760, $("conversation").clientWidth - 48)));
-    const H = Math.round(Math.max(190, Math.min(240, W * 0.36)));
-    const pad = { top: 14, right: 22, bottom: 34, left: 52 };
-    const points = series.points
-      .map((p) => ({ t: dayOf(p.date), p10: +p.p10, p50: +p.p50, p90: +p.p90, date: p.date }))
-      .filter((p) => Number.isFinite(p.t));
-    const times = [...history.map((p) => p.t), ...points.map((p) => p.t)];
-    const t0 = Math.min(...times);
-    const t1 = Math.max(...times);
-    const top = Math.max(1, ...points.map((p) => p.p90), ...history.map((p) => p.v));
-    const step = niceStep(top, 4);
-    const yMax = Math.ceil(top / step) * step;
-    const x = (t) => pad.left + ((t - t0) / (t1 - t0 || 1)) * (W - pad.left - pad.right);
-    const y = (v) => H - pad.bottom - (Math.max(0, v) / yMax) * (H - pad.top - pad.bottom);
-    const line = (list, key) => list.map((p, i) => `${i ? "L" : "M"}${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`).join("");
-    const band =
-      points.map((p, i) => `${i ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.p90).toFixed(1)}`).join("") +
-      [...points].reverse().map((p) => `L${x(p.t).toFixed(1)},${y(p.p10).toFixed(1)}`).join("") +
-      "Z";
-    const last = points[points.length - 1];
-    const label = `Forecast for ${name}: median ${numbers.format(points[0].p50)} in the first period to ${numbers.format(last.p50)} in the last (${shortDate(points[0].t, true)} to ${shortDate(last.t, true)}).`;
-    const chart = svg(
-      "svg",
-      { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": label, preserveAspectRatio: "xMidYMid meet" },
-      svg("title", null, label),
-      yAxis(yMax, step, y, pad, W),
-      xAxis(times, x, H, pad, W),
-      history.length
-        ? svg("line", { class: "now", x1: x(points[0].t), x2: x(points[0].t), y1: pad.top, y2: H - pad.bottom })
-        : null,
-      svg("path", { class: "band", d: band }),
-      history.length ? svg("path", { class: "history", d: line(history, "v") }) : null,
-      svg("path", { class: "median", d: line(points, "p50") }),
-      points.map((p) =>
-        svg(
-          "circle",
-          { class: "dot", cx: x(p.t).toFixed(1), cy: y(p.p50).toFixed(1), r: 3 },
-          svg(
-            "title",
-            null,
-            `${shortDate(p.t, true)}: ${decimals.format(p.p50)} units (80% interval ${decimals.format(p.p10)}–${decimals.format(p.p90)})`,
-          ),
-        ),
-      ),
-    );
-    return el("div", { class: "chart-wrap" }, chart);
-  }
-
-  function yAxis(yMax, step, y, pad, W) {
-    const group = svg("g", { class: "axis y" });
-    for (let v = 0; v <= yMax + step / 2; v += step) {
-      group.append(
-        svg("line", { class: "grid", x1: pad.left, x2: W - pad.right, y1: y(v), y2: y(v) }),
-        svg("text", { x: pad.left - 8, y: y(v) + 4, "text-anchor": "end" }, numbers.format(v)),
-      );
-    }
-    group.append(
-      svg("text", { class: "axis-title", transform: `translate(12 ${pad.top + 70}) rotate(-90)`, "text-anchor": "middle" }, "Units"),
-    );
-    return group;
-  }
-
-  function xAxis(times, x, H, pad, W) {
-    const group = svg("g", { class: "axis x" });
-    const unique = [...new Set(times)].sort((a, b) => a - b);
-    const every = Math.max(1, Math.ceil(unique.length / Math.max(2, Math.floor(W / 100))));
-    const picked = unique.filter((_, i) => i % every === 0);
-    if ((unique.length - 1) % every >= every * 0.75) picked.push(unique[unique.length - 1]);
-    let lastYear = null;
-    for (const t of picked) {
-      const year = new Date(t).getUTCFullYear();
-      group.append(
-        svg("line", { class: "tick", x1: x(t), x2: x(t), y1: H - pad.bottom, y2: H - pad.bottom + 4 }),
-        svg("text", { x: x(t), y: H - pad.bottom + 18, "text-anchor": "middle" }, shortDate(t, year !== lastYear)),
-      );
-      lastYear = year;
-    }
-    return group;
-  }
-
-  // --- segments
-
-  function segmentsView(result) {
-    const segments = result.segments || [];
-    const parts = [];
-    const days = result.period_days;
-    const horizon = days ? `next ${days} days` : "next period";
-    if (segments.length) {
-      parts.push(
-        table(
-          `${segments.length} segments of ${numbers.format(result.customers_total || 0)} customers; expected value over the ${horizon}`,
-          ["Segment", "Customers", "Expected per customer", "Expected total", "Description", "Top products"],
-          segments.map((s) => [
-            el("strong", { text: humanise(s.name) }),
-            `${numbers.format(s.size)} (${percent(s.share)})`,
-            money(s.predicted_value_per_customer),
-            money(s.predicted_value),
-            // the size has its own column; the description need not start with it
-            capitalise(String(s.description || "").replace(/^[\d,]+ customers; /, "")),
-            productList(s.top_products || []),
-          ]),
-          ["", "num", "num", "num", "wide", ""],
-        ),
-      );
-    }
-    const customers = result.customer ? [result.customer] : result.customers || [];
-    if (customers.length) {
-      const shown = customers.slice(0, MAX_CUSTOMERS);
-      parts.push(
-        table(
-          result.customer
-            ? "The customer"
-            : `Matching customers, most valuable first (${shown.length} of ${numbers.format(customers.length)} listed)`,
-          ["Customer", "Segment", "Days since last purchase", "Purchases", "Spend", "Expected spend"],
-          shown.map((c) => [
-            el("code", { text: c.customer_id }),
-            humanise(c.segment || ""),
-            numbers.format(c.recency_days),
-            decimals.format(c.frequency),
-            money(c.monetary),
-            money(c.expected_spend),
-          ]),
-          ["", "", "num", "num", "num", "num"],
-        ),
-      );
-    }
-    if (!parts.length) return null;
-    return card("Customer segments", parts);
-  }
-
-  function productList(products) {
-    if (!products.length) return "–";
-    return el(
-      "ul",
-      { class: "products" },
-      products.slice(0, 3).map((p) => el("li", { text: `${p.product_name || p.product_id} (${percent(p.share_of_spend)})` })),
-    );
   }
 
   // `kinds`: a class per column ("num" right-aligns figures, "wide" keeps prose readable).
@@ -822,105 +564,6 @@
         ),
       ),
     );
-  }
-
-  // --- ad copy
-
-  function adCopyView(result) {
-    const variants = result.variants || [];
-    if (!variants.length) return null;
-    const channel = humanise(result.channel || "ad");
-    return card(
-      `${channel} copy for ${result.product_name || result.product_id || "the product"}`,
-      el(
-        "div",
-        { class: "variants" },
-        variants.map((v, i) => variantCard(v, i + 1)),
-      ),
-    );
-  }
-
-  function variantCard(variant, number) {
-    const report = variant.compliance || {};
-    const issues = [...(report.failures || []), ...(report.warnings || [])];
-    const fields = Object.entries(variant.fields || {});
-    const passed = report.passed !== false;
-    return el(
-      "article",
-      { class: "variant", "aria-label": `Variant ${number}` },
-      el(
-        "header",
-        null,
-        el("strong", { text: `Variant ${number}` }),
-        el("span", { class: "pill score", title: "Grounding, use of space, key message, clean endings, diversity", text: `Score ${Math.round((variant.score || 0) * 100)}/100` }),
-        el("span", {
-          class: `pill ${passed ? "pass" : "fail"}`,
-          text: passed ? `✓ Passes ${report.rules_checked || ""} brand rules`.replace("  ", " ") : `✕ ${issues.length} issue${issues.length === 1 ? "" : "s"}`,
-        }),
-      ),
-      el(
-        "dl",
-        { class: "fields" },
-        fields.map(([key, value]) => [el("dt", null, humanise(key), fieldRoom(key, value)), el("dd", { text: value })]),
-      ),
-      issues.length
-        ? el(
-            "ul",
-            { class: "issues" },
-            issues.map((c) =>
-              el("li", { class: c.hard === false ? "soft" : "hard", text: [humanise(c.rule), c.field && `(${humanise(c.field)})`, c.detail && `: ${c.detail}`].filter(Boolean).join(" ") }),
-            ),
-          )
-        : null,
-      el("button", {
-        type: "button",
-        class: "button small copy",
-        text: "Copy",
-        "aria-label": `Copy variant ${number}`,
-        onclick: (event) => copyVariant(event.currentTarget, fields),
-      }),
-    );
-  }
-
-  function fieldRoom(key, value) {
-    const rule = FIELD_LIMITS.find(([pattern]) => pattern.test(key));
-    if (!rule) return null;
-    const used = [...String(value)].length;
-    return el("span", { class: `room${used > rule[1] ? " over" : ""}`, text: `${used}/${rule[1]}` });
-  }
-
-  async function copyVariant(button, fields) {
-    const text = fields.length === 1 ? fields[0][1] : fields.map(([k, v]) => `${humanise(k)}: ${v}`).join("\n");
-    let ok = false;
-    try {
-      if (navigator.clipboard && window.isSecureContext) {
-        await navigator.clipboard.writeText(text);
-        ok = true;
-      }
-    } catch {
-      ok = false;
-    }
-    if (!ok) ok = copyWithTextarea(text);
-    button.textContent = ok ? "Copied ✓" : "Copy failed: select the text";
-    button.dataset.copied = ok ? "true" : "false";
-    setTimeout(() => {
-      button.textContent = "Copy";
-    }, 1800);
-  }
-
-  function copyWithTextarea(text) {
-    const area = el("textarea", { class: "offscreen", readonly: true, "aria-hidden": "true" });
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    let ok = false;
-    try {
-      ok = document.execCommand("copy");
-    } catch {
-      ok = false;
-    }
-    area.remove();
-    return ok;
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -1074,6 +717,31 @@
     });
     input.focus();
   }
+
+  // What tool scripts may use: register their view (and titles), and the page's safe DOM helpers.
+  window.MarketingAgentPage = Object.freeze({
+    registerView(name, view) {
+      RESULT_VIEWS.set(String(name), view);
+    },
+    defineTitles(titles) {
+      for (const [name, title] of Object.entries(titles || {})) TOOL_TITLES.set(name, String(title));
+    },
+    ui: Object.freeze({
+      el,
+      svg,
+      card,
+      table,
+      stars,
+      citeButton,
+      capitalise,
+      humanise,
+      money,
+      percent,
+      numbers,
+      decimals,
+      conversationWidth: () => $("conversation").clientWidth,
+    }),
+  });
 
   start();
 })();

@@ -38,6 +38,7 @@ from tools.segment_profiles import (
     unique_names,
 )
 from tools.transactions_data import NegativePolicy, TransactionsTable, read_transactions_file
+from tools.unit import fields_of
 
 PERIOD_DAYS = 90  # "the next period": a quarter
 AT_RISK_RFM = {"At Risk", "Cannot Lose Them", "About To Sleep"}
@@ -292,11 +293,19 @@ def known_customer_ids(workspace: str | Path | Workspace | None = None) -> froze
         return frozenset()
 
 
-def segment_customers(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> SegmentCustomersResult:
+def segment_customers(
+    *,
+    k: int | None = None,
+    file: str | None = None,
+    filter: str | None = None,
+    customer_id: str | None = None,
+    limit: int = 20,
+    workspace: str | Path | Workspace | None = None,
+) -> SegmentCustomersResult:
     """Segment customers from their purchase histories: each segment with its size, RFM profile, predicted
     value over the next quarter, what sets it apart and a readable name; filters such as "at_risk" or
     "best" list matching customers (by id only), and customer_id looks one up."""
-    request = SegmentCustomersInput.model_validate(arguments)
+    request = SegmentCustomersInput.model_validate(fields_of(locals()))
     ws = Workspace.open(workspace)
     warnings: list[str] = []
     if request.file:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from tools.forecast import SeriesForecast
 
 
 def plot_forecast(
@@ -62,23 +59,6 @@ def plot_forecast(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
     return path
-
-
-def plot_forecast_result(series: SeriesForecast, path: Path, workspace: Path | str | None = None) -> Path:
-    """One forecast series from `forecast_sales`, drawn with its stored history."""
-    from tools.forecast import forecast_history
-
-    dates, values = forecast_history(series.series_id, workspace=workspace)
-    return plot_forecast(
-        dates,
-        values,
-        [p.date for p in series.points],
-        [p.p10 for p in series.points],
-        [p.p50 for p in series.points],
-        [p.p90 for p in series.points],
-        title=f"{series.product_name or series.series_id}: forecast with 80% interval",
-        path=path,
-    )
 
 
 def plot_segments(names: Sequence[str], sizes: Sequence[int], values: Sequence[float], *, path: Path) -> Path:

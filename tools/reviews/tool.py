@@ -24,6 +24,7 @@ from tools.review_insight import (
     sentiment_folder,
 )
 from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview
+from tools.unit import fields_of
 
 SNIPPET_CHARS = 300
 INSIGHT_SEARCH_DEPTH = 500  # reviews pulled by a query-based insight
@@ -120,28 +121,52 @@ def review_store(workspace: str | Path | Workspace | None = None) -> ReviewStore
         return store
 
 
-def search_reviews(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> SearchReviewsResult:
+def search_reviews(
+    *,
+    query: str,
+    product_ids: list[str] | None = None,
+    min_rating: int | None = None,
+    max_rating: int | None = None,
+    category: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    k: int = 10,
+    insight: bool = False,
+    workspace: str | Path | Workspace | None = None,
+) -> SearchReviewsResult:
     """Search customer reviews by meaning, with optional product, rating, category and date filters;
     returns the best-matching reviews with their ids (and, with insight=True, praised and criticised
     aspects with counts and cited quotes)."""
-    request = SearchReviewsInput.model_validate(arguments)
+    request = SearchReviewsInput.model_validate(fields_of(locals()))
     store = review_store(workspace)
     ranked = store.search(request.query, request.filters(), request.k)
     hits = [_hit(review, score) for review, score in ranked]
     warnings = [] if hits else ["No reviews match these filters."]
-    insight = None
+    aspects = None
     if request.insight:
         # With filters, the insight covers every review they select (the query only ranks the hits);
         # without, it covers the reviews about the query.
         filters = request.filters()
-        insight = _insight(store, None if filters.active else request.query, filters)
-    return SearchReviewsResult(query=request.query, hits=hits, insight=insight, warnings=warnings)
+        aspects = _insight(store, None if filters.active else request.query, filters)
+    return SearchReviewsResult(query=request.query, hits=hits, insight=aspects, warnings=warnings)
 
 
-def review_insight(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> ReviewInsight:
+def review_insight(
+    *,
+    product_ids: list[str] | None = None,
+    min_rating: int | None = None,
+    max_rating: int | None = None,
+    category: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    query: str | None = None,
+    quotes: int = 3,
+    top: int = 5,
+    workspace: str | Path | Workspace | None = None,
+) -> ReviewInsight:
     """What customers praise and complain about (by aspect, with counts, share of negative mentions and
     quotes cited by review id) for some products, a category, or a topic."""
-    request = ReviewInsightInput.model_validate(arguments)
+    request = ReviewInsightInput.model_validate(fields_of(locals()))
     store = review_store(workspace)
     return _insight(store, request.query, request.filters(), quotes=request.quotes, top=request.top)
 

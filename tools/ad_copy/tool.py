@@ -35,10 +35,6 @@ from local_models.textgen.base import ChatMessage, GenerationOptions, ProviderEr
 from tools.aspects import aspect_label
 from tools.brand import BrandProfile, load_brand
 from tools.compliance import (
-    EMAIL,
-    INSTRUCTION_LIKE,
-    PHONE,
-    URL,
     Check,
     Claim,
     ComplianceReport,
@@ -46,9 +42,11 @@ from tools.compliance import (
     Grounding,
     Limits,
     check_fields,
+    is_safe_quote,
 )
 from tools.models import embedder, text_generator
-from tools.pii import find_pii, has_redaction_tag, redact
+from tools.pii import find_pii, redact
+from tools.unit import fields_of
 
 Channel = Literal["google_search", "meta_feed", "email", "sms"]
 
@@ -132,6 +130,7 @@ class GenerateAdCopyResult(BaseModel):
     grounding: AdGrounding
     candidates: int = Field(description="Field candidates the model wrote.")
     rejected: dict[str, int] = Field(description="Hard rule -> model candidates it rejected.")
+    limits: dict[str, int] = Field(default_factory=dict, description="Field -> its character limit on this channel.")
     backend: str
     model: str
     seconds: float
@@ -145,14 +144,20 @@ class GenerateAdCopyResult(BaseModel):
 
 def generate_ad_copy(
     *,
+    product: str,
+    channel: Channel = "google_search",
+    n_variants: int = 3,
+    tone: str | None = None,
+    audience: str | None = None,
+    key_message: str | None = None,
+    seed: int | None = None,
     workspace: str | Path | Workspace | None = None,
     generator: TextGenerator | None = None,
-    **arguments: Any,
 ) -> GenerateAdCopyResult:
     """Write ad copy variants for a product on a channel (google_search, meta_feed, email or sms), grounded in
     what reviews praise and the catalogue's facts, each checked against channel limits and the brand's rules,
     with the evidence (review ids, catalogue fields) behind every product claim."""
-    request, redacted = _without_personal_data(GenerateAdCopyInput.model_validate(arguments))
+    request, redacted = _without_personal_data(GenerateAdCopyInput.model_validate(fields_of(locals())))
     started = time.perf_counter()
     ws = Workspace.open(workspace)
     brand = load_brand(workspace=ws)
@@ -169,6 +174,7 @@ def generate_ad_copy(
         grounding=summary,
         candidates=writer.candidates,
         rejected=dict(writer.rejected.most_common()),
+        limits=channel_limits(request.channel),
         backend=generator.name,
         model=generator.model,
         seconds=round(time.perf_counter() - started, 3),
@@ -302,14 +308,6 @@ def _praised(insight: Any) -> tuple[list[PraisedAspect], int]:
     return praised, dropped
 
 
-def is_safe_quote(text: str) -> bool:
-    """Quotes that read like instructions, or carry links or personal data (or held it before redaction: a tag
-    such as <PHONE_NUMBER>), never reach a prompt."""
-    if any(p.search(text) for p in (INSTRUCTION_LIKE, URL, EMAIL, PHONE)):
-        return False
-    return not has_redaction_tag(text) and not find_pii(text)
-
-
 def short_label(aspect: str) -> str:
     """ "fit and sizing" -> "fit"; "see-through / sheer" -> "see-through"."""
     return re.split(r" and | / ", aspect_label(aspect))[0].strip()
@@ -352,12 +350,32 @@ def render_messages(kind: str, data: dict[str, Any], brand: BrandProfile) -> lis
             ),
         )
     ]
+    wanted = instruction(kind)
     for example in spec["examples"]:
-        shown = {**_blank_data(), **example["data"], "instruction": spec["instruction"]}
+        shown = {**_blank_data(), **example["data"], "instruction": wanted}
         messages += [ChatMessage("user", data_template.render(**shown)), ChatMessage("assistant", example["answer"])]
-    product = {**_blank_data(), **data, "instruction": spec["instruction"]}
+    product = {**_blank_data(), **data, "instruction": wanted}
     messages.append(ChatMessage("user", data_template.render(**product)))
     return messages
+
+
+def kind_limit(kind: str) -> int:
+    """The character limit a prompt kind writes to: the tightest limit of the fields it fills, on any channel."""
+    limits = [
+        limit for fields in CHANNEL_FIELDS.values() for limit, written_by in fields.values() if written_by == kind
+    ]
+    return min(limits)
+
+
+def instruction(kind: str) -> str:
+    """The kind's instruction with its length limit filled in from CHANNEL_FIELDS (less the prompt's headroom)."""
+    spec = prompt_book()["kinds"][kind]
+    return _template(spec["instruction"]).render(limit=kind_limit(kind) - int(spec.get("headroom", 0)))
+
+
+def channel_limits(channel: str) -> dict[str, int]:
+    """Field -> character limit on `channel` (what the copy is checked against, and what the chat page shows)."""
+    return {name: limit for name, (limit, _) in CHANNEL_FIELDS[channel].items()}
 
 
 def _blank_data() -> dict[str, Any]:

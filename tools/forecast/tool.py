@@ -33,6 +33,7 @@ from local_models.forecaster.train import (
 )
 from tools.model_cache import ModelCache
 from tools.sales_data import FillPolicy, SalesPanel, SalesSeries, read_sales_file, seasonal_period
+from tools.unit import fields_of
 
 CALENDAR_WORDS = ("holiday", "season", "event", "calendar")  # binary covariates that recur on the calendar
 HISTORY_POINTS = 26  # periods of actual sales returned with each forecast, for charts
@@ -271,11 +272,18 @@ def _load(ws: Workspace) -> _Loaded:
     return _forecasters.get(ws.models_dir / "forecaster", ws.root)
 
 
-def forecast_sales(*, workspace: str | Path | Workspace | None = None, **arguments: Any) -> ForecastSalesResult:
+def forecast_sales(
+    *,
+    series_ids: list[str] | None = None,
+    product: str | None = None,
+    horizon: int = 8,
+    what_if: dict[str, float] | None = None,
+    workspace: str | Path | Workspace | None = None,
+) -> ForecastSalesResult:
     """Forecast unit sales for products (by id or catalogue name) over the next periods, with p10-p90
     intervals, the change against the last period, and the main drivers (e.g. promotion lift); a what-if
     such as {"promo": 1} or {"price": 19.99} shows its effect."""
-    request = ForecastSalesInput.model_validate(arguments)
+    request = ForecastSalesInput.model_validate(fields_of(locals()))
     ws = Workspace.open(workspace)
     loaded = _load(ws)
     config = loaded.model.config

@@ -1,0 +1,74 @@
+"""generate_ad_copy, as one unit: grounded, rule-checked ad copy (`tool`), how results are shown (`present`), how
+the offline router fills its arguments (`plan`), the ad-copy command (`cli`) and its card on the chat page
+(`web.js`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tools.ad_copy import cli, plan
+from tools.unit import ToolUnit, lazy_exports
+
+if TYPE_CHECKING:
+    from tools.ad_copy.tool import (
+        CHANNEL_FIELDS,
+        AdVariant,
+        GenerateAdCopyInput,
+        GenerateAdCopyResult,
+        build_grounding,
+        channel_limits,
+        clean_copy,
+        fit_to_limit,
+        generate_ad_copy,
+        prompt_book,
+        render_messages,
+    )
+    from tools.compliance import is_safe_quote
+
+UNIT = ToolUnit(
+    name="generate_ad_copy",
+    implementation_at="tools.ad_copy.present:IMPLEMENTATION",
+    label="the ad copy",
+    brief="ad copy for one product on google_search, meta_feed, email or sms",
+    title="Write ad copy",
+    planning=plan.PLANNING,
+    commands=cli.register,
+    web_script=Path(__file__).with_name("web.js"),
+    needs_generator=True,
+)
+
+# The tool's API, imported on first use (its models load torch, chromadb and pandas behind them).
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "AdVariant": "tools.ad_copy.tool",
+        "CHANNEL_FIELDS": "tools.ad_copy.tool",
+        "GenerateAdCopyInput": "tools.ad_copy.tool",
+        "GenerateAdCopyResult": "tools.ad_copy.tool",
+        "build_grounding": "tools.ad_copy.tool",
+        "channel_limits": "tools.ad_copy.tool",
+        "clean_copy": "tools.ad_copy.tool",
+        "fit_to_limit": "tools.ad_copy.tool",
+        "generate_ad_copy": "tools.ad_copy.tool",
+        "is_safe_quote": "tools.compliance",
+        "prompt_book": "tools.ad_copy.tool",
+        "render_messages": "tools.ad_copy.tool",
+    },
+)
+
+__all__ = [
+    "CHANNEL_FIELDS",
+    "UNIT",
+    "AdVariant",
+    "GenerateAdCopyInput",
+    "GenerateAdCopyResult",
+    "build_grounding",
+    "channel_limits",
+    "clean_copy",
+    "fit_to_limit",
+    "generate_ad_copy",
+    "is_safe_quote",
+    "prompt_book",
+    "render_messages",
+]

@@ -1,0 +1,112 @@
+"""How generate_ad_copy results are shown: the answer's section (the variants, the reviews behind their claims),
+what a router model may read (counts, never the copy), and the terminal view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from tools.ad_copy.tool import GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
+from tools.answer import Written, plural
+from tools.unit import Implementation
+
+MAX_CITED = 6
+
+
+class AdCopyPresenter:
+    def answer(self, result: GenerateAdCopyResult, written: Written) -> str:
+        channel = result.channel.replace("_", " ")
+        lines = [f"**{len(result.variants)} {channel} variants for {result.product_name}**, all passing brand rules:"]
+        for i, variant in enumerate(result.variants, 1):
+            lines.append(f"{i}. " + "; ".join(f"{name}: {text}" for name, text in variant.fields.items()))
+        lines.append("")
+        _cite_evidence(result, written)
+        if result.grounding.praised:
+            backed = ", ".join(p.label for p in result.grounding.praised[:3])
+            lines.append(f"Claims rest on what reviews praise ({backed}) and the catalogue.")
+        if result.grounding.avoided:
+            lines.append(f"Not claimed, since customers complain about it: {', '.join(result.grounding.avoided)}.")
+        dropped = result.grounding.quotes_dropped
+        if dropped:
+            written.warn(
+                f"{plural(dropped, 'review quote')} read like instructions or carried links or personal data, so "
+                "the copy was written without them."
+            )
+        return "\n".join(lines)
+
+    def model_view(self, result: GenerateAdCopyResult) -> dict[str, Any]:
+        return {
+            "product_id": result.product_id,
+            "channel": result.channel,
+            "variants": len(result.variants),
+            "note": "the variants are shown to the user; do not repeat them",
+        }
+
+    def terminal(self, result: GenerateAdCopyResult) -> RenderableType | None:
+        """Each variant as a panel: its fields with their length, the evidence behind its claims, its score."""
+        parts: list[Table | Panel] = []
+        for i, variant in enumerate(result.variants, 1):
+            table = Table(show_header=False, box=None, pad_edge=False)
+            table.add_column("field", style="bold")
+            table.add_column("copy")
+            table.add_column("chars", justify="right")
+            for name, text in variant.fields.items():
+                source = "" if variant.sources.get(name) == "model" else f" [dim]({variant.sources.get(name)})[/]"
+                table.add_row(name, escape(text) + source, str(len(text)))
+            evidence = "; ".join(
+                f"{escape(c.text)} <- {', '.join(c.evidence[:3])}" for c in variant.evidence if c.kind == "aspect"
+            )
+            body: list[Table | str] = [table, f"[dim]evidence:[/] {evidence or 'catalogue facts only'}"]
+            title = f"variant {i} · score {variant.score:.2f} · {variant.compliance.rules_checked} checks passed"
+            parts.append(Panel(Group(*body), title=title, border_style="green"))
+        grounding = result.grounding
+        praised = ", ".join(f"{p.label} ({len(p.review_ids)} reviews cited)" for p in grounding.praised) or "none"
+        avoided = ", ".join(grounding.avoided) or "none"
+        rejected = ", ".join(f"{k} {v}" for k, v in result.rejected.items()) or "none"
+        parts.append(
+            Panel(
+                f"{escape(result.summary)}\npraised: {escape(praised)}\nnot claimed (customers complain): "
+                f"{escape(avoided)}\n{result.candidates} model candidates, rejected by rule: {rejected}; "
+                f"{result.backend} ({result.model}), {result.seconds:.1f} s",
+                title="summary",
+            )
+        )
+        parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
+        return Group(*parts)
+
+
+def review_text(result: GenerateAdCopyResult) -> tuple[list[str], list[str]]:
+    """The praise quotes the copy was grounded in (kept out of session memory, like every review text)."""
+    return [p.quote for p in result.grounding.praised if p.quote], []
+
+
+def _cite_evidence(result: GenerateAdCopyResult, written: Written) -> None:
+    """Cite the reviews behind the variants' claims: their grounding quote, else their text from the store."""
+    cited = [
+        e.removeprefix("review:")
+        for variant in result.variants
+        for claim in variant.evidence
+        for e in claim.evidence
+        if e.startswith("review:")
+    ]
+    quotes = {rid: p.quote for p in result.grounding.praised for rid in p.review_ids[:1] if p.quote}
+    wanted = list(dict.fromkeys(cited))[:MAX_CITED]
+    missing = [rid for rid in wanted if rid not in quotes]
+    if missing and written.snippets is not None:
+        quotes |= written.snippets(missing)
+    for rid in wanted:
+        if rid in quotes:
+            written.cite(rid, quotes[rid])
+
+
+IMPLEMENTATION = Implementation(
+    function=generate_ad_copy,
+    input_model=GenerateAdCopyInput,
+    result_model=GenerateAdCopyResult,
+    presenter=AdCopyPresenter(),
+    review_text=review_text,
+)

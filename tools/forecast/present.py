@@ -1,0 +1,115 @@
+"""How forecast_sales results are shown: the answer's section, what a router model may read, the terminal view
+and the PNG charts the terminal chat saves."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from core.errors import MarketingAgentError
+from tools.answer import Written
+from tools.forecast.tool import (
+    ForecastSalesInput,
+    ForecastSalesResult,
+    SeriesForecast,
+    forecast_history,
+    forecast_sales,
+)
+from tools.plots import plot_forecast
+from tools.unit import Implementation
+
+MAX_CHARTS = 5
+UNITS = {"W": "weeks", "D": "days", "M": "months", "MS": "months", "ME": "months"}
+
+
+class ForecastPresenter:
+    def answer(self, result: ForecastSalesResult, written: Written) -> str:
+        unit = UNITS.get(result.freq.split("-")[0], "periods")
+        lines = [f"**Sales forecast, next {result.horizon} {unit}** (median, with an 80% interval):"]
+        for series in result.series:
+            change = ""
+            if series.change_vs_last_period is not None and series.last_period_total is not None:
+                change = (
+                    f"; {series.change_vs_last_period:+.0%} vs the previous {result.horizon} {unit} "
+                    f"({series.last_period_total:,.0f})"
+                )
+            lines.append(
+                f"- {_label(series)}: {series.total_p50:,.0f} units (80% interval {series.total_p10:,.0f} to "
+                f"{series.total_p90:,.0f}){change}."
+            )
+            lines += [f"  - {driver}" for driver in series.drivers[:3]]
+        return "\n".join(lines)
+
+    def model_view(self, result: ForecastSalesResult) -> dict[str, Any]:
+        keys = ("series_id", "product_name", "total_p10", "total_p50", "total_p90", "change_vs_last_period")
+        return {"horizon": result.horizon, "series": [s.model_dump(include=set(keys)) for s in result.series]}
+
+    def terminal(self, result: ForecastSalesResult) -> RenderableType | None:
+        parts: list[Table | Panel] = []
+        for series in result.series:
+            table = Table(title=f"{escape(_label(series))}: forecast", expand=False)
+            for column in ("date", "p10", "p50 (median)", "p90"):
+                table.add_column(column, justify="right")
+            for point in series.points:
+                table.add_row(point.date.isoformat(), f"{point.p10:,.1f}", f"{point.p50:,.1f}", f"{point.p90:,.1f}")
+            table.add_row(
+                "total", f"{series.total_p10:,.0f}", f"[bold]{series.total_p50:,.0f}[/]", f"{series.total_p90:,.0f}"
+            )
+            parts.append(table)
+            notes = [
+                *(f"• {escape(d)}" for d in series.drivers),
+                *(f"[dim]assumed: {escape(a)}[/]" for a in series.assumptions),
+            ]
+            if notes:
+                parts.append(Panel("\n".join(notes), title="drivers and assumptions", expand=False))
+        parts.append(Panel(escape(result.summary), title="summary"))
+        parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
+        return Group(*parts)
+
+
+def save_charts(result: ForecastSalesResult, folder: Path) -> list[Path]:
+    """A PNG chart per series (the first few) in `folder` (the workspace's plots/ folder)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    saved = []
+    for series in result.series[:MAX_CHARTS]:
+        name = re.sub(r"[^A-Za-z0-9_-]+", "-", series.series_id)[:60] or "series"
+        try:
+            saved.append(plot_forecast_result(series, folder / f"forecast-{name}-{stamp}.png", folder.parent))
+        except (MarketingAgentError, KeyError, OSError):
+            continue  # a chart is a bonus: the numbers are already on screen
+    return saved
+
+
+def plot_forecast_result(series: SeriesForecast, path: Path, workspace: Path | str | None = None) -> Path:
+    """One forecast series from `forecast_sales`, drawn with its stored history."""
+    dates, values = forecast_history(series.series_id, workspace=workspace)
+    return plot_forecast(
+        dates,
+        values,
+        [p.date for p in series.points],
+        [p.p10 for p in series.points],
+        [p.p50 for p in series.points],
+        [p.p90 for p in series.points],
+        title=f"{series.product_name or series.series_id}: forecast with 80% interval",
+        path=path,
+    )
+
+
+def _label(series: SeriesForecast) -> str:
+    return f"{series.product_name} ({series.series_id})" if series.product_name else series.series_id
+
+
+IMPLEMENTATION = Implementation(
+    function=forecast_sales,
+    input_model=ForecastSalesInput,
+    result_model=ForecastSalesResult,
+    presenter=ForecastPresenter(),
+    charts=save_charts,
+)
