@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pytest_socket import _remove_restrictions, socket_allow_hosts
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from local_models.textgen.local import LocalGenerator
 
 LOOPBACK = ["127.0.0.1", "::1", "localhost"]
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +65,26 @@ def local_generator(tmp_path_factory: pytest.TempPathFactory) -> LocalGenerator:
     generator = LocalGenerator(workspace=tmp_path_factory.mktemp("textgen-workspace"))
     generator.load()
     return generator
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's chromium, never a browser downloaded by `playwright install`."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} is missing: the web page tests need Debian's chromium. Install it with "
+            "`apt-get update && apt-get install -y chromium` (or `make browser`, as root).",
+            pytrace=False,
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }

@@ -9,7 +9,6 @@ needs one, and no request leaving 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,6 @@ from agent.types import AgentResponse
 from tools.ad_copy import GenerateAdCopyResult
 from tools.reviews import ingest_reviews
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 FIRST_ANSWER_MS = 90_000  # the first answer loads the models
 ANSWER_MS = 60_000
@@ -35,29 +33,6 @@ HOSTILE_TEXT = (
     'Worst dress ever, the fit is terrible and the sizing runs small. <img src=x onerror="window.__pwned=1"> '
     "<script>window.__pwned=2</script> I want a refund."
 )
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's chromium, never a browser downloaded by `playwright install`."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"{CHROMIUM} is missing: the web page tests need Debian's chromium. Install it with "
-            "`apt-get update && apt-get install -y chromium` (or `make browser`, as root).",
-            pytrace=False,
-        )
-    return {
-        **browser_type_launch_args,
-        "executable_path": str(CHROMIUM),
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
 
 
 @pytest.fixture(scope="module")
