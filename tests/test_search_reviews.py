@@ -56,8 +56,24 @@ def test_no_match_is_an_empty_result_with_a_note(demo_store) -> None:
     ],
 )
 def test_bad_arguments_fail_validation_with_a_reason(demo_store, arguments, message) -> None:
+    """Arguments that arrive as data (a plan, a model's tool call, a request body) go through the unit."""
+    with pytest.raises(ValidationError, match=message):
+        TOOLS["search_reviews"].run(arguments, workspace=demo_store.workspace)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [({"query": ""}, "at least 1 character"), ({"query": "x", "k": 0}, "greater than or equal to 1")],
+)
+def test_bad_values_in_a_python_call_fail_validation_with_a_reason(demo_store, arguments, message) -> None:
     with pytest.raises(ValidationError, match=message):
         search_reviews(workspace=demo_store.workspace, **arguments)
+
+
+def test_an_unknown_argument_in_a_python_call_is_named() -> None:
+    """The function's signature is typed: mypy flags the call, and Python names the argument at run time."""
+    with pytest.raises(TypeError, match="stars"):
+        search_reviews(query="x", stars=5)  # type: ignore[call-arg]
 
 
 def test_insight_finds_the_planted_fit_problem_with_real_citations(demo_store) -> None:

@@ -10,7 +10,7 @@ from core.workspace import Workspace
 from local_models.clauses import CONCESSION, CONTRAST, NONE, split_clauses, weak_clause_labels
 from local_models.sentiment import NotEnoughLabelsError, SentimentModel, mark_negation, train_sentiment
 from tools.aspects import find_mentions
-from tools.review_insight import load_sentiment
+from tools.review_analysis import load_sentiment
 
 PRAISE = [
     "Love it, fits perfectly",

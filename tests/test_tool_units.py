@@ -79,9 +79,8 @@ def test_a_function_that_drifts_from_its_input_model_is_refused_when_defined() -
 
 
 def test_a_name_already_registered_is_refused() -> None:
-    with pytest.raises(ValueError, match="registered already"):
-        with register(TOOLS["forecast_sales"]):
-            pass
+    with pytest.raises(ValueError, match="registered already"), register(TOOLS["forecast_sales"]):
+        pass
 
 
 # ---- a tool added at test time ------------------------------------------------------------------------------
@@ -157,9 +156,7 @@ def shipping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToolUnit]:
         label="the shipping quote",
         brief="what shipping a parcel costs, by weight, standard or express",
         title="Quote shipping",
-        planning=Planning(
-            build=_build, change=_change, products_in=no_products, capability="quote shipping costs"
-        ),
+        planning=Planning(build=_build, change=_change, products_in=no_products, capability="quote shipping costs"),
         web_script=script,
         exemplars=(
             "how much does shipping cost for a 2 kg parcel",

@@ -256,7 +256,10 @@ class ToolUnit:
         return inspect.cleandoc(self.function.__doc__ or self.name)
 
     def run(self, arguments: Mapping[str, Any], *, workspace: Any, generator: Any = None) -> BaseModel:
-        """Call the tool with `arguments` (its input fields) in `workspace`."""
+        """Call the tool with `arguments` (its input fields, as data: from a plan, a model or a request body) in
+        `workspace`. Arguments are validated first, so an unknown or malformed one is a ValidationError that
+        names it, never a TypeError from the call."""
+        self.input_model.model_validate(arguments)
         extra = {"generator": generator} if self.needs_generator and generator is not None else {}
         return self.function(workspace=workspace, **arguments, **extra)
 

@@ -33,12 +33,21 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class NotYet:
+    """A job no registered tool does yet: what to call it in a refusal, and how requests for it read."""
+
+    what: str
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Compiled lexicon.yaml; see that file for what each entry means."""
 
     cues: dict[str, tuple[Cue, ...]]
     injection: tuple[re.Pattern[str], ...]
     actions: tuple[re.Pattern[str], ...]
+    not_yet: dict[str, NotYet]  # keyed by the tool that will do the job
     polite_openers: re.Pattern[str]
     split: re.Pattern[str]
     leading_connectors: re.Pattern[str]
@@ -141,6 +150,10 @@ def load_lexicon() -> Lexicon:
         },
         injection=tuple(_compile(p) for p in oos["injection"]),
         actions=tuple(_compile(p) for p in oos["actions"]),
+        not_yet={
+            tool: NotYet(str(entry["what"]), tuple(_compile(p) for p in entry["patterns"]))
+            for tool, entry in data["not_yet"].items()
+        },
         polite_openers=_compile(oos["polite_openers"]),
         split=_compile(data["split"]),
         leading_connectors=_compile(data["leading_connectors"]),

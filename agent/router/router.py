@@ -27,6 +27,7 @@ from agent.router.text import Fragment, Vocabulary, english_words, normalise, sp
 from agent.types import Plan
 from core.errors import MarketingAgentError
 from core.workspace import Workspace
+from tools.registry import TOOLS
 
 MAX_MESSAGE_CHARS = 4000
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -97,8 +98,18 @@ class Router:
             return Step(fragment, scores, "out_of_scope", slots, refusal="injection")
         if any(p.search(strip_opener(fragment.text, self.lexicon)) for p in self.lexicon.actions):
             return Step(fragment, scores, "out_of_scope", slots, refusal="action")
+        missing = self._not_yet(fragment)
+        if missing is not None:
+            return Step(fragment, scores, "out_of_scope", slots, refusal=f"not_yet:{missing}")
         cues = self._scorer_now().cues(fragment.text)
         return Step(fragment, scores, choose_intent(scores, cues, slots, alone=alone), slots)
+
+    def _not_yet(self, fragment: Fragment) -> str | None:
+        """The job a step asks for that no registered tool does yet (recommendations, budgets, ...), if any."""
+        for tool, job in self.lexicon.not_yet.items():
+            if tool not in TOOLS and any(p.search(fragment.text) or p.search(fragment.raw) for p in job.patterns):
+                return job.what
+        return None
 
     def _injection(self, text: str, vocabulary: Vocabulary) -> bool:
         """Attempts to rewrite the agent's rules, anywhere in the message (typos repaired first)."""

@@ -279,7 +279,7 @@ def _insight(ws: Workspace, product_id: str) -> Any:
     try:
         return review_insight(product_ids=[product_id], quotes=3, top=8, workspace=ws)
     except MarketingAgentError:
-        from tools.review_insight import ReviewInsight
+        from tools.review_analysis import ReviewInsight
 
         return ReviewInsight(
             reviews_analysed=0,

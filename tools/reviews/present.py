@@ -11,7 +11,7 @@ from rich.table import Table
 
 from tools.answer import Written, quotable
 from tools.compliance import is_safe_quote
-from tools.review_insight import AspectInsight, ReviewInsight
+from tools.review_analysis import AspectInsight, ReviewInsight
 from tools.review_store import IngestReport
 from tools.reviews.tool import SearchReviewsInput, SearchReviewsResult, search_reviews
 from tools.unit import Implementation

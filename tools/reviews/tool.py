@@ -14,15 +14,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.workspace import Workspace
-from tools.review_data import read_review_file, validate_review_records
-from tools.review_index import ReviewFilters
-from tools.review_insight import (
+from tools.review_analysis import (
     ReviewInsight,
     analyse_reviews,
     load_sentiment,
     retrain_sentiment,
     sentiment_folder,
 )
+from tools.review_data import read_review_file, validate_review_records
+from tools.review_index import ReviewFilters
 from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview
 from tools.unit import fields_of
 
