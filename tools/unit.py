@@ -224,6 +224,22 @@ class ToolUnit:
         if self.web_script is not None and not self.web_script.is_file():
             raise TypeError(f"tool {self.name}: no web script at {self.web_script}")
 
+    @classmethod
+    def in_package(cls, package: str, name: str, **details: Any) -> ToolUnit:
+        """The unit of a tool package laid out as the tools here are (see docs/adding-a-tool.md): the code in
+        `present.IMPLEMENTATION`, planning in `plan.PLANNING`, commands in `cli.register`, the card in `web.js`.
+        `details` are the other fields (label, brief, title, ...)."""
+        module = importlib.import_module(package)
+        folder = Path(module.__file__ or "").parent
+        return cls(
+            name=name,
+            implementation_at=f"{package}.present:IMPLEMENTATION",
+            planning=importlib.import_module(f"{package}.plan").PLANNING,
+            commands=importlib.import_module(f"{package}.cli").register,
+            web_script=folder / "web.js",
+            **details,
+        )
+
     @functools.cached_property
     def implementation(self) -> Implementation[Any, Any]:
         found = self.implementation_at

@@ -4,10 +4,8 @@ the offline router fills its arguments (`plan`), the ad-copy command (`cli`) and
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.ad_copy import cli, plan
 from tools.unit import ToolUnit, lazy_exports
 
 if TYPE_CHECKING:
@@ -26,15 +24,12 @@ if TYPE_CHECKING:
     )
     from tools.compliance import is_safe_quote
 
-UNIT = ToolUnit(
-    name="generate_ad_copy",
-    implementation_at="tools.ad_copy.present:IMPLEMENTATION",
+UNIT = ToolUnit.in_package(
+    __name__,
+    "generate_ad_copy",
     label="the ad copy",
-    brief="ad copy for one product on google_search, meta_feed, email or sms",
     title="Write ad copy",
-    planning=plan.PLANNING,
-    commands=cli.register,
-    web_script=Path(__file__).with_name("web.js"),
+    brief="ad copy for one product on google_search, meta_feed, email or sms",
     needs_generator=True,
 )
 

@@ -50,16 +50,16 @@ def _details(details: RequestDetails) -> dict[str, Any]:
     return found
 
 
+# an ad "using what reviews praise" searches the praise first, so the copy can cite it
 PLANNING = Planning(
-    build=build,
-    change=change,
-    products_in=products_in,
+    build,
+    change,
+    products_in,
     capability="write ad copy for Google Search, Meta, email or SMS",
     product="required",
     one_product_per_call=True,
     product_question="Which product should the ad be for?",
     offer="ad copy",
-    # an ad "using what reviews praise" searches the praise first, so the copy can cite it
     grounding=Grounding(tool="search_reviews", wanted=lambda d: d.review_grounding, arguments=praise_search),
     takes_over=lambda d: d.review_grounding and d.ad_request,
 )

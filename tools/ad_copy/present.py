@@ -104,9 +104,5 @@ def _cite_evidence(result: GenerateAdCopyResult, written: Written) -> None:
 
 
 IMPLEMENTATION = Implementation(
-    function=generate_ad_copy,
-    input_model=GenerateAdCopyInput,
-    result_model=GenerateAdCopyResult,
-    presenter=AdCopyPresenter(),
-    review_text=review_text,
+    generate_ad_copy, GenerateAdCopyInput, GenerateAdCopyResult, AdCopyPresenter(), review_text=review_text
 )

@@ -4,10 +4,8 @@ forecast commands (`cli`) and its card on the chat page (`web.js`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.forecast import cli, plan
 from tools.unit import ToolUnit, lazy_exports
 
 if TYPE_CHECKING:
@@ -25,15 +23,12 @@ if TYPE_CHECKING:
         train_forecaster,
     )
 
-UNIT = ToolUnit(
-    name="forecast_sales",
-    implementation_at="tools.forecast.present:IMPLEMENTATION",
+UNIT = ToolUnit.in_package(
+    __name__,
+    "forecast_sales",
     label="the forecast",
-    brief="sales forecasts for products over the next weeks",
     title="Forecast sales",
-    planning=plan.PLANNING,
-    commands=cli.register,
-    web_script=Path(__file__).with_name("web.js"),
+    brief="sales forecasts for products over the next weeks",
 )
 
 # The tool's API, imported on first use (its models load torch, chromadb and pandas behind them).

@@ -56,9 +56,9 @@ def _what_if(details: RequestDetails, ids: Sequence[Any], catalogue: CatalogueFa
 
 
 PLANNING = Planning(
-    build=build,
-    change=change,
-    products_in=products_in,
+    build,
+    change,
+    products_in,
     capability="forecast a product's sales",
     product="required",
     product_question="Which product should I forecast?",

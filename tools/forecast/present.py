@@ -107,9 +107,5 @@ def _label(series: SeriesForecast) -> str:
 
 
 IMPLEMENTATION = Implementation(
-    function=forecast_sales,
-    input_model=ForecastSalesInput,
-    result_model=ForecastSalesResult,
-    presenter=ForecastPresenter(),
-    charts=save_charts,
+    forecast_sales, ForecastSalesInput, ForecastSalesResult, ForecastPresenter(), charts=save_charts
 )

@@ -4,10 +4,8 @@ and its card on the chat page (`web.js`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.reviews import cli, plan
 from tools.unit import ToolUnit, lazy_exports
 
 if TYPE_CHECKING:
@@ -22,16 +20,12 @@ if TYPE_CHECKING:
         search_reviews,
     )
 
-UNIT = ToolUnit(
-    name="search_reviews",
-    implementation_at="tools.reviews.present:IMPLEMENTATION",
+UNIT = ToolUnit.in_package(
+    __name__,
+    "search_reviews",
     label="the review search",
-    brief="what customers say in reviews (praise, complaints, quotes), with product and rating filters",
     title="Search reviews",
-    planning=plan.PLANNING,
-    commands=cli.register,
-    web_script=Path(__file__).with_name("web.js"),
-    detail_in_chat=False,  # the answer quotes the best hits and the sources table lists them
+    brief="what customers say in reviews (praise, complaints, quotes), with product and rating filters",
 )
 
 # The tool's API, imported on first use (its models load torch, chromadb and pandas behind them).

@@ -55,9 +55,9 @@ def _filters(details: RequestDetails, products: Products | None) -> dict[str, An
 
 
 PLANNING = Planning(
-    build=build,
-    change=change,
-    products_in=products_in,
+    build,
+    change,
+    products_in,
     capability="summarise what customers say in reviews",
     product="optional",
     offer="what reviews say",

@@ -156,9 +156,5 @@ def ingest_report(report: IngestReport, console: Console) -> None:
 
 
 IMPLEMENTATION = Implementation(
-    function=search_reviews,
-    input_model=SearchReviewsInput,
-    result_model=SearchReviewsResult,
-    presenter=ReviewsPresenter(),
-    review_text=review_text,
+    search_reviews, SearchReviewsInput, SearchReviewsResult, ReviewsPresenter(), review_text=review_text
 )

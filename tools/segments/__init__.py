@@ -4,10 +4,8 @@ the chat page (`web.js`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.segments import cli, plan
 from tools.unit import ToolUnit, lazy_exports
 
 if TYPE_CHECKING:
@@ -22,15 +20,12 @@ if TYPE_CHECKING:
         train_segmenter,
     )
 
-UNIT = ToolUnit(
-    name="segment_customers",
-    implementation_at="tools.segments.present:IMPLEMENTATION",
+UNIT = ToolUnit.in_package(
+    __name__,
+    "segment_customers",
     label="the customer segmentation",
-    brief="customer segments, best or at-risk customers, what they buy",
     title="Segment customers",
-    planning=plan.PLANNING,
-    commands=cli.register,
-    web_script=Path(__file__).with_name("web.js"),
+    brief="customer segments, best or at-risk customers, what they buy",
     # training on a file path is an operator's action (`marketing-agent segment FILE`), not something a chat
     # message, a model or a REST call may trigger
     operator_only=frozenset({"file"}),

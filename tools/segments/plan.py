@@ -38,9 +38,9 @@ def change(arguments: dict[str, Any], details: RequestDetails, _: Products | Non
 
 
 PLANNING = Planning(
-    build=build,
-    change=change,
-    products_in=no_products,
+    build,
+    change,
+    no_products,
     capability="segment your customers",
     provides_product=TOP_PRODUCT_PATH,
     source_keys=("filter",),

@@ -119,9 +119,4 @@ def plot_result(result: SegmentCustomersResult, path: Path) -> Path:
     )
 
 
-IMPLEMENTATION = Implementation(
-    function=segment_customers,
-    input_model=SegmentCustomersInput,
-    result_model=SegmentCustomersResult,
-    presenter=SegmentsPresenter(),
-)
+IMPLEMENTATION = Implementation(segment_customers, SegmentCustomersInput, SegmentCustomersResult, SegmentsPresenter())
