@@ -283,12 +283,12 @@ class Planner:
         slots = _merge_slots([s.slots for s in steps])
         previous = context.calls if context.kind == "tools" else context.pending
         calls = [c.model_copy(deep=True, update={"status": "planned", "result": None}) for c in previous]
-        if not slots.says_anything() and context.kind == "tools":
-            return base.model_copy(update={"message": generic_question(), "missing": "intent"})
         try:
             products = self._follow_up_products(slots, calls)
-            for call in calls:
-                self._change(call, slots, products)
+            changed = [self._change(call, slots, products) for call in calls]
+            if not any(changed) and not slots.says_anything() and context.kind == "tools":
+                # nothing a tool reads changed ("and?"): ask, rather than run the same calls again
+                return base.model_copy(update={"message": generic_question(), "missing": "intent"})
             self._check_complete(calls, slots)
         except Question as question:
             update = {"message": question.message, "pending": calls, "missing": question.missing}
@@ -309,11 +309,13 @@ class Planner:
             return Products(list(mention.candidates))
         return None
 
-    def _change(self, call: ToolCall, slots: Slots, products: Products | None) -> None:
-        """Apply what a follow-up says to one earlier call."""
+    def _change(self, call: ToolCall, slots: Slots, products: Products | None) -> bool:
+        """Apply what a follow-up says to one earlier call; True when its arguments changed."""
+        before = dict(call.arguments)
         _planning(TOOLS[call.name]).change(call.arguments, slots, products, self.catalogue)
         for key in [k for k, v in call.arguments.items() if v is None]:
             del call.arguments[key]
+        return call.arguments != before
 
     def _check_complete(self, calls: list[ToolCall], slots: Slots) -> None:
         for call in calls:
