@@ -8,6 +8,16 @@ from pathlib import Path
 from core.settings import Settings, load_settings
 
 
+class _In:
+    """A path inside the workspace folder, read as an attribute: `workspace.models_dir`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, workspace: Workspace, owner: type[Workspace]) -> Path:
+        return workspace.root / self.name
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Paths inside a workspace folder; creating the object touches nothing on disk."""
@@ -23,39 +33,15 @@ class Workspace:
         settings = load_settings(workspace)
         return cls(root=Path(settings.home).expanduser().resolve(), settings=settings)
 
-    @property
-    def chroma_dir(self) -> Path:
-        return self.root / "chroma"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def data_dir(self) -> Path:
-        """Input files the workspace was built from (the demo generator writes here)."""
-        return self.root / "data"
-
-    @property
-    def index_dir(self) -> Path:
-        """Derived, rebuildable indexes (e.g. the review search mirror)."""
-        return self.root / "index"
-
-    @property
-    def locks_dir(self) -> Path:
-        return self.root / "locks"
-
-    @property
-    def sessions_db(self) -> Path:
-        return self.root / "sessions.sqlite"
-
-    @property
-    def audit_log(self) -> Path:
-        return self.root / "audit.jsonl"
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / "config.toml"
+    # Where things live inside the folder (paths only: reading one touches nothing on disk).
+    chroma_dir = _In("chroma")  # the embedded review store
+    models_dir = _In("models")  # checkpoints with their manifests
+    data_dir = _In("data")  # input files the workspace was built from (the demo generator writes here)
+    index_dir = _In("index")  # derived, rebuildable indexes (e.g. the review search mirror)
+    locks_dir = _In("locks")
+    sessions_db = _In("sessions.sqlite")
+    audit_log = _In("audit.jsonl")
+    config_file = _In("config.toml")
 
     def ensure(self) -> Workspace:
         """Create the folders a writer needs; readers never call this."""

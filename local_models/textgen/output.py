@@ -125,19 +125,9 @@ def _repair(candidate: str) -> str:
 
 def _balanced_end(text: str, start: int) -> int | None:
     """Index of the brace that closes the one at `start` (strings and escapes respected), or None."""
-    depth, in_string, escaped = 0, False, False
-    for index in range(start, len(text)):
-        char = text[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "{[":
+    depth = 0
+    for index, char in _JsonScan(text, start):
+        if char in "{[":
             depth += 1
         elif char in "}]":
             depth -= 1
@@ -149,21 +139,37 @@ def _balanced_end(text: str, start: int) -> int | None:
 def _close_truncated(fragment: str) -> str:
     """Close an object that ran out of tokens: end the open string, drop a dangling key or comma, add closers."""
     stack: list[str] = []
-    in_string, escaped = False, False
-    for char in fragment:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in _CLOSERS:
+    scan = _JsonScan(fragment)
+    for _, char in scan:
+        if char in _CLOSERS:
             stack.append(_CLOSERS[char])
         elif char in "}]" and stack:
             stack.pop()
-    body = fragment + ('"' if in_string else "")
+    body = fragment + ('"' if scan.in_string else "")
     body = re.sub(r'(,\s*"[^"]*"\s*:?\s*|,\s*|:\s*)$', "", body.rstrip())
     return body + "".join(reversed(stack))
+
+
+class _JsonScan:
+    """(index, character) of each character of `text` from `start` outside JSON strings (the quotes themselves
+    excluded); `in_string` tells, once done, whether the text ended inside a string."""
+
+    def __init__(self, text: str, start: int = 0) -> None:
+        self.text, self.start = text, start
+        self.in_string = False
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        escaped = False
+        for index in range(self.start, len(self.text)):
+            char = self.text[index]
+            if self.in_string:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    self.in_string = False
+            elif char == '"':
+                self.in_string = True
+            else:
+                yield index, char
