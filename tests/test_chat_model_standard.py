@@ -12,6 +12,7 @@ from local_models.textgen import ChatMessage, Generation, GenerationOptions, Tex
 from local_models.textgen.langchain_chat import GeneratorChatModel, to_chat_messages
 from local_models.textgen.local import LocalGenerator
 from local_models.textgen.openai_backend import OpenAIGenerator
+from tools.chat_model import SettingsChatModel
 
 
 class ParrotGenerator:
@@ -39,9 +40,11 @@ class ParrotGenerator:
 
 
 class TestGeneratorChatModelUnit(ChatModelUnitTests):
+    """On the settings-aware subclass: the standard suite also builds the model from environment variables."""
+
     @property
     def chat_model_class(self) -> type[GeneratorChatModel]:
-        return GeneratorChatModel
+        return SettingsChatModel
 
     @property
     def chat_model_params(self) -> dict:

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import jinja2
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from core.errors import DataError, DataProblem, MarketingAgentError
 from core.workspace import Workspace
@@ -130,12 +130,17 @@ class GenerateAdCopyResult(BaseModel):
     grounding: AdGrounding
     candidates: int = Field(description="Field candidates the model wrote.")
     rejected: dict[str, int] = Field(description="Hard rule -> model candidates it rejected.")
-    limits: dict[str, int] = Field(default_factory=dict, description="Field -> its character limit on this channel.")
     backend: str
     model: str
     seconds: float
     summary: str
     warnings: list[str] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def limits(self) -> dict[str, int]:
+        """Field -> its character limit on this channel (what the copy was checked against)."""
+        return channel_limits(self.channel) if self.channel in CHANNEL_FIELDS else {}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -174,7 +179,6 @@ def generate_ad_copy(
         grounding=summary,
         candidates=writer.candidates,
         rejected=dict(writer.rejected.most_common()),
-        limits=channel_limits(request.channel),
         backend=generator.name,
         model=generator.model,
         seconds=round(time.perf_counter() - started, 3),
