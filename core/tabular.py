@@ -64,7 +64,7 @@ DATE_HINT = "use YYYY-MM-DD"
 Kind = Literal["text", "id", "number", "date"]
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SURROGATE = re.compile(r"[\udc80-\udcff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # undecodable bytes (surrogateescape), or a lone surrogate from JSON
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # control bytes text files do not contain
 _EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _YMD = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?=$|[T ])")
@@ -176,7 +176,10 @@ def parse_number(value: Any, *, booleans: bool = False) -> float | None:
     if isinstance(value, bool):
         return float(value) if booleans else None
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return math.inf if value > 0 else -math.inf
     text = str(value).strip()
     if booleans and text.lower() in BOOLEAN_WORDS:
         return BOOLEAN_WORDS[text.lower()]
