@@ -1,5 +1,5 @@
 """Bring your own store: the product catalogue and the brand profile, through the CLI, Python and REST; bad input
-changes nothing."""
+changes nothing; product ids of any shape are found in requests."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from agent.openai_server import OpenAIServer, serve_app
+from agent.router import Router
 from agent.router.catalogue import Catalogue
 from agent.router.lexicon import load_lexicon
 from agent.server import create_app
@@ -24,6 +26,7 @@ from tools.catalogue import catalogue_path, ingest_catalogue
 from tools.forecast import catalogue_names
 
 CLI = [sys.executable, "-m", "agent.cli"]
+TODAY = date(2026, 11, 30)
 
 CATALOGUE = """SKU,Title,Category,Sub Category,Price,Description,Colour
 SKU-4471-BL,Harbor linen throw (blue),Home,Throws,$39.00,A soft linen throw,blue
@@ -236,3 +239,47 @@ def test_rest_brand(rest: tuple[OpenAIServer, Path]) -> None:
     assert put(server, "/v1/brand", ["not", "a", "mapping"]).status_code == 422
     assert snapshot(ws) == before
     assert set_brand_profile({"name": "Harbor", "banned_words": ["cheap"]}, workspace=ws).changed is False
+
+
+# ---- product ids in requests -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory: pytest.TempPathFactory) -> Router:
+    """A workspace whose catalogue came in through `marketing-agent ingest-catalogue`."""
+    folder = tmp_path_factory.mktemp("ids")
+    out = run("ingest-catalogue", str(write(folder, "products.csv", CATALOGUE)), "--workspace", str(folder / "ws"))
+    assert out.returncode == 0, out.stderr
+    return Router(folder / "ws").warm_up()
+
+
+@pytest.mark.parametrize(
+    ("request_", "tool", "ids"),
+    [
+        ("What do customers say about SKU-4471-BL?", "search_reviews", ["SKU-4471-BL"]),
+        ("what do customers say about sku-4471-bl", "search_reviews", ["SKU-4471-BL"]),
+        ("Reviews of SKU-4471", "search_reviews", ["SKU-4471"]),  # not the longer ids that start with it
+        ("reviews of SKU-4471-GR's colour", "search_reviews", ["SKU-4471-GR"]),
+        ("Forecast sales of LMP.220/w for 8 weeks", "forecast_sales", ["LMP.220/w"]),
+        ("forecast lmp.220/W next month", "forecast_sales", ["LMP.220/w"]),
+        ("compare reviews of SKU-4471-BL/SKU-4471-GR", "search_reviews", ["SKU-4471-BL", "SKU-4471-GR"]),
+        ("30-day forecast for 1078", "forecast_sales", ["1078"]),
+        ("reviews of BOLT", "search_reviews", ["BOLT"]),
+        ("what do people say about the table lamp", "search_reviews", ["LMP.220/w"]),  # names still work
+    ],
+)
+def test_product_ids_of_any_shape_are_found(router: Router, request_: str, tool: str, ids: list[str]) -> None:
+    plan = router.plan(request_, today=TODAY)
+    assert [c.name for c in plan.calls] == [tool], plan
+    key = "product_ids" if tool == "search_reviews" else "series_ids"
+    assert plan.calls[0].arguments[key] == ids
+
+
+def test_ordinary_words_are_not_ids_and_unknown_ids_are_asked_about(router: Router) -> None:
+    plain = router.plan("reviews that mention a bolt", today=TODAY)
+    assert "product_ids" not in plain.calls[0].arguments  # BOLT is an id only in its own case
+    unknown = router.plan("What do customers say about SKU-9999-XX?", today=TODAY)
+    assert unknown.kind == "clarify" and "SKU-9999-XX" in unknown.message
+    assert unknown.suggestions[:2] == ["SKU-4471-BL", "SKU-4471-GR"]
+    longer = router.plan("reviews of SKU-4471-BL-2", today=TODAY)  # a longer code is not a shorter id
+    assert longer.kind == "clarify" and "SKU-4471-BL-2" in longer.message
