@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from core.errors import MarketingAgentError, validation_message
-from tools.commands import JsonOption, WorkspaceOption, console, errors
+from tools.commands import JsonOption, WorkspaceOption, column_map, console, errors
 from tools.registry import TOOLS
 
 app = typer.Typer(
@@ -52,6 +52,56 @@ def demo(
 for _unit in TOOLS.values():  # each tool's own commands (ingest-reviews, forecast, segment, ad-copy, ...)
     if _unit.commands is not None:
         _unit.commands(app)
+
+
+@app.command("ingest-catalogue")
+def ingest_catalogue_command(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or JSONL: product_id, name[, category, subcategory, price, description].")
+    ],
+    column: Annotated[
+        list[str] | None, typer.Option("--column", "-c", help="Map a field to your header: --column name=Title.")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a product catalogue and make it the workspace's (replacing the old one; a bad file changes nothing)."""
+    from tools.catalogue import ingest_catalogue
+
+    report = ingest_catalogue(file, column_map=column_map(column), workspace=workspace)
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    before = "" if report.previous_products is None else f", replacing {report.previous_products:,}"
+    status = "stored" if report.changed else "already up to date"
+    console.print(
+        f"Catalogue {status}: {report.products:,} products{before} "
+        f"({', '.join(escape(c) for c in report.categories) or 'no categories'}) in {escape(report.path)}"
+    )
+    for warning in report.warnings:
+        console.print(f"  {escape(warning)}")
+
+
+@app.command("set-brand")
+def set_brand_command(
+    file: Annotated[Path, typer.Argument(help="The brand profile YAML: name, voice, audience, banned_words, ...")],
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a brand profile and make it the workspace's (ad copy follows it; a bad file changes nothing)."""
+    from tools.brand import set_brand
+
+    report = set_brand(file, workspace=workspace)
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    brand = report.profile
+    status = "stored" if report.changed else "already up to date"
+    console.print(
+        f"Brand profile for {escape(brand.name)!r} {status} in {escape(report.path)}: "
+        f"{len(brand.banned_words)} banned words, {len(brand.banned_claims)} banned claims, "
+        f"disclaimers for {', '.join(k for k, v in brand.required_disclaimers.items() if v) or 'no channel'}"
+    )
 
 
 @app.command()

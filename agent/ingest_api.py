@@ -1,5 +1,6 @@
 """Review ingest over REST: `POST /v1/reviews` (JSON rows), `POST /v1/reviews/upload` (a CSV/JSONL file) and
-`GET /v1/jobs/{id}`.
+`GET /v1/jobs/{id}`; the store's own data: `PUT /v1/catalogue` (the product catalogue as JSON rows) and
+`PUT /v1/brand` (the brand profile as JSON), each checked whole and stored only when it has no problem.
 
 Up to `SYNC_ROWS` JSON rows are stored before the response (200, the ingest report); more rows, and every
 file, run as a job (202, `Location: /v1/jobs/{id}`) whose progress the client polls. Every write goes through
@@ -18,15 +19,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Header, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from agent.jobs import IdempotencyConflict, IdempotencyStore, Job, JobStore, ReportProgress, StoredResponse, Writer
 from agent.problems import problem, problem_responses
 from core.errors import DataError
+from core.tabular import parse_column_pairs
 from core.workspace import Workspace
-from tools.review_data import parse_column_pairs
+from tools.brand import BrandReport
+from tools.catalogue import CatalogueReport
 from tools.review_store import IngestReport
 
 SYNC_ROWS = 1000
@@ -54,6 +57,16 @@ class IngestRows(BaseModel):
     )
     skip_invalid: bool = Field(
         False, description="Store the valid rows and report the rest (default: any invalid row stores nothing)."
+    )
+
+
+class CatalogueRows(BaseModel):
+    """The product catalogue as JSON rows: `product_id`, `name`; optional `category`, `subcategory`, `price`,
+    `launch_date`, `description`. It replaces the workspace's catalogue."""
+
+    rows: list[dict[str, Any]] = Field(min_length=1, description="The products, one object per product.")
+    column_map: dict[str, str] | None = Field(
+        None, description="Our field -> your field name, e.g. {'product_id': 'sku', 'name': 'title'}."
     )
 
 
@@ -207,6 +220,52 @@ def ingest_router(
         if found is None:
             return problem(404, "Not found", f"No job {job_id!r} was started with this API key.")
         return found
+
+    router.include_router(store_router(workspace, writer, owner_of))
+    return router
+
+
+def store_router(workspace: Workspace, writer: Writer, owner_of: Any) -> APIRouter:
+    """`PUT /v1/catalogue` and `PUT /v1/brand`: the store's own data, each written by the one writer thread."""
+    router = APIRouter(tags=["store"])
+
+    @router.put(
+        "/v1/catalogue",
+        response_model=CatalogueReport,
+        summary="Replace the product catalogue (JSON rows)",
+        responses=problem_responses(422),
+    )
+    async def put_catalogue(body: CatalogueRows, owner: str = owner_of) -> Any:
+        """Check every row (ids present and unique, names present, prices numbers of 0 or more) and make it the
+        catalogue that requests, ad copy and forecasts name products from. Any problem: 422, nothing changes."""
+        from tools.catalogue import ingest_catalogue
+
+        def store() -> CatalogueReport:
+            return ingest_catalogue(rows=body.rows, column_map=body.column_map, workspace=workspace)
+
+        return await asyncio.wrap_future(writer.submit(store))
+
+    @router.put(
+        "/v1/brand",
+        response_model=BrandReport,
+        summary="Replace the brand profile (JSON)",
+        responses=problem_responses(422),
+    )
+    async def put_brand(
+        profile: Annotated[
+            dict[str, Any],
+            Body(
+                description="The profile: name, voice, audience, tone_words, banned_words, banned_claims, "
+                "required_disclaimers (channel or group -> texts), url_allowlist. Unknown keys are refused.",
+                examples=[{"name": "Northwind", "voice": "warm and plain", "banned_words": ["cheap"]}],
+            ),
+        ],
+        owner: str = owner_of,
+    ) -> Any:
+        """Check the profile and make it the one ad copy follows. Any problem: 422, nothing changes."""
+        from tools.brand import set_brand_profile
+
+        return await asyncio.wrap_future(writer.submit(lambda: set_brand_profile(profile, workspace=workspace)))
 
     return router
 

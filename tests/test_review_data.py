@@ -129,8 +129,8 @@ def test_jsonl_gz_tsv_and_semicolon_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("empty.csv", "", "the file has no review rows"),
-        ("header.csv", HEADER, "the file has no review rows"),
+        ("empty.csv", "", "the file is empty (expected a header: product_id,rating,text)"),
+        ("header.csv", HEADER, "the file has no data rows"),
         ("extra.csv", HEADER + "a,P,5,one,surprise\n", "row 1: 5 fields but the header has 4"),
     ],
 )

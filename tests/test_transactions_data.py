@@ -261,7 +261,7 @@ def test_future_dates_are_a_warning(tmp_path: Path) -> None:
 def test_unknown_and_unnamed_columns_are_ignored_with_a_warning(tmp_path: Path) -> None:
     text = "customer_id,date,amount,region,coupon,\nc1,2024-01-01,1,West,X,\n"
     table = read_transactions_file(_write(tmp_path, text))
-    assert table.warnings == ["ignored columns: region, coupon", "ignored 1 column(s) without a header"]
+    assert table.warnings == ["ignored columns: region, coupon", "ignored 1 empty column(s) without a header"]
     assert list(table.frame.columns) == COLUMNS
 
 

@@ -16,6 +16,8 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+from core.tabular import parse_column_pairs
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -37,8 +39,6 @@ def print_json(result: BaseModel) -> None:
 
 def column_map(pairs: list[str] | None, option: str = "--column") -> dict[str, str]:
     """`["text=Review Text", ...]` as a field -> header map; a malformed pair is a usage error."""
-    from tools.review_data import parse_column_pairs
-
     try:
         return parse_column_pairs(pairs or [])
     except ValueError as exc:

@@ -1,8 +1,9 @@
-"""Reading and validating long-format sales files (CSV, optionally gzipped) for the forecaster.
+"""Reading and validating long-format sales files (CSV or JSONL, optionally gzipped) for the forecaster.
 
 A file has one row per (series, period): `date`, `series_id`, `quantity`, plus optional numeric covariates
-(`price`, `promo`, `holiday`, ...). Every problem is collected with its series, row and column, so a user
-fixes a file in one pass. Row numbers are 1-based data rows (the header is not counted, nor blank lines).
+(`price`, `promo`, `holiday`, ...). It is read by the shared reader (`core/tabular.py`: formats, encodings,
+dates, numbers, aliases); every problem is collected with its series, row and column, so a user fixes a file
+in one pass. Row numbers are 1-based data rows (the header is not counted, nor blank lines).
 
 The result is a `SalesPanel`: every series on one regular date grid at one pandas frequency, with no gaps
 (gaps are refused, or filled when the caller chose a fill policy).
@@ -10,15 +11,12 @@ The result is a `SalesPanel`: every series on one regular date grid at one panda
 
 from __future__ import annotations
 
-import io
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
-from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
@@ -37,27 +35,54 @@ from pandas.tseries.offsets import (
 )
 
 from core.errors import DataError, DataProblem
-from tools.review_data import MAX_LINE_CHARS, check_readable, check_text, open_bytes
+from core.tabular import Field, Schema, Table, is_missing, parse_number, read_table, table_from_frame
 
 FillPolicy = Literal["refuse", "zero", "interpolate", "ffill"]
 FILL_POLICIES: tuple[str, ...] = get_args(FillPolicy)
 
-REQUIRED = ("date", "series_id", "quantity")
-# Common export headers, so most files need no --column mapping (matched after normalising case/spaces).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "date": ("ds", "week", "week_start", "order_date", "period"),
-    "series_id": ("unique_id", "sku", "product_id", "item_id", "series", "id"),
-    "quantity": ("y", "units", "qty", "units_sold", "sales", "demand"),
-}
-_MISSING_WORDS = frozenset({"", "nan", "na", "n/a", "null", "none"})
-_BOOL_WORDS = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
+_HINT = "Nothing was used. Fix the file or the options named above and run again."
+
+
+def _not_negative(quantity: float) -> str | None:
+    return f"{quantity:g} is negative (quantities must be 0 or more)" if quantity < 0 else None
+
+
+SCHEMA = Schema(
+    noun="sales",
+    fields=(
+        Field(
+            "date", "date", required=True, aliases=("ds", "week", "week_start", "order_date", "period"), need="a date"
+        ),
+        Field(
+            "series_id",
+            "id",
+            required=True,
+            aliases=("unique_id", "sku", "product_id", "item_id", "series", "id"),
+            need="a series id",
+        ),
+        Field(
+            "quantity",
+            "number",
+            required=True,
+            aliases=("y", "units", "qty", "units_sold", "sales", "demand"),
+            need="a number",
+            check=_not_negative,
+        ),
+    ),
+    hint=_HINT,
+    extra="keep",
+    extra_label="covariate",
+    extra_template=Field("", "number", required=True, need="a number", booleans=True),
+    personal=True,
+)
+REQUIRED = SCHEMA.required
+ALIASES = {f.name: f.aliases for f in SCHEMA.fields}
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _FILL_HINT = "--fill zero|interpolate|ffill"
 _LIST_LIMIT = 10
 _DAY_NS = 86_400 * 10**9
-_YEARS = (1700, 2200)  # well inside pandas' nanosecond range
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,68 +124,10 @@ def read_sales_file(
     fill: FillPolicy = "refuse",
     min_length: int = 0,
 ) -> SalesPanel:
-    """Read and validate a sales CSV (`.gz` too). Raises DataError listing every problem found."""
-    path = Path(path)
-    frame = _read_csv_frame(path)
-    return sales_panel_from_frame(
-        frame,
-        source=str(path),
-        column_map=column_map,
-        freq=freq,
-        covariates=covariates,
-        fill=fill,
-        min_length=min_length,
-    )
-
-
-def _read_csv_frame(path: Path) -> pd.DataFrame:
-    check_readable(path)
-    check_text(path)
-    try:
-        first_line = _first_line(path)
-        sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else _sniff(first_line)
-        with catch_warnings(), open_bytes(path) as data:
-            # pandas drops the extra fields of rows longer than the header with only a warning: refuse instead.
-            simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                data,
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                index_col=False,
-                encoding="utf-8-sig",
-                skipinitialspace=True,
-            )
-    except pd.errors.EmptyDataError:
-        raise DataError(path, [DataProblem("the file is empty (expected a header: date,series_id,quantity)")]) from None
-    except pd.errors.ParserWarning:
-        problem = "rows have more fields than the header (an unquoted delimiter in a value, or a missing header name?)"
-        raise DataError(path, [DataProblem(problem)]) from None
-    except pd.errors.ParserError as exc:
-        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
-        raise DataError(path, [DataProblem(f"unreadable CSV: {detail}")]) from None
-    except UnicodeDecodeError:
-        raise DataError(path, [DataProblem("the file is not valid UTF-8; re-save it as UTF-8")]) from None
-    except (OSError, EOFError) as exc:  # a truncated or corrupt .gz file
-        raise DataError(path, [DataProblem(f"cannot read the file ({exc})")]) from None
-
-
-def _first_line(path: Path) -> str:
-    """The header line (read with a bound: a file may be one endless line)."""
-    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", newline="") as handle:
-        line = handle.readline(MAX_LINE_CHARS + 1)
-    if len(line) > MAX_LINE_CHARS:
-        raise DataError(path, [DataProblem(f"the first line is longer than {MAX_LINE_CHARS:,} characters")])
-    return line
-
-
-def _sniff(first_line: str) -> str:
-    return max((",", ";", "\t", "|"), key=first_line.count) if first_line.strip() else ","
-
-
-# ----------------------------------------------------------------------------------------------------
-# Validation
+    """Read and validate a sales CSV or JSONL file (`.gz` too). Raises DataError listing every problem found."""
+    _check_fill(fill, str(path))
+    table = read_table(path, SCHEMA, column_map, extras=covariates)
+    return _panel(table, column_map or {}, covariates, freq=freq, fill=fill, min_length=min_length)
 
 
 def sales_panel_from_frame(
@@ -174,30 +141,47 @@ def sales_panel_from_frame(
     min_length: int = 0,
 ) -> SalesPanel:
     """Validate a long-format frame (string cells from a file, or typed columns) into a SalesPanel."""
+    _check_fill(fill, source)
+    table = table_from_frame(frame, SCHEMA, source=source, column_map=column_map, extras=covariates)
+    return _panel(table, column_map or {}, covariates, freq=freq, fill=fill, min_length=min_length)
+
+
+def _check_fill(fill: str, source: str) -> None:
     if fill not in FILL_POLICIES:
         raise DataError(source, [DataProblem(f"unknown fill policy {fill!r}; use one of {', '.join(FILL_POLICIES)}")])
-    frame = frame.rename(columns=lambda c: str(c).strip())
-    warnings: list[str] = []
-    frame = _drop_unnamed_empty(frame, warnings)
-    if len(frame.columns) == 0:
-        raise DataError(source, [DataProblem("the file is empty (expected a header: date,series_id,quantity)")])
-    columns, cov_columns, problems = _resolve(frame, column_map or {}, covariates)
-    if any(name not in columns for name in REQUIRED):
-        raise DataError(source, problems, hint=_HINT)
-    if len(frame) == 0:
-        problems.append(DataProblem("the file has no data rows"))
-        raise DataError(source, problems, hint=_HINT)
 
-    rows = _parse_rows(frame, columns, cov_columns, problems)
-    offset = _choose_freq(rows, freq, columns["date"], problems)
+
+# ----------------------------------------------------------------------------------------------------
+# Validation
+
+
+def _panel(
+    table: Table,
+    column_map: Mapping[str, str],
+    requested: Sequence[str] | None,
+    *,
+    freq: str | None,
+    fill: FillPolicy,
+    min_length: int,
+) -> SalesPanel:
+    table.raise_if_unreadable()
+    problems: list[DataProblem] = []
+    covariates = [
+        name
+        for name in table.extras
+        if requested is not None or name in column_map or _numeric_column(table, name, problems)
+    ]
+    rows = _parse_rows(table, covariates, problems)
+    offset = _choose_freq(rows, freq, table.header("date"), problems)
     series: list[SalesSeries] = []
+    warnings = list(table.warnings)
     if offset is not None:
-        series = _build_series(rows, offset, fill, min_length, columns["date"], problems, warnings)
+        series = _build_series(rows, offset, fill, min_length, table.header("date"), problems, warnings)
     if problems:
-        raise DataError(source, problems, hint=_HINT)
+        raise DataError(table.source, problems, hint=_HINT)
     assert offset is not None
     warnings += _future_warning(series)
-    return SalesPanel(freq=_alias(offset), series=series, covariates=list(cov_columns), warnings=warnings)
+    return SalesPanel(freq=_alias(offset), series=series, covariates=covariates, warnings=warnings)
 
 
 def _future_warning(series: Sequence[SalesSeries]) -> list[str]:
@@ -214,151 +198,26 @@ def _future_warning(series: Sequence[SalesSeries]) -> list[str]:
     ]
 
 
-_HINT = "Nothing was used. Fix the file or the options named above and run again."
-
-
-def _drop_unnamed_empty(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
-    """A trailing delimiter makes an empty, unnamed column: drop it rather than refuse the file."""
-    drop = [c for c in frame.columns if (c == "" or c.startswith("Unnamed: ")) and _missing_mask(frame[c]).all()]
-    if drop:
-        warnings.append(f"ignored {len(drop)} empty column(s) without a header")
-    return frame.drop(columns=drop)
-
-
-def _normalise(header: str) -> str:
-    return re.sub(r"[\s\-]+", "_", header.strip().lower())
-
-
-def _resolve(
-    frame: pd.DataFrame, column_map: Mapping[str, str], covariates: Sequence[str] | None
-) -> tuple[dict[str, str], dict[str, str], list[DataProblem]]:
-    """Map the required names and the covariates to headers: (required -> header, covariate -> header, problems)."""
-    header = [str(c) for c in frame.columns]
-    found = ", ".join(header) or "no columns"
-    problems: list[DataProblem] = []
-    requested = list(dict.fromkeys(covariates)) if covariates is not None else None
-    for key, target in column_map.items():
-        if requested is not None and key not in REQUIRED and key not in requested:
-            problems.append(
-                DataProblem(
-                    f"--column {key}={target}: {key!r} is not a sales field ({', '.join(REQUIRED)}) "
-                    "or a requested covariate"
-                )
-            )
-        elif target not in header:
-            problems.append(DataProblem(f"--column {key}={target}: no such column; found {found}"))
-    for name in requested or []:
-        if name in REQUIRED:
-            problems.append(DataProblem(f"--covariates {name}: {name!r} is a required column, not a covariate"))
-
-    columns = _match_required(header, column_map)
-    missing = [n for n in REQUIRED if n not in columns]
-    if missing:
-        problems.append(
-            DataProblem(
-                f"missing required column(s) {', '.join(missing)}; found {found}. "
-                f'Map them with --column, e.g. --column {missing[0]}="Your Header"'
-            )
-        )
-    used = set(columns.values())
-    mapped_covariates = {k: v for k, v in column_map.items() if k not in REQUIRED and v in header}
-    if requested is not None:
-        cov_columns = _requested_covariates(header, requested, mapped_covariates, used, found, problems)
-        extra = [h for h in header if h not in used and h not in cov_columns.values()]
-        problems.extend(
-            DataProblem(
-                f"column {h!r} is neither required nor a requested covariate; drop it or add it to --covariates"
-            )
-            for h in extra
-        )
+def _numeric_column(table: Table, name: str, problems: list[DataProblem]) -> bool:
+    """Whether an extra column reads as numeric (most non-empty cells are numbers), so it can be a covariate; a
+    problem saying why not otherwise."""
+    cells = table.cells[name]
+    present = [i for i, v in enumerate(cells) if not is_missing(v)]
+    if not present:
+        why = "it is empty"
     else:
-        cov_columns = dict(mapped_covariates)
-        for h in header:
-            if h in used or h in cov_columns.values():
-                continue
-            example = _non_numeric_example(frame[h])
-            if example is None:
-                cov_columns[h] = h
-            else:
-                problems.append(
-                    DataProblem(
-                        f"column {h!r} is not numeric ({example}), so it cannot be a covariate; "
-                        "drop it, or pass --covariates to list the covariates to use"
-                    )
-                )
-    return columns, cov_columns, problems
-
-
-def _match_required(header: list[str], column_map: Mapping[str, str]) -> dict[str, str]:
-    by_norm: dict[str, str] = {}
-    for h in header:
-        by_norm.setdefault(_normalise(h), h)
-    taken = set(column_map.values())
-    columns: dict[str, str] = {}
-    for name in REQUIRED:
-        if name in column_map:
-            if column_map[name] in header:
-                columns[name] = column_map[name]
-            continue
-        for candidate in (name, *ALIASES[name]):
-            match = by_norm.get(candidate)
-            if match is not None and match not in taken and match not in columns.values():
-                columns[name] = match
-                break
-    return columns
-
-
-def _requested_covariates(
-    header: list[str],
-    requested: list[str],
-    mapped: Mapping[str, str],
-    used: set[str],
-    found: str,
-    problems: list[DataProblem],
-) -> dict[str, str]:
-    by_norm = {_normalise(h): h for h in header}
-    cov_columns: dict[str, str] = {}
-    for name in requested:
-        if name in REQUIRED:
-            continue
-        match = mapped.get(name) or (name if name in header else by_norm.get(_normalise(name)))
-        if match is None or match in used:
-            problems.append(
-                DataProblem(f'covariate {name!r} not found; found {found}. Map it with --column {name}="Your Header"')
-            )
-        else:
-            cov_columns[name] = match
-    return cov_columns
-
-
-def _missing_mask(values: pd.Series[Any]) -> pd.Series[bool]:
-    text = values.astype(str).str.strip().str.lower()
-    return values.isna() | text.isin(_MISSING_WORDS)
-
-
-def _to_numbers(values: pd.Series[Any]) -> pd.Series[float]:
-    """Numbers (NaN where missing or not a number); true/false and yes/no count as 1/0."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype(float)
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return pd.to_numeric(values, errors="coerce").astype(float)
-    text = values.astype(str).str.strip()
-    words = text.str.lower().map(_BOOL_WORDS)
-    numbers = pd.to_numeric(text, errors="coerce").astype(float)
-    return numbers.fillna(words).astype(float)
-
-
-def _non_numeric_example(values: pd.Series[Any]) -> str | None:
-    """None when a column reads as numeric (most non-empty cells are numbers); else why it does not."""
-    present = ~_missing_mask(values)
-    if not present.any():
-        return "it is empty"
-    numbers = _to_numbers(values[present])
-    if numbers.notna().mean() >= 0.5:
-        return None
-    position = int(np.flatnonzero(numbers.isna().to_numpy())[0])
-    row = int(np.flatnonzero(present.to_numpy())[position]) + 1
-    return f"e.g. {values[present].iloc[position]!r} at row {row}"
+        numbers = [parse_number(cells[i], booleans=True) for i in present]
+        if sum(n is not None for n in numbers) >= 0.5 * len(present):
+            return True
+        first = present[next(k for k, n in enumerate(numbers) if n is None)]
+        why = f"e.g. {str(cells[first]).strip()!r} at row {table.rows[first]}"
+    problems.append(
+        DataProblem(
+            f"column {table.header(name)!r} is not numeric ({why}), so it cannot be a covariate; "
+            "drop it, or pass --covariates to list the covariates to use"
+        )
+    )
+    return False
 
 
 @dataclass
@@ -373,102 +232,26 @@ class _Rows:
     bad_date_series: set[str]
 
 
-def _parse_rows(
-    frame: pd.DataFrame, columns: dict[str, str], cov_columns: dict[str, str], problems: list[DataProblem]
-) -> _Rows:
-    n = len(frame)
-    placed = np.ones(n, dtype=bool)
-    ids = [_clean_id(v) for v in frame[columns["series_id"]].tolist()]
-    for row in np.flatnonzero([not s for s in ids]):
-        problems.append(DataProblem("is empty (need a series id)", int(row) + 1, columns["series_id"]))
-        placed[row] = False
-
-    dates, date_problems = _parse_dates(frame[columns["date"]].tolist())
-    bad_date_series: set[str] = set()
-    for i, message in date_problems:
-        problems.append(DataProblem(f"{_label(ids[i])}{message}", i + 1, columns["date"]))
-        placed[i] = False
-        bad_date_series.add(ids[i])
-
-    quantity = _check_numbers(frame[columns["quantity"]], ids, columns["quantity"], "quantity", problems)
-    covs = {
-        name: _check_numbers(frame[header], ids, header, "covariate", problems) for name, header in cov_columns.items()
-    }
-    _check_duplicates(ids, dates, placed, columns["date"], problems)
+def _parse_rows(table: Table, covariates: Sequence[str], problems: list[DataProblem]) -> _Rows:
+    ids: list[str] = table.parse("series_id", problems).values
+    placed = np.array([bool(s) for s in ids], dtype=bool)
+    labels = [_label(s) for s in ids]
+    date_column = table.parse("date", problems, prefix=labels)
+    dates = pd.DatetimeIndex([pd.NaT if d is None else d for d in date_column.values]).as_unit("ns")
+    placed &= ~np.array(date_column.bad, dtype=bool)
+    bad_date_series = {ids[i] for i, bad in enumerate(date_column.bad) if bad}
+    quantity = _floats(table.parse("quantity", problems, prefix=labels).values)
+    covs = {name: _floats(table.parse(name, problems, prefix=labels).values) for name in covariates}
+    _check_duplicates(ids, dates, placed, table.header("date"), problems)
     return _Rows(ids, dates, quantity, covs, placed, bad_date_series)
 
 
-def _clean_id(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()
+def _floats(values: Sequence[float | None]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def _label(series_id: str) -> str:
     return f"series {series_id!r}: " if series_id else ""
-
-
-def _parse_dates(values: list[Any]) -> tuple[pd.DatetimeIndex, list[tuple[int, str]]]:
-    cache: dict[Any, pd.Timestamp | None] = {}
-    parsed: list[pd.Timestamp | None] = []
-    problems: list[tuple[int, str]] = []
-    for i, value in enumerate(values):
-        key = value if isinstance(value, str | date | datetime | pd.Timestamp) else repr(value)
-        if key not in cache:
-            cache[key] = _parse_date(value)
-        stamp = cache[key]
-        if stamp is None:
-            text = "" if value is None else str(value).strip()
-            problems.append((i, f"{text!r} is not a date; use YYYY-MM-DD" if text else "is empty (need a date)"))
-        elif not _YEARS[0] <= stamp.year <= _YEARS[1]:
-            problems.append((i, f"{_day(stamp)} is outside the supported years {_YEARS[0]}-{_YEARS[1]}"))
-            stamp = None
-        parsed.append(stamp)
-    index = pd.DatetimeIndex([pd.NaT if p is None else p for p in parsed]).as_unit("ns")
-    return index, problems
-
-
-def _parse_date(value: Any) -> pd.Timestamp | None:
-    if isinstance(value, pd.Timestamp | datetime | date | np.datetime64):
-        stamp = pd.Timestamp(value)
-    else:
-        text = "" if value is None else str(value).strip()
-        if not text or text.lower() in _MISSING_WORDS:
-            return None
-        if re.fullmatch(r"\d{4}[-/]\d{1,2}", text):  # "2024-03": a month
-            text += "-01"
-        if re.match(r"\d{4}/\d{1,2}/\d{1,2}", text):
-            text = text.replace("/", "-", 2)
-        try:
-            stamp = pd.Timestamp(datetime.fromisoformat(text.replace("Z", "+00:00")))
-        except ValueError:
-            return None
-    if pd.isna(stamp):
-        return None
-    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
-
-
-def _check_numbers(
-    values: pd.Series[Any],
-    ids: list[str],
-    header: str,
-    kind: Literal["quantity", "covariate"],
-    problems: list[DataProblem],
-) -> np.ndarray[Any, np.dtype[np.float64]]:
-    missing = _missing_mask(values).to_numpy()
-    numbers = np.asarray(_to_numbers(values), dtype=np.float64)
-    raw = values.tolist()
-    for i in np.flatnonzero(missing | ~np.isfinite(numbers) | ((numbers < 0) if kind == "quantity" else False)):
-        if missing[i]:
-            message = "is empty or NaN (need a number)"
-        elif np.isnan(numbers[i]):
-            message = f"{str(raw[i]).strip()!r} is not a number"
-        elif not np.isfinite(numbers[i]):
-            message = f"{str(raw[i]).strip()!r} is not a finite number"
-        else:
-            message = f"{str(raw[i]).strip()} is negative (quantities must be 0 or more)"
-        problems.append(DataProblem(f"{_label(ids[i])}{message}", int(i) + 1, header))
-    return numbers
 
 
 def _check_duplicates(
@@ -504,10 +287,16 @@ def _day(stamp: pd.Timestamp) -> str:
 
 def infer_freq(dates: Iterable[Any], *, source: str = "dates") -> str:
     """The pandas alias of one series' dates, from their most common spacing. Raises DataError if irregular."""
-    index, bad = _parse_dates(list(dates))
-    if bad:
-        raise DataError(source, [DataProblem(message, i + 1) for i, message in bad])
+    table = table_from_frame(pd.DataFrame({"date": list(dates)}), _DATES, source=source)
+    problems: list[DataProblem] = []
+    column = table.parse("date", problems)
+    if problems:
+        raise DataError(source, problems)
+    index = pd.DatetimeIndex([pd.NaT if d is None else d for d in column.values]).as_unit("ns")
     return _infer_groups([index], source)
+
+
+_DATES = Schema(noun="dates", fields=(SCHEMA.field("date"),))
 
 
 def _infer_groups(groups: Sequence[pd.DatetimeIndex], source: str) -> str:

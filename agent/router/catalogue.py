@@ -6,6 +6,11 @@ word of a product name is evidence in proportion to how few products share it ("
 capital; neighbouring matched words add confidence. A word that names a sub-category ("speakers") or category
 ("footwear") points at the whole group. Names that look like products but match nothing ("the Zephyr jacket",
 "product 2077") are reported as unknown with the closest products, so the router can ask instead of guessing.
+
+Product ids of any shape are found as typed, in any case: "1078", "SKU-4471-BL", "sku-4471-bl", "AB.12/7" (an id
+typed as one word, its parts joined by "-", ".", "/", "_", ":" or "#"; a one-word alphabetic id such as "CHAIR" only
+in its own case, so the word "chair" stays a word). A code shaped like the catalogue's ids that is none of them
+("SKU-9999-XX") is unknown, with the closest ids as suggestions.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.router.lexicon import Lexicon
-from agent.router.text import Token, Vocabulary, stem
+from agent.router.text import ID_JOINS, WORD, Token, Vocabulary, stem
 
 ACCEPT = 0.9  # evidence needed to name one product
 NEIGHBOUR_BONUS = 0.5
@@ -33,6 +38,55 @@ class Product:
     category: str
     subcategory: str
     price: float | None
+
+
+@dataclass(frozen=True)
+class _IdForm:
+    """A product id as words: matched against the words of a request."""
+
+    product_id: str
+    parts: tuple[str, ...]  # its words, lower case ("sku", "4471", "bl")
+    joins: tuple[str, ...]  # the text between them in the id ("-", "-")
+    exact: bool  # a one-word alphabetic id ("CHAIR") is only that id when typed in the same case
+
+    @classmethod
+    def of(cls, product_id: str) -> _IdForm | None:
+        words = list(WORD.finditer(product_id))
+        if not words:
+            return None
+        joins = tuple(product_id[a.end() : b.start()] for a, b in itertools.pairwise(words))
+        parts = tuple(w.group().lower() for w in words)
+        return cls(product_id, parts, joins, exact=len(parts) == 1 and parts[0].isalpha())
+
+    @property
+    def shape(self) -> str:
+        return _shape(self.parts)
+
+    def at(self, tokens: Sequence[Token], start: int) -> bool:
+        """True when the words from `start` spell this id, typed as one code (not part of a longer one)."""
+        end = start + len(self.parts)
+        if end > len(tokens) or not _code_edge(tokens, start) or not _code_edge(tokens, end):
+            return False
+        if self.exact and tokens[start].raw.removesuffix("'s") != self.product_id.strip():
+            return False
+        for k, part in enumerate(self.parts):
+            token = tokens[start + k]
+            if part not in (token.raw.lower(), token.raw.lower().removesuffix("'s")):
+                return False
+            if k and not (token.glued or token.joined == self.joins[k - 1]):
+                return False
+        return True
+
+
+def _code_edge(tokens: Sequence[Token], index: int) -> bool:
+    """No code runs across `index`: it is an end, or the word there is not glued to the one before (a "/" between
+    two ids lists them: "1078/1079")."""
+    return index >= len(tokens) or not tokens[index].glued or tokens[index].joined == "/"
+
+
+def _shape(parts: Sequence[str]) -> str:
+    """A code's shape: "SKU-4471-BL" -> "A-9-A" (letters, digits or both, per word)."""
+    return "-".join("A" if p.isalpha() else "9" if p.isdigit() else "X" for p in parts)
 
 
 @dataclass
@@ -74,6 +128,12 @@ class Catalogue:
         }
         self.name_words = frozenset(self._by_word)
         self._spellings: dict[str, str] = {}
+        self._ids: dict[str, list[_IdForm]] = defaultdict(list)  # first word -> ids starting with it
+        for form in filter(None, (_IdForm.of(p.product_id) for p in products)):
+            self._ids[form.parts[0]].append(form)
+        for forms in self._ids.values():
+            forms.sort(key=lambda f: -len(f.parts))  # the longest id wins ("SKU-1-BL" over "SKU-1")
+        self._code_shapes = {f.shape for forms in self._ids.values() for f in forms if len(f.parts) > 1}
 
     @classmethod
     def load(cls, path: Path, lexicon: Lexicon) -> Catalogue:
@@ -131,13 +191,57 @@ class Catalogue:
         return self._spellings[word]
 
     def _find_ids(self, tokens: Sequence[Token], text: str, mention: ProductMention) -> None:
-        for index, token in enumerate(tokens):
-            if token.norm in self.products and token.norm not in mention.products:
-                mention.products.append(token.norm)
-                mention.claimed.add(index)
+        index = 0
+        while index < len(tokens):
+            form = self._id_at(tokens, index)
+            if form is None:
+                index += 1
+                continue
+            if form.product_id not in mention.products:
+                mention.products.append(form.product_id)
+            mention.claimed.update(range(index, index + len(form.parts)))
+            index += len(form.parts)
+        self._find_unknown_codes(tokens, mention)
         for match in self.lexicon.product_id_prefix.finditer(text):
+            if _continues_as_code(text, match.end(1)):
+                continue  # "item 4471-BL": the whole code was looked up above
             if match.group(1) not in self.products and self.products:
                 mention.unknown.append(f"product {match.group(1)}")
+
+    def _id_at(self, tokens: Sequence[Token], index: int) -> _IdForm | None:
+        word = tokens[index].raw.lower()
+        for key in dict.fromkeys((word, word.removesuffix("'s"))):
+            for form in self._ids.get(key, ()):
+                if form.at(tokens, index):
+                    return form
+        return None
+
+    def _find_unknown_codes(self, tokens: Sequence[Token], mention: ProductMention) -> None:
+        """A code shaped like the catalogue's ids ("SKU-9999-XX" beside "SKU-4471-BL"), or one that goes on past an
+        id ("SKU-4471-BL-2"), that is none of them is an unknown product, with the closest ids as suggestions;
+        other codes ("30-day", "2025-03") are not ids."""
+        for run in _code_runs(tokens):
+            if set(run) & mention.claimed:
+                continue
+            parts = [tokens[i].raw.lower().removesuffix("'s") for i in run]
+            typed = "".join(tokens[i].joined * (i != run[0]) + tokens[i].raw for i in run)
+            extends = any(f.parts == tuple(parts[: len(f.parts)]) for f in self._ids.get(parts[0], ()))
+            if len(typed) < 4 or not (extends or _shape(parts) in self._code_shapes):
+                continue
+            mention.unknown.append(typed)
+            mention.suggestions.extend(self._closest_ids(typed, parts))
+            mention.claimed.update(run)
+
+    def _closest_ids(self, typed: str, parts: Sequence[str]) -> list[str]:
+        """The three ids most like `typed`, among those of its shape (else those starting with its first word)."""
+        shape = _shape(parts)
+        alike = [f.product_id for forms in self._ids.values() for f in forms if f.shape == shape]
+        alike = alike or [f.product_id for f in self._ids.get(parts[0], ())]
+
+        def likeness(product_id: str) -> float:
+            return difflib.SequenceMatcher(None, typed.casefold(), product_id.casefold()).ratio()
+
+        return sorted(alike, key=lambda p: (-likeness(p), p))[:3]
 
     def _weight(self, token: Token, word: str, product_id: str) -> float:
         sharing = self._by_word[word]
@@ -248,7 +352,9 @@ class Catalogue:
 
     def _only_inside(self, product_id: str, tokens: Sequence[Token], run: list[int]) -> bool:
         words = {self._word(tokens[i]) for i in range(len(tokens)) if i not in run}
-        return not (words & set(self._order[product_id])) and product_id not in {t.norm for t in tokens}
+        form = _IdForm.of(product_id)
+        typed = form is not None and any(form.at(tokens, i) for i in range(len(tokens)))
+        return not (words & set(self._order[product_id])) and not typed
 
     def _closest(self, typed: str) -> list[str]:
         names = {p.name.lower(): pid for pid, p in self.products.items()}
@@ -314,6 +420,27 @@ def _tied(product_id: str, score: float, positions: list[int], scores: dict[str,
 def _phrase(tokens: Sequence[Token], positions: list[int], before: int = 0) -> str:
     start = max(positions[0] - before, 0)
     return " ".join(t.raw for t in tokens[start : positions[-1] + 1])
+
+
+def _code_runs(tokens: Sequence[Token]) -> list[list[int]]:
+    """Runs of two or more words typed as one code, with a digit and a letter in them ("SKU-9999-XX")."""
+    runs: list[list[int]] = []
+    for index, token in enumerate(tokens):
+        if token.glued and runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return [
+        run
+        for run in runs
+        if len(run) > 1
+        and any(c.isdigit() for i in run for c in tokens[i].raw)
+        and any(c.isalpha() for i in run for c in tokens[i].raw)
+    ]
+
+
+def _continues_as_code(text: str, end: int) -> bool:
+    return len(text) > end + 1 and text[end] in ID_JOINS and text[end + 1].isalnum()
 
 
 def _capitalised_runs(tokens: Sequence[Token]) -> list[list[int]]:

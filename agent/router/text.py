@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 from agent.router.lexicon import STRONG_CUE, Lexicon, all_cues
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
+ID_JOINS = frozenset("-./_:#")  # what joins the words of a product id typed as one ("SKU-4471-BL", "AB.12/x")
 SENTENCE_END = re.compile(r"[.?!:;]\s*$")
 QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -28,6 +30,12 @@ class Token:
     raw: str  # as typed
     norm: str  # lower case, typo repaired, number words as digits
     capitalised: bool  # typed with a capital where a sentence does not start
+    joined: str = ""  # the text between the previous word and this one ("-" inside "SKU-4471"; "" for the first)
+
+    @property
+    def glued(self) -> bool:
+        """Typed as part of one code with the word before it ("4471" in "SKU-4471", not in "SKU 4471")."""
+        return self.joined in ID_JOINS
 
     @property
     def stem(self) -> str:
@@ -95,22 +103,40 @@ def english_words(model_dir: str | None = None) -> frozenset[str]:
 
 def normalise(raw: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Fragment:
     """`raw` lower-cased with typos repaired and number words as digits; punctuation kept for the patterns.
-    Each fragment is read as the start of a sentence, so its first word's capital says nothing."""
+    Each fragment is read as the start of a sentence, so its first word's capital says nothing. Codes such as
+    product ids ("LAMPX-2", "sku-one-4") are kept as typed: their words are not repaired or turned into digits."""
     raw = raw.translate(QUOTES)
     lowered = raw.lower()
+    matches = list(WORD.finditer(raw))
+    joins = ["", *(raw[a.end() : b.start()] for a, b in itertools.pairwise(matches))]
+    codes = _code_words(matches, joins)
     pieces: list[str] = []
     tokens: list[Token] = []
     last = 0
-    for match in WORD.finditer(raw):
+    for index, match in enumerate(matches):
         word = match.group().lower()
-        norm = _read_word(word, lexicon, vocabulary)
+        norm = word if index in codes else _read_word(word, lexicon, vocabulary)
         initial = not tokens or bool(SENTENCE_END.search(raw[: match.start()]))
-        tokens.append(Token(match.group(), norm, match.group()[0].isupper() and not initial))
+        tokens.append(Token(match.group(), norm, match.group()[0].isupper() and not initial, joins[index]))
         pieces.extend([lowered[last : match.start()], norm])
         last = match.end()
     pieces.append(lowered[last:])
     text = re.sub(r"\s+", " ", "".join(pieces)).strip()
     return Fragment(raw=raw.strip(), text=text, tokens=tokens)
+
+
+def _code_words(matches: list[re.Match[str]], joins: list[str]) -> set[int]:
+    """Positions of words inside a code: runs of words joined by "-", ".", "/", ... of which one has a digit."""
+    codes: set[int] = set()
+    run: list[int] = []
+    for index in range(len(matches) + 1):
+        if index < len(matches) and run and joins[index] in ID_JOINS:
+            run.append(index)
+            continue
+        if len(run) > 1 and any(ch.isdigit() for i in run for ch in matches[i].group()):
+            codes.update(run)
+        run = [index]
+    return codes
 
 
 def _read_word(word: str, lexicon: Lexicon, vocabulary: Vocabulary) -> str:

@@ -1,0 +1,177 @@
+"""The product catalogue: bring your own (`marketing-agent ingest-catalogue FILE`, `PUT /v1/catalogue`).
+
+A catalogue has one row per product: `product_id` and `name`, optional `category`, `subcategory`, `price`,
+`launch_date` and `description`. It is read by the shared reader (`core/tabular.py`: CSV or JSONL, aliases such as
+`sku` or `title`, `--column` maps), checked whole (every id present and unique, ignoring case; names present; prices
+numbers of 0 or more), then written atomically to `data/catalogue.csv` in the workspace, replacing the catalogue
+there: the router finds the products a request names in it, ad copy takes its facts from it, forecasts name their
+products from it. A catalogue with any problem changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.atomic import write_text
+from core.errors import DataError, DataProblem
+from core.tabular import Field as Column
+from core.tabular import Schema, Table, read_table, table_from_records
+from core.workspace import Workspace
+
+CATALOGUE_FILE = "catalogue.csv"
+COLUMNS = ("product_id", "name", "category", "subcategory", "price", "launch_date", "description")
+MAX_ID_CHARS = 100
+
+
+def _id_length(product_id: str) -> str | None:
+    if len(product_id) > MAX_ID_CHARS:
+        return f"is {len(product_id):,} characters; a product id has at most {MAX_ID_CHARS}"
+    return None
+
+
+def _not_negative(price: float) -> str | None:
+    return f"{price:g} is negative (a price is 0 or more)" if price < 0 else None
+
+
+SCHEMA = Schema(
+    noun="catalogue",
+    fields=(
+        Column(
+            "product_id",
+            "id",
+            required=True,
+            aliases=("sku", "item_id", "productid", "id", "product", "article_id", "variant_sku", "product_code"),
+            need="a product id",
+            check=_id_length,
+        ),
+        Column(
+            "name",
+            required=True,
+            aliases=("product_name", "title", "item_name", "product_title"),
+            need="a product name",
+            max_chars=300,
+        ),
+        Column("category", aliases=("product_category", "department", "product_type", "category_name")),
+        Column("subcategory", aliases=("sub_category", "class", "class_name", "product_subcategory")),
+        Column(
+            "price",
+            "number",
+            aliases=("unit_price", "list_price", "retail_price", "variant_price"),
+            check=_not_negative,
+        ),
+        Column("launch_date", "date", aliases=("launched", "release_date", "launch", "available_from")),
+        Column("description", aliases=("product_description", "body", "body_html", "details"), max_chars=5000),
+    ),
+    hint="Nothing was written: the workspace's catalogue is as it was. Fix the rows above and run again.",
+)
+
+
+class CatalogueReport(BaseModel):
+    """What an ingest of the catalogue did."""
+
+    source: str
+    products: int = Field(description="Products in the new catalogue.")
+    previous_products: int | None = Field(description="Products in the catalogue it replaced (None: there was none).")
+    categories: list[str] = Field(description="Categories, in the order they first appear.")
+    path: str = Field(description="Where the catalogue is stored in the workspace.")
+    changed: bool = Field(description="False when the catalogue was already exactly this.")
+    warnings: list[str]
+
+
+def catalogue_path(workspace: str | Path | Workspace | None = None) -> Path:
+    """Where the workspace's catalogue lives (the router, ad copy and forecasts read it there)."""
+    return Workspace.open(workspace).data_dir / CATALOGUE_FILE
+
+
+def ingest_catalogue(
+    path: str | Path | None = None,
+    *,
+    rows: Iterable[Mapping[str, Any]] | None = None,
+    column_map: Mapping[str, str] | None = None,
+    workspace: str | Path | Workspace | None = None,
+) -> CatalogueReport:
+    """Check a catalogue file (or rows, e.g. from a REST request) and make it the workspace's catalogue. Raises
+    DataError naming every problem (row and column), and then writes nothing."""
+    if (path is None) == (rows is None):
+        raise ValueError("pass either a file path or rows")
+    table = (
+        read_table(path, SCHEMA, column_map)
+        if path is not None
+        else table_from_records(rows or [], SCHEMA, column_map=column_map)
+    )
+    products = _products(table)
+    target = catalogue_path(workspace)
+    text = _csv_text(products)
+    previous = target.read_text(encoding="utf-8") if target.is_file() else None
+    if text != previous:
+        write_text(target, text)
+    return CatalogueReport(
+        source=table.source,
+        products=len(products),
+        previous_products=None if previous is None else _count_rows(previous),
+        categories=list(dict.fromkeys(p["category"] for p in products if p["category"])),
+        path=str(target),
+        changed=text != previous,
+        warnings=table.warnings,
+    )
+
+
+def _products(table: Table) -> list[dict[str, str]]:
+    """Every product as the text written to the catalogue file; DataError with every problem found."""
+    table.raise_if_unreadable()
+    problems: list[DataProblem] = []
+    values = {name: table.parse(name, problems).values for name in COLUMNS}
+    _check_unique(values["product_id"], table, problems)
+    if problems:
+        raise DataError(table.source, problems, hint=SCHEMA.hint)
+    return [
+        {name: _text(values[name][i]) for name in COLUMNS}
+        for i in range(len(table))  # the file's order: demos and tests can rely on it
+    ]
+
+
+def _check_unique(ids: list[str], table: Table, problems: list[DataProblem]) -> None:
+    """Ids are matched in requests without regard to case, so SKU-1 and sku-1 would be one product."""
+    first: dict[str, tuple[int, str]] = {}
+    for i, product_id in enumerate(ids):
+        if not product_id:
+            continue
+        seen = first.setdefault(product_id.casefold(), (table.rows[i], product_id))
+        if seen[0] != table.rows[i]:
+            same = "" if seen[1] == product_id else f" as {seen[1]!r}; ids are matched without regard to case"
+            problems.append(
+                DataProblem(
+                    f"duplicate product_id {product_id!r} (first at row {seen[0]}{same})",
+                    table.rows[i],
+                    table.header("product_id"),
+                )
+            )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value)
+
+
+def _csv_text(products: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(products)
+    return out.getvalue()
+
+
+def _count_rows(text: str) -> int:
+    return sum(1 for _ in csv.DictReader(io.StringIO(text)))
