@@ -11,12 +11,14 @@ products from it. A catalogue with any problem changes nothing.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel, Field
 
 from core.atomic import write_text
@@ -175,3 +177,50 @@ def _csv_text(products: list[dict[str, str]]) -> str:
 
 def _count_rows(text: str) -> int:
     return sum(1 for _ in csv.DictReader(io.StringIO(text)))
+
+
+# ---- reading it back ----------------------------------------------------------------------------------------
+
+
+def resolve_product(text: str, names: dict[str, str], known: dict[str, int]) -> str:
+    """A series id from a product id or (fuzzy) name: "aurora dress" -> "1001"."""
+    query = text.strip()
+    if query in known:
+        return query
+    lowered = {sid: name.lower() for sid, name in names.items() if sid in known}
+    contains = [sid for sid, name in lowered.items() if query.lower() in name]
+    if len(contains) == 1:
+        return contains[0]
+    close = difflib.get_close_matches(query.lower(), list(lowered.values()), n=3, cutoff=0.5)
+    if len(close) >= 1 and not contains:
+        return next(sid for sid, name in lowered.items() if name == close[0])
+    candidates = contains or [sid for sid, name in lowered.items() if name in close]
+    hint = "; did you mean " + ", ".join(f"{names[c]} ({c})" for c in candidates[:5]) if candidates else ""
+    raise DataError("product", [DataProblem(f"no single product matches {text!r}{hint}")])
+
+
+def catalogue_names(ws: Workspace) -> dict[str, str]:
+    """Product id -> name from the workspace catalogue ({} when there is none)."""
+    path = catalogue_path(ws)
+    if not path.exists():
+        return {}
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"product_id", "name"} <= set(frame.columns):
+        return {}
+    return dict(zip(frame["product_id"], frame["name"], strict=True))
+
+
+def catalogue_row(ws: Workspace, product: str) -> dict[str, Any]:
+    """The catalogue row of a product given by id or (fuzzy) name; a clear error without a catalogue."""
+    path = catalogue_path(ws)
+    if not path.exists():
+        raise DataError(
+            path, [DataProblem("no product catalogue in this workspace")], "Copy needs catalogue facts to ground it."
+        )
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"product_id", "name"} <= set(frame.columns):
+        raise DataError(path, [DataProblem("the catalogue needs product_id and name columns")])
+    names = dict(zip(frame["product_id"], frame["name"], strict=True))
+    pid = resolve_product(product, names, dict.fromkeys(names, 0))
+    record = {str(k): v for k, v in frame[frame["product_id"] == pid].iloc[0].to_dict().items()}
+    return record

@@ -27,6 +27,7 @@ from agent.router.text import Fragment, Vocabulary, english_words, normalise, sp
 from agent.types import Plan
 from core.errors import MarketingAgentError
 from core.workspace import Workspace
+from tools.catalogue import catalogue_path
 from tools.registry import TOOLS
 
 MAX_MESSAGE_CHARS = 4000
@@ -50,7 +51,7 @@ class Router:
 
     @property
     def catalogue_path(self) -> Path:
-        return self.workspace.data_dir / "catalogue.csv"
+        return catalogue_path(self.workspace)
 
     def warm_up(self) -> Router:
         """Load MiniLM, train the intent classifier and index the catalogue now rather than on the first plan."""

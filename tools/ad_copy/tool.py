@@ -24,16 +24,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from core.errors import DataError, DataProblem, MarketingAgentError
+from core.errors import MarketingAgentError
 from core.workspace import Workspace
 from local_models.embeddings import MiniLMEmbedder
 from local_models.textgen.base import ChatMessage, GenerationOptions, ProviderError, TextGenerator
 from tools.aspects import aspect_label
 from tools.brand import BrandProfile, load_brand
+from tools.catalogue import catalogue_row
 from tools.compliance import (
     Check,
     Claim,
@@ -220,7 +220,7 @@ def _summary(result: GenerateAdCopyResult, wanted: int) -> str:
 
 def build_grounding(ws: Workspace, product: str, key_message: str) -> tuple[Grounding, AdGrounding]:
     """Catalogue facts and review praise for one product, each with its source."""
-    row = _catalogue_row(ws, product)
+    row = catalogue_row(ws, product)
     pid = str(row["product_id"])
     facts = [
         Fact(str(row[c]), f"catalogue:{pid}.{c}")
@@ -258,23 +258,6 @@ def _price(value: Any) -> float | None:
     except ValueError:
         return None
     return price if math.isfinite(price) and price >= 0 else None
-
-
-def _catalogue_row(ws: Workspace, product: str) -> dict[str, Any]:
-    path = ws.data_dir / "catalogue.csv"
-    if not path.exists():
-        raise DataError(
-            path, [DataProblem("no product catalogue in this workspace")], "Copy needs catalogue facts to ground it."
-        )
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if not {"product_id", "name"} <= set(frame.columns):
-        raise DataError(path, [DataProblem("the catalogue needs product_id and name columns")])
-    from tools.forecast import resolve_product
-
-    names = dict(zip(frame["product_id"], frame["name"], strict=True))
-    pid = resolve_product(product, names, dict.fromkeys(names, 0))
-    record = {str(k): v for k, v in frame[frame["product_id"] == pid].iloc[0].to_dict().items()}
-    return record
 
 
 def _insight(ws: Workspace, product_id: str) -> Any:

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING
 from tools.unit import ToolUnit, lazy_exports
 
 if TYPE_CHECKING:
+    from tools.catalogue import catalogue_names, resolve_product
     from tools.forecast.tool import (
         ForecastPoint,
         ForecastSalesInput,
         ForecastSalesResult,
         SeriesForecast,
         TrainingReport,
-        catalogue_names,
         forecast_history,
         forecast_sales,
-        resolve_product,
         suggest_config,
         train_forecaster,
     )
@@ -40,10 +39,10 @@ __getattr__ = lazy_exports(
         "ForecastSalesResult": "tools.forecast.tool",
         "SeriesForecast": "tools.forecast.tool",
         "TrainingReport": "tools.forecast.tool",
-        "catalogue_names": "tools.forecast.tool",
+        "catalogue_names": "tools.catalogue",
         "forecast_history": "tools.forecast.tool",
         "forecast_sales": "tools.forecast.tool",
-        "resolve_product": "tools.forecast.tool",
+        "resolve_product": "tools.catalogue",
         "suggest_config": "tools.forecast.tool",
         "train_forecaster": "tools.forecast.tool",
     },

@@ -8,7 +8,6 @@ plain words. Every number comes from the model and the data; nothing is generate
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +30,7 @@ from local_models.forecaster.train import (
     predict,
     save_forecaster,
 )
+from tools.catalogue import catalogue_names, resolve_product
 from tools.model_cache import ModelCache
 from tools.sales_data import FillPolicy, SalesPanel, SalesSeries, read_sales_file, seasonal_period
 from tools.unit import fields_of
@@ -340,34 +340,6 @@ def _resolve_series(request: ForecastSalesInput, loaded: _Loaded, names: dict[st
         return list(dict.fromkeys(request.series_ids))
     assert request.product is not None
     return [resolve_product(request.product, names, loaded.index)]
-
-
-def resolve_product(text: str, names: dict[str, str], known: dict[str, int]) -> str:
-    """A series id from a product id or (fuzzy) name: "aurora dress" -> "1001"."""
-    query = text.strip()
-    if query in known:
-        return query
-    lowered = {sid: name.lower() for sid, name in names.items() if sid in known}
-    contains = [sid for sid, name in lowered.items() if query.lower() in name]
-    if len(contains) == 1:
-        return contains[0]
-    close = difflib.get_close_matches(query.lower(), list(lowered.values()), n=3, cutoff=0.5)
-    if len(close) >= 1 and not contains:
-        return next(sid for sid, name in lowered.items() if name == close[0])
-    candidates = contains or [sid for sid, name in lowered.items() if name in close]
-    hint = "; did you mean " + ", ".join(f"{names[c]} ({c})" for c in candidates[:5]) if candidates else ""
-    raise DataError("product", [DataProblem(f"no single product matches {text!r}{hint}")])
-
-
-def catalogue_names(ws: Workspace) -> dict[str, str]:
-    """Product id -> name from the workspace catalogue ({} when there is none)."""
-    path = ws.data_dir / "catalogue.csv"
-    if not path.exists():
-        return {}
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if not {"product_id", "name"} <= set(frame.columns):
-        return {}
-    return dict(zip(frame["product_id"], frame["name"], strict=True))
 
 
 def _forecast_one(loaded: _Loaded, series_id: str, request: ForecastSalesInput, name: str) -> SeriesForecast:

@@ -27,7 +27,7 @@ from local_models.segmenter.train import (
     predict_customers,
     save_segmenter,
 )
-from tools.forecast import catalogue_names
+from tools.catalogue import catalogue_names
 from tools.model_cache import ModelCache
 from tools.rfm import SEGMENT_WHY, rfm_features, rfm_segments
 from tools.segment_profiles import (
