@@ -27,7 +27,7 @@ from agent.router.slots import Slots
 from agent.router.text import Fragment, strong_cue, strong_intents
 from agent.types import IntentScore, Plan, ToolCall
 from tools.registry import TOOLS
-from tools.unit import Planning, Products, ToolUnit, compact, is_reference, reference
+from tools.unit import Grounding, Planning, Products, ToolUnit, compact, is_reference, reference
 
 MAX_CALLS = 8  # the agent's per-request budget
 MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
@@ -145,9 +145,8 @@ class Planner:
                 if step.slots.segment_product:
                     carried = Products([reference(index, planning.provides_product)])
                 continue
-            grounding = planning.grounding
-            if grounding is not None and grounding.wanted(step.slots):
-                self._ground(grounding.tool, grounding.arguments, products, calls)
+            if planning.grounding is not None and planning.grounding.wanted(step.slots):
+                self._ground(planning.grounding, products, calls)
             self._add_calls(unit, step, products, calls)
             if products is not None and (products.ids or products.category):
                 carried = products
@@ -228,15 +227,15 @@ class Planner:
         calls.append(_call(unit.name, arguments))
         return len(calls) - 1
 
-    def _ground(self, tool: str, arguments: Any, products: Products | None, calls: list[ToolCall]) -> None:
+    def _ground(self, grounding: Grounding, products: Products | None, calls: list[ToolCall]) -> None:
         """A grounding call first (once per product), so that the next call can cite its result."""
-        if products is None or not products.ids or tool not in TOOLS:
+        if products is None or not products.ids or grounding.tool not in TOOLS:
             return
         ids = products.ids[:1]
-        found_in = _planning(TOOLS[tool]).products_in
-        if any(c.name == tool and found_in(c.arguments) == ids for c in calls):
+        found_in = _planning(TOOLS[grounding.tool]).products_in
+        if any(c.name == grounding.tool and found_in(c.arguments) == ids for c in calls):
             return
-        calls.append(_call(tool, arguments(ids)))
+        calls.append(_call(grounding.tool, grounding.arguments(ids)))
 
     # ---- questions ---------------------------------------------------------------------------------------
 
