@@ -20,10 +20,8 @@ from agent.router.catalogue import Catalogue
 from agent.router.lexicon import load_lexicon
 from agent.server import create_app
 from core.errors import DataError
-from tools.ad_copy import _catalogue_row
 from tools.brand import BRAND_FILE, load_brand, set_brand, set_brand_profile
-from tools.catalogue import catalogue_path, ingest_catalogue
-from tools.forecast import catalogue_names
+from tools.catalogue import catalogue_names, catalogue_path, catalogue_row, ingest_catalogue
 
 CLI = [sys.executable, "-m", "agent.cli"]
 TODAY = date(2026, 11, 30)
@@ -80,7 +78,7 @@ def test_a_catalogue_is_checked_stored_and_read_where_the_tools_look(tmp_path: P
 
     ws = Workspace.open(tmp_path / "ws")
     assert catalogue_names(ws)["LMP.220/w"] == "Arc table lamp"  # forecasts name products from it
-    assert _catalogue_row(ws, "SKU-4471")["price"] == "1070.50"  # ad copy takes its facts from it
+    assert catalogue_row(ws, "SKU-4471")["price"] == "1070.50"  # ad copy takes its facts from it
     catalogue = Catalogue.load(stored, load_lexicon())  # the router reads it
     assert catalogue.price("1078") is None and catalogue.label("BOLT") == "Storm rain jacket (BOLT)"
     again = ingest_catalogue(write(tmp_path, "products.csv", CATALOGUE), workspace=tmp_path / "ws")

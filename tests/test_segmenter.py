@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from pydantic import ValidationError
 
 from core.errors import DataError, ModelNotTrainedError
 from local_models.segmenter.model import CUSTOMER_FEATURES, EVENT_FEATURES, CustomerModel, SegmenterConfig
@@ -27,6 +28,7 @@ from local_models.segmenter.train import (
     save_segmenter,
 )
 from tools import segment_customers
+from tools.registry import TOOLS
 from tools.segments import train_segmenter
 
 SMALL = SegmenterConfig(d_model=32, n_heads=2, n_layers=1, d_ff=64, embedding_dim=8, max_events=16)
@@ -210,8 +212,10 @@ def test_filters_lookup_and_their_errors(demo_store) -> None:
         segment_customers(workspace=demo_store.workspace, filter="vips")
     with pytest.raises(DataError, match="no customer 'C99999'"):
         segment_customers(workspace=demo_store.workspace, customer_id="C99999")
-    with pytest.raises(Exception, match="extra"):
-        segment_customers(workspace=demo_store.workspace, segments=3)
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):  # as data: a plan, a request
+        TOOLS["segment_customers"].run({"segments": 3}, workspace=demo_store.workspace)
+    with pytest.raises(TypeError, match="segments"):  # in Python: the typed signature (and mypy) refuse it
+        segment_customers(workspace=demo_store.workspace, segments=3)  # type: ignore[call-arg]
 
 
 def test_untrained_workspace_says_how_to_train(tmp_path: Path) -> None:
