@@ -41,14 +41,8 @@ class PlannedCalls(list[ToolCall]):
     def __init__(self, plan: Plan) -> None:
         super().__init__(plan.calls)
         self.plan = plan
-
-    @property
-    def kind(self) -> str:
-        return self.plan.kind
-
-    @property
-    def message(self) -> str:
-        return self.plan.message
+        self.kind: str = plan.kind
+        self.message: str = plan.message
 
 
 class MarketingAgent:

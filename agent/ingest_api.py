@@ -86,18 +86,8 @@ class IngestResult(BaseModel):
 
     @classmethod
     def of(cls, report: IngestReport) -> IngestResult:
-        return cls(
-            source=report.source,
-            rows_read=report.rows_read,
-            added=report.added,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            skipped_invalid=report.skipped_invalid,
-            problems=report.problems[:MAX_PROBLEMS],
-            warnings=report.warnings,
-            notes=report.notes,
-            seconds=round(report.seconds, 3),
-        )
+        fields = {name: getattr(report, name) for name in cls.model_fields}
+        return cls(**fields | {"problems": report.problems[:MAX_PROBLEMS], "seconds": round(report.seconds, 3)})
 
 
 def ingest_router(

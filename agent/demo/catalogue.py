@@ -55,30 +55,13 @@ class ProductSpec:
     hero: bool = False
 
 
-@dataclass(frozen=True)
-class Product:
-    """A product as the simulation sees it, including what the catalogue never shows."""
+@dataclass(frozen=True, kw_only=True)
+class Product(ProductSpec):
+    """A product as the simulation sees it: its catalogue entry plus what the catalogue never shows."""
 
-    spec: ProductSpec
     launch_date: date
     popularity: float
     aspect_quality: Mapping[str, float]
-
-    @property
-    def product_id(self) -> str:
-        return self.spec.product_id
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def category(self) -> str:
-        return self.spec.category
-
-    @property
-    def price(self) -> float:
-        return self.spec.price
 
 
 def _product_range() -> tuple[ProductSpec, ...]:
@@ -136,7 +119,10 @@ def build_catalogue(window_start: date, end_date: date, rng: np.random.Generator
         # Log-normal popularity gives a long tail: a few products get hundreds of reviews,
         # others a few dozen; heroes are boosted so the demo stories have volume.
         popularity = float(rng.lognormal(0.0, 0.6)) * (2.5 if spec.hero else 1.0)
-        products.append(Product(spec, launch, round(popularity, 4), _aspect_quality(spec, rng)))
+        quality = _aspect_quality(spec, rng)
+        products.append(
+            Product(**vars(spec), launch_date=launch, popularity=round(popularity, 4), aspect_quality=quality)
+        )
     return products
 
 
@@ -146,10 +132,10 @@ def catalogue_frame(products: list[Product]) -> pd.DataFrame:
             "product_id": p.product_id,
             "name": p.name,
             "category": p.category,
-            "subcategory": p.spec.subcategory,
+            "subcategory": p.subcategory,
             "price": f"{p.price:.2f}",
             "launch_date": p.launch_date.isoformat(),
-            "description": p.spec.description,
+            "description": p.description,
         }
         for p in products
     ]

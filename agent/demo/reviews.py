@@ -267,7 +267,7 @@ def _aspect_sentence(
     rng: np.random.Generator,
     exclude: str = "",
 ) -> tuple[str, Quirk | None]:
-    quirk_key = product.spec.quirks.get(mention.aspect)
+    quirk_key = product.quirks.get(mention.aspect)
     if mention.polarity == "neg" and quirk_key and rng.random() < QUIRK_SHARE:
         quirk = book.quirks[quirk_key]
         return _pick([p for p in quirk.phrases if p != exclude], rng), quirk
@@ -306,8 +306,8 @@ def _body(
 def _fills(product: Product) -> dict[str, str]:
     return {
         "name": product.name,
-        "noun": product.spec.noun,
-        "them": "them" if product.spec.plural else "it",
+        "noun": product.noun,
+        "them": "them" if product.plural else "it",
     }
 
 
