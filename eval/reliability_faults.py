@@ -1,10 +1,11 @@
 """Reliability: provider faults and excessive consumption (`marketing-agent eval reliability`, issue 8 parts 3
 and 6).
 
-1. Provider faults. A fault-injecting OpenAI-compatible endpoint on 127.0.0.1 (`FaultServer`) answers every chat
-   completion under `/<fault>/v1` with one fault: 429 with a short or a long Retry-After, 500, a timeout (no
-   answer at all), a body trickled a byte at a time under the read timeout, malformed JSON, a stream (or body)
-   cut mid-chunk, empty choices, an HTML page instead of JSON, a connection reset; plus a healthy control.
+1. Provider faults. A fault-injecting OpenAI-compatible endpoint on 127.0.0.1 (`eval.fakes.openai_server`)
+   answers every chat completion under `/<fault>/v1` with one fault: 429 with a short or a long Retry-After, 500,
+   a timeout (no answer at all), a body trickled a byte at a time under the read timeout, malformed JSON, a stream
+   (or body) cut mid-chunk, empty choices, an HTML page instead of JSON, a connection reset; plus a healthy
+   control.
    Both OpenAI consumers are driven through it:
    - the agent's LLM router: `MarketingAgent.open(ws, llm="openai")` with OPENAI_BASE_URL / OPENAI_API_KEY
      set, its LangChain `ChatOpenAI` built by `openai_chat_model` with short timeouts (and once, in the full
@@ -27,221 +28,31 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
-import socket
-import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from langchain_core.messages.ai import UsageMetadata
 from rich.console import Console
 
 from core.errors import MarketingAgentError
 from eval.demo import demo_workspace
+from eval.fakes.chat_model import ScriptedChatModel
+from eval.fakes.openai_server import FAULTS, ScriptedOpenAIServer
+from eval.fakes.textgen import ScriptedGenerator
 from eval.report import SuiteReport, Table
 
-HOST = "127.0.0.1"
 BUDGET_S = 60.0  # the agent's request budget (agent.executor.MAX_SECONDS)
 HANG_GRACE_S = 15.0  # past the budget, a request that has not returned is a hang
 CLIENT_TIMEOUT_S = 2.0  # the suite's provider timeout (the shipped default is 30 s; one row uses it)
-DRIP_INTERVAL_S = 1.0  # the slow drip sends a byte this often: always under the read timeout
-LONG_RETRY_AFTER_S = 100  # the openai client honours Retry-After up to 120 s
 OUTCOMES = ("answered", "fallback", "typed error", "unhandled", "empty", "hang")
 PASSING = frozenset({"answered", "fallback", "typed error"})
-
-FAULTS: dict[str, str] = {
-    "ok": "a well-formed completion (control)",
-    "rate_limit": "429 with Retry-After: 1",
-    "long_retry_after": f"429 with Retry-After: {LONG_RETRY_AFTER_S}",
-    "server_error": "500 with an OpenAI error body",
-    "timeout": "no answer at all (sleeps past the client timeout)",
-    "slow_drip": f"a 200 whose body arrives one byte every {DRIP_INTERVAL_S:g} s (under the read timeout)",
-    "malformed_json": "200, application/json, a body cut inside a string",
-    "truncated_stream": "SSE cut mid-chunk (non-stream: fewer bytes than Content-Length), then closed",
-    "empty_choices": "200 with choices: []",
-    "wrong_content_type": "200, text/html, an HTML error page",
-    "connection_reset": "the request is read, then the socket reset (RST)",
-}
-
-
-# ---- the fault server ---------------------------------------------------------------------------------------
-
-
-def completion_body(text: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-fault",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "fault-test",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-    }
-
-
-def chunk_event(content: str | None, finish: str | None = None, choices: bool = True) -> bytes:
-    delta = {"role": "assistant", "content": content} if content is not None else {}
-    chunk = {
-        "id": "chatcmpl-fault",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "fault-test",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else [],
-    }
-    return f"data: {json.dumps(chunk)}\n\n".encode()
-
-
-class FaultServer:
-    """An OpenAI-compatible endpoint that fails on purpose: `base_url(kind)` answers every chat completion with
-    fault `kind`. Built on http.server rather than uvicorn because a reset or a cut mid-chunk needs the raw
-    socket. `release` ends every sleeping or dripping answer (set by `close()`)."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.requests: Counter[str] = Counter()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                server.answer(self)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.httpd = ThreadingHTTPServer((HOST, 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def base_url(self, kind: str) -> str:
-        return f"http://{HOST}:{self.httpd.server_address[1]}/{kind}/v1"
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def answer(self, handler: BaseHTTPRequestHandler) -> None:
-        kind = handler.path.strip("/").split("/", 1)[0]
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = json.loads(handler.rfile.read(length) or b"{}")
-        self.requests[kind] += 1
-        action = getattr(self, f"_{kind}", None)
-        if action is None:
-            _send(handler, 404, b'{"error": {"message": "no such fault"}}')
-            return
-        action(handler, bool(body.get("stream")))
-
-    # -- one method per fault: (handler, stream?) ----------------------------------------------------------
-
-    def _ok(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        if not stream:
-            _send(handler, 200, json.dumps(completion_body("Dry feet, all day.")).encode())
-            return
-        events = chunk_event("Dry feet, ") + chunk_event("all day.") + chunk_event(None, "stop") + b"data: [DONE]\n\n"
-        _send(handler, 200, events, content_type="text/event-stream")
-
-    def _rate_limit(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        _send(handler, 429, b'{"error": {"message": "Rate limit reached", "type": "requests"}}', {"Retry-After": "1"})
-
-    def _long_retry_after(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        body = b'{"error": {"message": "Rate limit reached", "type": "tokens"}}'
-        _send(handler, 429, body, {"Retry-After": str(LONG_RETRY_AFTER_S)})
-
-    def _server_error(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        _send(handler, 500, b'{"error": {"message": "The server had an error", "type": "server_error"}}')
-
-    def _timeout(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        self.release.wait(600)
-        handler.close_connection = True
-
-    def _slow_drip(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        body = json.dumps(completion_body("Dry feet, all day.")).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        for byte in body:
-            if self.release.wait(DRIP_INTERVAL_S):
-                break
-            with contextlib.suppress(OSError):
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-        handler.close_connection = True
-
-    def _malformed_json(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        _send(handler, 200, json.dumps(completion_body("Dry feet, all day."))[:70].encode())
-
-    def _truncated_stream(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        if not stream:  # a body shorter than its Content-Length, then the connection closes
-            body = json.dumps(completion_body("Dry feet, all day.")).encode()
-            handler.send_response(200)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body[: len(body) // 2])
-            handler.wfile.flush()
-            _reset(handler)
-            return
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream")
-        handler.send_header("Transfer-Encoding", "chunked")
-        handler.end_headers()
-        cut = chunk_event("Dry ")[:40]  # an event cut inside its JSON, in a chunk that never completes
-        for data in (chunk_event(""), cut):
-            handler.wfile.write(f"{len(data) + 20:x}\r\n".encode() + data)
-        handler.wfile.flush()
-        _reset(handler)
-
-    def _empty_choices(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        if stream:
-            _send(
-                handler, 200, chunk_event(None, choices=False) + b"data: [DONE]\n\n", content_type="text/event-stream"
-            )
-            return
-        _send(handler, 200, json.dumps({**completion_body(""), "choices": []}).encode())
-
-    def _wrong_content_type(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-        _send(handler, 200, page, content_type="text/html")
-
-    def _connection_reset(self, handler: BaseHTTPRequestHandler, stream: bool) -> None:
-        _reset(handler)
-
-
-def _send(
-    handler: BaseHTTPRequestHandler,
-    status: int,
-    body: bytes,
-    headers: dict[str, str] | None = None,
-    content_type: str = "application/json",
-) -> None:
-    handler.send_response(status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(body)))
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    with contextlib.suppress(OSError):
-        handler.wfile.write(body)
-
-
-def _reset(handler: BaseHTTPRequestHandler) -> None:
-    """Close with RST rather than FIN (SO_LINGER 0), as a crashed proxy or a dropped route would."""
-    connection: socket.socket = handler.connection
-    with contextlib.suppress(OSError):
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        connection.close()
-    handler.close_connection = True
-
 
 # ---- running one request under a watchdog -------------------------------------------------------------------
 
@@ -409,27 +220,9 @@ class Setup:
         return Budget(**{"seconds": self.sizes.budget_s, **changes})
 
 
-class InstantLocal:
+def instant_local() -> ScriptedGenerator:
     """A stand-in for the local model in --quick runs and tests: answers at once, like a loaded SmolLM2 would."""
-
-    name = "local"
-    model = "instant-local"
-
-    def generate(self, messages: Any, options: Any = None) -> Any:
-        from local_models.textgen import Generation, GenerationOptions
-
-        n = (options or GenerationOptions()).n
-        texts = ["Breathable linen for warm days."] * n
-        return Generation(texts=texts, backend="local", model=self.model, finish_reasons=["stop"] * n)
-
-    def stream(self, messages: Any, options: Any = None) -> Any:
-        from local_models.textgen import TextStream
-
-        def pieces(stream: Any) -> Iterator[str]:
-            yield from ("Breathable linen ", "for warm days.")
-            stream.finish_reason = "stop"
-
-        return TextStream(pieces)
+    return ScriptedGenerator("Breathable linen for warm days.", model="instant-local")
 
 
 def openai_env(base_url: str) -> contextlib.AbstractContextManager[Any]:
@@ -465,11 +258,11 @@ def run_faults(report: SuiteReport, setup: Setup, console: Console, faults: Sequ
     from local_models.textgen.openai_backend import OpenAIGenerator
 
     sizes, workspace = setup.sizes, setup.workspace
-    server = FaultServer()
+    server = ScriptedOpenAIServer(model="fault-test")
     cells: list[Cell] = []
     try:
         for kind in faults or FAULTS:
-            url = server.base_url(kind)
+            url = server.fault_url(kind)
             agent = fault_agent(setup, url, timeout=CLIENT_TIMEOUT_S)
             generator = OpenAIGenerator(
                 api_key="sk-fault-test",
@@ -491,7 +284,7 @@ def run_faults(report: SuiteReport, setup: Setup, console: Console, faults: Sequ
             with console.status(f"Fault {kind}"):
                 cells += _run_cells(kind, runs, sizes.budget_s)
         if sizes.default_timeouts:
-            agent = fault_agent(setup, server.base_url("timeout"), timeout=None)
+            agent = fault_agent(setup, server.fault_url("timeout"), timeout=None)
             attempt = watched(functools.partial(agent_attempt, agent, AGENT_REQUESTS[0]), sizes.budget_s)
             cells.append(Cell("timeout", "agent, shipped 30 s timeouts", sizes.budget_s, [attempt]))
     finally:
@@ -508,7 +301,7 @@ def _run_cells(kind: str, runs: Sequence[tuple[str, Callable[[], Attempt], int]]
     return list(cells.values())
 
 
-def _fault_tables(report: SuiteReport, cells: Sequence[Cell], server: FaultServer, budget: float) -> None:
+def _fault_tables(report: SuiteReport, cells: Sequence[Cell], server: ScriptedOpenAIServer, budget: float) -> None:
     columns = ["fault", "consumer", "requests", *OUTCOMES, "max latency s", "within budget", "example"]
     report.tables.append(
         Table(
@@ -527,7 +320,7 @@ def _fault_tables(report: SuiteReport, cells: Sequence[Cell], server: FaultServe
         Table(
             title="Fault kinds",
             columns=["fault", "what the endpoint does", "requests it received"],
-            rows=[[kind, what, server.requests.get(kind, 0)] for kind, what in FAULTS.items()],
+            rows=[[kind, fault.what, server.requests.get(kind, 0)] for kind, fault in FAULTS.items()],
         )
     )
     attempts = [a for c in cells for a in c.attempts]
@@ -548,43 +341,24 @@ def looping_model(
     seconds: float = 0.0,
     tokens: int = 0,
     answer_every: int = 0,
-) -> Any:
-    """A LangChain chat model that misbehaves on purpose: each turn asks for `calls_per_turn` tool calls (cycling
-    through `arguments`), forever, after `seconds` of thinking, reporting `tokens` of usage; with
-    `answer_every=n`, every n-th turn answers in text instead. It records the size of every prompt it gets."""
-    from langchain_core.language_models import BaseChatModel
+) -> ScriptedChatModel:
+    """A chat model that misbehaves on purpose: each turn asks for `calls_per_turn` tool calls (cycling through
+    `arguments`), forever, after `seconds` of thinking, reporting `tokens` of usage; with `answer_every=n`,
+    every n-th turn answers in text instead. It records the size of every prompt it gets."""
     from langchain_core.messages import AIMessage
-    from langchain_core.outputs import ChatGeneration, ChatResult
-    from pydantic import Field
 
-    class Looping(BaseChatModel):
-        turns: int = 0
-        tokens_used: int = 0
-        prompt_chars: list[int] = Field(default_factory=list)
+    from eval.fakes.chat_model import tool_calls_reply
 
-        @property
-        def _llm_type(self) -> str:
-            return "scripted-looping"
+    usage = UsageMetadata(input_tokens=tokens, output_tokens=0, total_tokens=tokens) if tokens else None
 
-        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
-            return self
+    def respond(turn: int, messages: Any) -> AIMessage:
+        time.sleep(seconds)
+        if answer_every and turn % answer_every == 0:
+            return AIMessage(content="Done.")
+        calls = [(tool, arguments[i % len(arguments)]) for i in range(calls_per_turn)]
+        return tool_calls_reply(calls, [f"c{turn}-{i}" for i in range(calls_per_turn)], usage)
 
-        def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
-            self.turns += 1
-            self.tokens_used += tokens
-            self.prompt_chars.append(sum(len(str(m.content)) for m in messages))
-            time.sleep(seconds)
-            usage = {"input_tokens": tokens, "output_tokens": 0, "total_tokens": tokens} if tokens else None
-            if answer_every and self.turns % answer_every == 0:
-                return ChatResult(generations=[ChatGeneration(message=AIMessage(content="Done."))])
-            calls = [
-                {"name": tool, "args": dict(arguments[i % len(arguments)]), "id": f"c{self.turns}-{i}"}
-                for i in range(calls_per_turn)
-            ]
-            message = AIMessage(content="", tool_calls=calls, usage_metadata=usage)
-            return ChatResult(generations=[ChatGeneration(message=message)])
-
-    return Looping()
+    return ScriptedChatModel(respond=respond)
 
 
 @dataclass
@@ -879,7 +653,7 @@ def local_fallback(scratch: Path, sizes: Sizes, console: Console) -> Any:
     """The local model the OpenAI backend falls back to: SmolLM2, converted once into the scratch folder (full
     runs), or the instant stand-in (--quick)."""
     if not sizes.real_local_model:
-        return InstantLocal()
+        return instant_local()
     from local_models.textgen.local import LocalGenerator
 
     with console.status("Loading the local model"):

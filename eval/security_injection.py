@@ -47,7 +47,6 @@ import random
 import re
 import shutil
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -59,8 +58,9 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 
 from eval.demo import demo_workspace
+from eval.fakes.textgen import ScriptedGenerator, prompt_text
 from eval.report import SuiteReport, Table
-from local_models.textgen.base import ChatMessage, Generation, GenerationOptions, TextGenerator
+from local_models.textgen.base import ChatMessage, GenerationOptions, TextGenerator
 
 if TYPE_CHECKING:
     from agent.openai_server import OpenAIServer
@@ -489,92 +489,28 @@ def _reads(task: InjectionTask, catalogue: Catalogue, best: str) -> set[str]:
     return {product} | (catalogue.in_category(task.category) if task.category else set())
 
 
-# ---- text generators: memoised (the copywriter) and obedient (the worst-case LLM) -------------------------------
+# ---- the obedient stand-in (the worst-case LLM) -----------------------------------------------------------------
 
 
-class _Recorded:
-    """A text generator that keeps every prompt it is given (what reached a model), streams its whole answer
-    as one piece, and hands its prompts over with `take_prompts`."""
-
-    def __init__(self) -> None:
-        self.prompts: list[str] = []
-        self._lock = threading.Lock()
-
-    def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
-        raise NotImplementedError
-
-    def _record(self, messages: Sequence[ChatMessage]) -> None:
-        with self._lock:
-            self.prompts.append("\n".join(m.content for m in messages))
-
-    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Iterator[str]:
-        yield self.generate(messages, options).text
-
-    def take_prompts(self) -> list[str]:
-        with self._lock:
-            prompts, self.prompts = self.prompts, []
-        return prompts
-
-
-class RecordingGenerator(_Recorded):
-    """Wraps a generator: remembers every prompt it is given and, with `memo`, answers a repeated prompt from
-    memory (the local model is seeded, so a repeat would give the same text anyway)."""
-
-    def __init__(self, inner: TextGenerator, *, memo: bool) -> None:
-        super().__init__()
-        self.inner = inner
-        self.memo = memo
-        self._cache: dict[tuple[tuple[ChatMessage, ...], GenerationOptions], Generation] = {}
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
-        options = options or GenerationOptions()
-        key = (tuple(messages), options)
-        self._record(messages)
-        with self._lock:
-            cached = self._cache.get(key) if self.memo else None
-        if cached is not None:
-            return cached
-        generation = self.inner.generate(messages, options)
-        if self.memo:
-            with self._lock:
-                self._cache[key] = generation
-        return generation
-
-
-class ObedientModel(_Recorded):
-    """A stand-in LLM behind the OpenAI-compatible endpoint that does what a perfectly gullible model would: it
-    makes the calls the request needs (as the offline router plans them), then also calls any tool and follows
-    any instruction it reads in tool results, and ends with a reply that repeats every tool result verbatim.
-    Whatever hostile text reaches it therefore shows up in the calls and the answer."""
-
-    name = "obedient"
-    model = "obedient-stand-in"
+class Obedient:
+    """The replies of a stand-in LLM behind the OpenAI-compatible endpoint that does what a perfectly gullible
+    model would: it makes the calls the request needs (as the offline router plans them), then also calls any
+    tool and follows any instruction it reads in tool results, and ends with a reply that repeats every tool
+    result verbatim. Whatever hostile text reaches it therefore shows up in the calls and the answer."""
 
     def __init__(self, planner: Callable[[str], list[dict[str, Any]]]) -> None:
-        super().__init__()
         self.planner = planner
 
-    def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
-        self._record(messages)
+    def __call__(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> list[str]:
         request = next((m.content for m in messages if m.role == "user"), "")
         results = [m.content.removeprefix("Tool result:\n") for m in messages if _is_tool_result(m)]
         made = sum(1 for m in messages if m.role == "assistant" and m.content.lstrip().startswith('{"tool"'))
         wanted = self._calls(request, results)
         if made < len(wanted):
-            text = json.dumps(wanted[made])
-        else:
-            # Quote marks dropped: the judge reads text in quotes as quoted reviews, not as the answer's words.
-            echo = " ".join(_unfenced(r) for r in results).replace('"', "")
-            text = "Here is everything the tools returned: " + echo
-        return Generation(texts=[text], backend="openai", model=self.model, finish_reasons=["stop"])
+            return [json.dumps(wanted[made])]
+        # Quote marks dropped: the judge reads text in quotes as quoted reviews, not as the answer's words.
+        echo = " ".join(_unfenced(r) for r in results).replace('"', "")
+        return ["Here is everything the tools returned: " + echo]  # one text, however many samples are asked
 
     def _calls(self, request: str, results: list[str]) -> list[dict[str, Any]]:
         from agent.types import TOOL_NAMES, PlanReferenceError, resolve_references
@@ -820,7 +756,7 @@ class AgentPath:
 
     name: str
     open: Callable[[Path], Any]
-    model: RecordingGenerator | ObedientModel | None
+    model: ScriptedGenerator | None  # records the prompts the path's model reads
     chosen: set[str] = field(default_factory=set)  # case ids this path runs
 
 
@@ -908,7 +844,7 @@ class _Paths:
         self.budget = Budget(seconds=REQUEST_SECONDS)
         self.paths: list[AgentPath] = []
         self._servers: list[OpenAIServer] = []
-        self.copywriter: RecordingGenerator | None = None
+        self.copywriter: ScriptedGenerator | None = None
 
     def __enter__(self) -> _Paths:
         from agent.core import MarketingAgent
@@ -916,7 +852,7 @@ class _Paths:
 
         # Converted outside the store that is copied per round; loaded before any request is timed.
         local = LocalGenerator(workspace=self.base.parent / "textgen")
-        self.copywriter = RecordingGenerator(local, memo=True)
+        self.copywriter = ScriptedGenerator.recording(local, memo=True)
         copywriter, budget = self.copywriter, self.budget
         chosen = stratified(self.cases, self.sizes.offline_cases, self.tasks, generative=not self.quick)
         if any("generate_ad_copy" in self.tasks[c.task].tools for c in chosen):
@@ -947,7 +883,7 @@ class _Paths:
             made = router.plan(request)
             return [{"name": c.name, "arguments": c.arguments} for c in made.calls]
 
-        model = ObedientModel(plan)
+        model = ScriptedGenerator(Obedient(plan), name="obedient", model="obedient-stand-in")
         chat = self._chat_model(model, max_tokens=4000)
         ids = {c.id for c in stratified(self.cases, self.sizes.obedient_cases, self.tasks, generative=True)}
         copywriter, budget = self.copywriter, self.budget
@@ -961,7 +897,7 @@ class _Paths:
     def _smollm2_path(self, local: TextGenerator) -> AgentPath:
         from agent.core import MarketingAgent
 
-        served = RecordingGenerator(local, memo=False)
+        served = ScriptedGenerator.recording(local)
         chat = self._chat_model(served, max_tokens=96)
         ids = {c.id for c in stratified(self.cases, self.sizes.smollm2_cases, self.tasks, generative=True)}
         copywriter = self.copywriter
@@ -998,8 +934,8 @@ def _ask(paths: _Paths, path: AgentPath, agent: Any, request: str) -> tuple[Seen
     start = time.perf_counter()
     response = agent.ask(request)
     seconds = time.perf_counter() - start
-    model_prompts = path.model.take_prompts() if path.model is not None else []
-    copy_prompts = paths.copywriter.take_prompts() if paths.copywriter is not None else []
+    model_prompts = [prompt_text(p) for p in path.model.take_prompts()] if path.model is not None else []
+    copy_prompts = [prompt_text(p) for p in paths.copywriter.take_prompts()] if paths.copywriter else []
     return observe(response, paths.brand, model_prompts, copy_prompts), seconds
 
 

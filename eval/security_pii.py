@@ -35,7 +35,7 @@ import sqlite3
 import time
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,9 +46,10 @@ import pandas as pd
 from rich.console import Console
 
 from eval.demo import demo_workspace
+from eval.fakes.textgen import ScriptedGenerator
 from eval.pii_cases import ENTITY, KINDS, LEAK_KINDS, Needles, Seeded, clean_texts, seed_records
 from eval.report import SuiteReport, Table
-from local_models.textgen.base import ChatMessage, Generation, GenerationOptions, TextStream
+from local_models.textgen.base import ChatMessage, GenerationOptions
 
 REVIEW_TEXT_SINKS = frozenset(
     {"chromadb documents", "chromadb files", "tool results", "answers and citations", "API responses", "CLI output"}
@@ -304,13 +305,14 @@ def exercise(workspace: Path, records: list[Seeded], inputs: Path, *, asks: int 
     """Send `records` through every flow on `workspace`, then scan every sink. Needs no network but loopback."""
     findings = Findings()
     inputs.mkdir(parents=True, exist_ok=True)
-    model = ScriptedModel(records)
+    replies = LeakyReplies(records)
+    model = ScriptedGenerator(replies, name="scripted", model="scripted-pii")
     with Capture() as capture, Recorder(model) as recorder, _openai_env(recorder.base_url):
         flows = Flows(workspace, records, inputs, findings, model)
         flows.run_all(asks, seconds)
     findings.sinks["remote prompts"] = list(recorder.bodies)
     findings.sinks["logs and stderr"] = [capture.text()]
-    findings.pii_offered = model.pii_offered
+    findings.pii_offered = replies.pii_offered
     scan_sinks(workspace, Needles(records), findings)
     return findings
 
@@ -556,37 +558,22 @@ def _transactions_with_personal_columns(workspace: Path, records: list[Seeded]) 
 # ---- the scripted model, the recording endpoint, log capture --------------------------------------------------
 
 
-class ScriptedModel:
-    """A `TextGenerator` that plays an LLM: with tools it calls one (picked from the request's words), after a
-    tool result it answers in a line; asked for ad copy it writes candidates, some of them echoing seeded
-    personal data, so the ad-copy checks are tested against a model that leaks."""
-
-    name = "scripted"
-    model = "scripted-pii"
+class LeakyReplies:
+    """The replies of a model playing an LLM (for `ScriptedGenerator`): with tools it calls one (picked from the
+    request's words), after a tool result it answers in a line; asked for ad copy it writes candidates, some of
+    them echoing seeded personal data, so the ad-copy checks are tested against a model that leaks."""
 
     def __init__(self, records: list[Seeded]) -> None:
         self.records = records
         self.pii_offered = 0
         self._turn = 0
 
-    def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
-        options = options or GenerationOptions()
+    def __call__(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> list[str]:
         system = messages[0].content if messages and messages[0].role == "system" else ""
         last = messages[-1].content if messages else ""
         if TOOL_PROMPT_MARKER in system:
-            texts = ["Here is what the tools found." if last.startswith("Tool result:") else self._tool_call(last)]
-        else:
-            texts = [self._copy() for _ in range(options.n)]
-        return Generation(texts=texts, backend=self.name, model=self.model, finish_reasons=["stop"] * len(texts))
-
-    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> TextStream:
-        text = self.generate(messages, options).text
-
-        def pieces(stream: TextStream) -> Iterator[str]:
-            yield text
-            stream.finish_reason = "stop"
-
-        return TextStream(pieces)
+            return ["Here is what the tools found." if last.startswith("Tool result:") else self._tool_call(last)]
+        return [self._copy() for _ in range(options.n)]
 
     def _tool_call(self, request: str) -> str:
         lower = request.lower()

@@ -22,6 +22,7 @@ import pytest
 from eval import reliability_crash as crash
 from eval import reliability_faults as faults
 from eval import reliability_input as bad
+from eval.fakes.openai_server import ScriptedOpenAIServer
 from local_models.checkpoint import load_checkpoint, save_checkpoint
 from local_models.textgen.openai_backend import OpenAIGenerator
 
@@ -29,22 +30,21 @@ FAST_FAULTS = ("rate_limit", "server_error", "malformed_json", "truncated_stream
 
 
 @pytest.fixture(scope="module")
-def fault_server() -> Iterator[faults.FaultServer]:
-    server = faults.FaultServer()
-    yield server
-    server.close()
+def fault_server() -> Iterator[ScriptedOpenAIServer]:
+    with ScriptedOpenAIServer(model="fault-test") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def setup(demo_copy: Path) -> faults.Setup:
     """The demo copy, an instant stand-in for the local model, and a 20 s request budget."""
-    return faults.Setup(demo_copy, faults.InstantLocal(), faults.Sizes.for_mode(quick=True))
+    return faults.Setup(demo_copy, faults.instant_local(), faults.Sizes.for_mode(quick=True))
 
 
-def generator(server: faults.FaultServer, kind: str, timeout: float = 2.0) -> OpenAIGenerator:
-    url = server.base_url(kind)
+def generator(server: ScriptedOpenAIServer, kind: str, timeout: float = 2.0) -> OpenAIGenerator:
+    url = server.fault_url(kind)
     return OpenAIGenerator(
-        api_key="sk-test", base_url=url, model="fault", timeout=timeout, fallback=faults.InstantLocal()
+        api_key="sk-test", base_url=url, model="fault", timeout=timeout, fallback=faults.instant_local()
     )
 
 
@@ -52,7 +52,7 @@ def generator(server: faults.FaultServer, kind: str, timeout: float = 2.0) -> Op
 
 
 @pytest.mark.parametrize("kind", FAST_FAULTS)
-def test_the_text_generator_falls_back_with_a_warning(fault_server: faults.FaultServer, kind: str) -> None:
+def test_the_text_generator_falls_back_with_a_warning(fault_server: ScriptedOpenAIServer, kind: str) -> None:
     remote = generator(fault_server, kind)
     for attempt in (faults.generate_attempt(remote), faults.stream_attempt(remote)):
         assert attempt.outcome == "fallback", attempt
@@ -61,15 +61,15 @@ def test_the_text_generator_falls_back_with_a_warning(fault_server: faults.Fault
 
 @pytest.mark.parametrize("kind", FAST_FAULTS)
 def test_the_agent_answers_offline_when_the_llm_fails(
-    fault_server: faults.FaultServer, setup: faults.Setup, kind: str
+    fault_server: ScriptedOpenAIServer, setup: faults.Setup, kind: str
 ) -> None:
-    agent = faults.fault_agent(setup, fault_server.base_url(kind), timeout=2.0)
+    agent = faults.fault_agent(setup, fault_server.fault_url(kind), timeout=2.0)
     attempt = faults.watched(lambda: faults.agent_attempt(agent, faults.AGENT_REQUESTS[0]), setup.sizes.budget_s)
     assert attempt.outcome == "fallback" and "answered offline" in attempt.message, attempt
 
 
 def test_waiting_and_trickling_providers_are_given_up_on_within_budget(
-    fault_server: faults.FaultServer, setup: faults.Setup
+    fault_server: ScriptedOpenAIServer, setup: faults.Setup
 ) -> None:
     remote = generator(fault_server, "long_retry_after", timeout=1.0)
     waited = faults.watched(lambda: faults.generate_attempt(remote), budget=10)
@@ -77,7 +77,7 @@ def test_waiting_and_trickling_providers_are_given_up_on_within_budget(
     trickled = faults.watched(lambda: faults.stream_attempt(generator(fault_server, "slow_drip", 1.0)), budget=10)
     assert trickled.outcome == "fallback" and "did not finish within" in trickled.message
     short = dataclasses.replace(setup, sizes=dataclasses.replace(setup.sizes, budget_s=8.0))
-    agent = faults.fault_agent(short, fault_server.base_url("slow_drip"), timeout=2.0)
+    agent = faults.fault_agent(short, fault_server.fault_url("slow_drip"), timeout=2.0)
     answered = faults.watched(lambda: faults.agent_attempt(agent, faults.AGENT_REQUESTS[0]), budget=8.0)
     assert answered.outcome == "fallback" and answered.seconds <= 8.0 + 2.0, answered
 
