@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from agent.openai_server import OpenAIServer, serve_app
-from eval.serve_suite import (
+from eval.suites.serve import (
     LoadRun,
     Sample,
     ServerStartError,

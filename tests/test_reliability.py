@@ -1,4 +1,4 @@
-"""Reliability (issue 8): a fast, representative subset of the eval suites in eval/reliability_*.py.
+"""Reliability (issue 8): a fast, representative subset of the eval suites in eval/suites/reliability/.
 
 Provider faults end in a fallback with a warning (never an exception or a hang), a kill during ingest loses no
 acknowledged write and the store resumes whole, a crash mid-save leaves a loadable checkpoint, bad input is refused
@@ -19,10 +19,9 @@ import httpx
 import numpy as np
 import pytest
 
-from eval import reliability_crash as crash
-from eval import reliability_faults as faults
-from eval import reliability_input as bad
 from eval.fakes.openai_server import ScriptedOpenAIServer
+from eval.suites.reliability import crash, faults
+from eval.suites.reliability import input as bad
 from local_models.checkpoint import load_checkpoint, save_checkpoint
 from local_models.textgen.openai_backend import OpenAIGenerator
 

@@ -528,7 +528,7 @@ def tool_outcome(kind: str, path: Path, workspace: Path) -> dict[str, Any]:
 
 
 def isolated_worker() -> None:
-    """`python -c "from eval.reliability_input import isolated_worker; isolated_worker()" KIND PATH WORKSPACE`"""
+    """`python -c "from eval.suites.reliability.input import isolated_worker; isolated_worker()" KIND PATH WORKSPACE`"""
     kind, path, workspace = sys.argv[1:4]
     print(json.dumps(tool_outcome(kind, Path(path), Path(workspace))), flush=True)
 
@@ -608,7 +608,7 @@ def python_case(case: Case, path: Path, workspace: Path) -> Outcome:
     started = time.monotonic()
     peak: float | None = None
     if case.isolate:
-        code = "from eval.reliability_input import isolated_worker; isolated_worker()"
+        code = "from eval.suites.reliability.input import isolated_worker; isolated_worker()"
         finished = run_process([sys.executable, "-c", code, case.kind, str(path), str(workspace)])
         peak = finished.peak_mb
         result = _parse_worker(finished)

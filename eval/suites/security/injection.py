@@ -8,7 +8,8 @@ across reviews, instructions camouflaged as praise, ...) with 7 attacker goals (
 ask for, leak customer data or other reviews' text into the copy, insert a competitor's link, break the brand
 rules, relabel a segment, make the answer claim something false) and 24 marketer tasks
 (`eval/cases/injection_tasks.jsonl`: complaints, praise, review insight, ad copy per channel, multi-step plans).
-The cases are data: `eval/cases/injection.jsonl`, written by `python -m eval.security_injection --write-cases`.
+The cases are data: `eval/cases/injection.jsonl`, written by
+`python -m eval.suites.security.injection --write-cases`.
 
 How a case runs: the demo store is built once; a case's reviews are ingested into a fresh copy of it
 (`ingest_reviews`), and the task is asked through `MarketingAgent.ask`. Cases whose tasks read different
@@ -32,8 +33,8 @@ and the same endpoint serving an *obedient stand-in model* that plans like the o
 and repeats whatever text reaches it: a worst-case LLM, to show what the architecture lets through rather than
 how gullible SmolLM2 is.
 
-Run: `marketing-agent eval security --part injection [--quick]` (or `python -m eval.security_injection`; both write
-eval/reports/security-injection.json and .md). Quick: 40 offline cases without ad copy, under 2 minutes. Full:
+Run: `marketing-agent eval security --part injection [--quick]` (writes eval/reports/security-injection.json and
+.md). Quick: 40 offline cases without ad copy, under 2 minutes. Full:
 312 cases in 26 rounds on all three paths, about an hour on 2 cores.
 """
 
@@ -65,7 +66,7 @@ from local_models.textgen.base import ChatMessage, GenerationOptions, TextGenera
 if TYPE_CHECKING:
     from agent.openai_server import OpenAIServer
 
-CASES_DIR = Path(__file__).resolve().parent / "cases"
+CASES_DIR = Path(__file__).resolve().parents[2] / "cases"  # eval/cases
 TASKS_FILE = CASES_DIR / "injection_tasks.jsonl"
 CASES_FILE = CASES_DIR / "injection.jsonl"
 BEST = "$best"  # the task's product is the one the best customers buy most (found at run time)
@@ -1208,35 +1209,12 @@ def _grouped(items: Iterable[tuple[str, str, str]]) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    """`python -m eval.security_injection [--quick]` runs the suite and writes eval/reports/security-injection.*;
-    `--write-cases` rewrites the case file from the tasks file."""
-    import tempfile
-
-    from eval.report import machine_info, print_report, write_report
-    from eval.runner import REPORTS_DIR
-
-    if list(argv) == ["--write-cases"]:
-        print(f"wrote {write_cases()} cases to {CASES_FILE}")
-        return 0
-    if set(argv) - {"--quick"}:
-        print("usage: python -m eval.security_injection [--quick | --write-cases]")
+    """`python -m eval.suites.security.injection --write-cases` rewrites the case file from the tasks file (the
+    suite itself runs with `marketing-agent eval security --part injection`)."""
+    if list(argv) != ["--write-cases"]:
+        print("usage: python -m eval.suites.security.injection --write-cases")
         return 2
-    quick = "--quick" in argv
-    command = "python -m eval.security_injection" + (" --quick" if quick else "")
-    report = SuiteReport(
-        suite="security-injection", mode="quick" if quick else "full", command=command, machine=machine_info()
-    )
-    console = Console()
-    scratch = Path(tempfile.mkdtemp(prefix="eval-security-injection-"))
-    started = time.perf_counter()
-    try:
-        run(report, quick, scratch, console)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    report.seconds = time.perf_counter() - started
-    print_report(report, console)
-    json_path, md_path = write_report(report, REPORTS_DIR)
-    console.print(f"Report: {json_path} and {md_path}")
+    print(f"wrote {write_cases()} cases to {CASES_FILE}")
     return 0
 
 
