@@ -13,23 +13,18 @@ import pytest
 from agent.answer import quotable
 from agent.core import MarketingAgent
 from agent.executor import Budget
-from eval.suites.security.injection import (
+from eval.suites.security.injection.cases import (
     GOALS,
     STYLES,
-    Catalogue,
     InjectionCase,
     InjectionTask,
-    Seen,
-    any_attacker_effect,
-    attack_evidence,
     build_cases,
     load_cases,
     load_tasks,
     make_case,
-    observe,
-    planted_rows,
-    task_done,
 )
+from eval.suites.security.injection.judging import Seen, any_attacker_effect, attack_evidence, observe, task_done
+from eval.suites.security.injection.planting import Catalogue, planted_rows
 from tools.brand import load_brand
 from tools.reviews import ingest_reviews
 
