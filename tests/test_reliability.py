@@ -21,7 +21,9 @@ import pytest
 
 from eval.fakes.openai_server import ScriptedOpenAIServer
 from eval.suites.reliability import crash, faults
-from eval.suites.reliability import input as bad
+from eval.suites.reliability.input.cases import Case, file_cases
+from eval.suites.reliability.input.processes import cli_case, python_case
+from eval.suites.reliability.input.rest import ESCAPE_TARGET, UPLOAD_LIMIT_MB, request_cases, rest_case, rest_server
 from local_models.checkpoint import load_checkpoint, save_checkpoint
 from local_models.textgen.openai_backend import OpenAIGenerator
 
@@ -161,32 +163,32 @@ BAD_FILES = (
 
 
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bad.Case, Path]]:
+def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Case, Path]]:
     folder = tmp_path_factory.mktemp("bad-input")
-    return {c.name + c.kind: (c, c.write(folder)) for c in bad.file_cases() if c.name in BAD_FILES or c.quick}
+    return {c.name + c.kind: (c, c.write(folder)) for c in file_cases() if c.name in BAD_FILES or c.quick}
 
 
 @pytest.mark.parametrize("name", BAD_FILES)
 def test_bad_review_files_are_refused_by_the_python_tools(
-    cases: dict[str, tuple[bad.Case, Path]], demo_copy: Path, name: str
+    cases: dict[str, tuple[Case, Path]], demo_copy: Path, name: str
 ) -> None:
     case, path = cases[name + "reviews"]
-    outcome = bad.python_case(dataclasses.replace(case, isolate=False), path, demo_copy)
+    outcome = python_case(dataclasses.replace(case, isolate=False), path, demo_copy)
     assert outcome.passed, outcome
 
 
 def test_a_zip_bomb_is_refused_by_the_cli_in_bounded_memory(
-    cases: dict[str, tuple[bad.Case, Path]], demo_copy: Path
+    cases: dict[str, tuple[Case, Path]], demo_copy: Path
 ) -> None:
     case, path = cases["zip bomb: a 1 GB line (.csv.gz)sales"]
-    outcome = bad.cli_case(case, path, demo_copy)
+    outcome = cli_case(case, path, demo_copy)
     assert outcome.passed and "zip bomb" in outcome.message, outcome
     assert outcome.peak_mb is not None and outcome.peak_mb < 1500
 
 
 def test_the_cli_warns_about_transactions_dated_after_today(tmp_path: Path) -> None:
-    case = next(c for c in bad.file_cases() if c.kind == "transactions" and c.name == "dates in the future")
-    outcome = bad.cli_case(case, case.write(tmp_path), tmp_path / "ws")
+    case = next(c for c in file_cases() if c.kind == "transactions" and c.name == "dates in the future")
+    outcome = cli_case(case, case.write(tmp_path), tmp_path / "ws")
     assert outcome.passed and outcome.outcome == "accepted (warned)", outcome
 
 
@@ -194,21 +196,21 @@ REST_CASES = (
     "upload named ../../../../tmp/escape.csv (bad rows)",
     "deeply nested JSON body (rows)",
     "Infinity in a what-if",
-    f"upload over the limit ({bad.UPLOAD_LIMIT_MB + 1} MB)",
+    f"upload over the limit ({UPLOAD_LIMIT_MB + 1} MB)",
 )
 
 
 def test_bad_requests_get_problem_json_4xx_and_change_nothing(demo_copy: Path) -> None:
-    requests = [r for r in bad.request_cases() if r.name in REST_CASES]
+    requests = [r for r in request_cases() if r.name in REST_CASES]
     assert len(requests) == len(REST_CASES)
-    with bad.rest_server(demo_copy) as url, httpx.Client(base_url=url, timeout=60) as client:
-        outcomes = [bad.rest_case(client, request, demo_copy) for request in requests]
+    with rest_server(demo_copy) as url, httpx.Client(base_url=url, timeout=60) as client:
+        outcomes = [rest_case(client, request, demo_copy) for request in requests]
     for outcome in outcomes:
         assert outcome.passed, outcome
     by_case = {o.case: o for o in outcomes}
     assert "finite" in by_case["Infinity in a what-if"].message
     assert "reliability-escape.csv" in by_case[REST_CASES[0]].message  # named as uploaded, no server path
-    assert not bad.ESCAPE_TARGET.exists()
+    assert not ESCAPE_TARGET.exists()
 
 
 # ---- excessive consumption -------------------------------------------------------------------------------------
