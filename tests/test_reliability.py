@@ -20,7 +20,17 @@ import numpy as np
 import pytest
 
 from eval.fakes.openai_server import ScriptedOpenAIServer
-from eval.suites.reliability import crash, faults
+from eval.suites.reliability import crash
+from eval.suites.reliability.faults.consumption import llm_spend, looping_model, tool_cases
+from eval.suites.reliability.faults.provider import (
+    AGENT_REQUESTS,
+    agent_attempt,
+    fault_agent,
+    generate_attempt,
+    stream_attempt,
+)
+from eval.suites.reliability.faults.setup import Setup, Sizes, instant_local
+from eval.suites.reliability.faults.watchdog import watched
 from eval.suites.reliability.input.cases import Case, file_cases
 from eval.suites.reliability.input.processes import cli_case, python_case
 from eval.suites.reliability.input.rest import ESCAPE_TARGET, UPLOAD_LIMIT_MB, request_cases, rest_case, rest_server
@@ -37,16 +47,14 @@ def fault_server() -> Iterator[ScriptedOpenAIServer]:
 
 
 @pytest.fixture(scope="module")
-def setup(demo_copy: Path) -> faults.Setup:
+def setup(demo_copy: Path) -> Setup:
     """The demo copy, an instant stand-in for the local model, and a 20 s request budget."""
-    return faults.Setup(demo_copy, faults.instant_local(), faults.Sizes.for_mode(quick=True))
+    return Setup(demo_copy, instant_local(), Sizes.for_mode(quick=True))
 
 
 def generator(server: ScriptedOpenAIServer, kind: str, timeout: float = 2.0) -> OpenAIGenerator:
     url = server.fault_url(kind)
-    return OpenAIGenerator(
-        api_key="sk-test", base_url=url, model="fault", timeout=timeout, fallback=faults.instant_local()
-    )
+    return OpenAIGenerator(api_key="sk-test", base_url=url, model="fault", timeout=timeout, fallback=instant_local())
 
 
 # ---- provider faults -------------------------------------------------------------------------------------------
@@ -55,31 +63,31 @@ def generator(server: ScriptedOpenAIServer, kind: str, timeout: float = 2.0) -> 
 @pytest.mark.parametrize("kind", FAST_FAULTS)
 def test_the_text_generator_falls_back_with_a_warning(fault_server: ScriptedOpenAIServer, kind: str) -> None:
     remote = generator(fault_server, kind)
-    for attempt in (faults.generate_attempt(remote), faults.stream_attempt(remote)):
+    for attempt in (generate_attempt(remote), stream_attempt(remote)):
         assert attempt.outcome == "fallback", attempt
         assert attempt.message.startswith("OpenAI (fault) failed: ")
 
 
 @pytest.mark.parametrize("kind", FAST_FAULTS)
 def test_the_agent_answers_offline_when_the_llm_fails(
-    fault_server: ScriptedOpenAIServer, setup: faults.Setup, kind: str
+    fault_server: ScriptedOpenAIServer, setup: Setup, kind: str
 ) -> None:
-    agent = faults.fault_agent(setup, fault_server.fault_url(kind), timeout=2.0)
-    attempt = faults.watched(lambda: faults.agent_attempt(agent, faults.AGENT_REQUESTS[0]), setup.sizes.budget_s)
+    agent = fault_agent(setup, fault_server.fault_url(kind), timeout=2.0)
+    attempt = watched(lambda: agent_attempt(agent, AGENT_REQUESTS[0]), setup.sizes.budget_s)
     assert attempt.outcome == "fallback" and "answered offline" in attempt.message, attempt
 
 
 def test_waiting_and_trickling_providers_are_given_up_on_within_budget(
-    fault_server: ScriptedOpenAIServer, setup: faults.Setup
+    fault_server: ScriptedOpenAIServer, setup: Setup
 ) -> None:
     remote = generator(fault_server, "long_retry_after", timeout=1.0)
-    waited = faults.watched(lambda: faults.generate_attempt(remote), budget=10)
+    waited = watched(lambda: generate_attempt(remote), budget=10)
     assert waited.outcome == "fallback" and "asked to wait 100 s" in waited.message
-    trickled = faults.watched(lambda: faults.stream_attempt(generator(fault_server, "slow_drip", 1.0)), budget=10)
+    trickled = watched(lambda: stream_attempt(generator(fault_server, "slow_drip", 1.0)), budget=10)
     assert trickled.outcome == "fallback" and "did not finish within" in trickled.message
     short = dataclasses.replace(setup, sizes=dataclasses.replace(setup.sizes, budget_s=8.0))
-    agent = faults.fault_agent(short, fault_server.fault_url("slow_drip"), timeout=2.0)
-    answered = faults.watched(lambda: faults.agent_attempt(agent, faults.AGENT_REQUESTS[0]), budget=8.0)
+    agent = fault_agent(short, fault_server.fault_url("slow_drip"), timeout=2.0)
+    answered = watched(lambda: agent_attempt(agent, AGENT_REQUESTS[0]), budget=8.0)
     assert answered.outcome == "fallback" and answered.seconds <= 8.0 + 2.0, answered
 
 
@@ -216,18 +224,18 @@ def test_bad_requests_get_problem_json_4xx_and_change_nothing(demo_copy: Path) -
 # ---- excessive consumption -------------------------------------------------------------------------------------
 
 
-def test_a_model_that_calls_tools_forever_stops_at_the_call_budget(setup: faults.Setup) -> None:
-    for case, model in (("loop", faults.looping_model()), ("fan-out", faults.looping_model(40))):
-        spend = faults._llm_spend(setup, case, model, "forecast it again and again")
+def test_a_model_that_calls_tools_forever_stops_at_the_call_budget(setup: Setup) -> None:
+    for case, model in (("loop", looping_model()), ("fan-out", looping_model(40))):
+        spend = llm_spend(setup, case, model, "forecast it again and again")
         assert spend.within and spend.calls == 8 and model.turns <= 10, spend
 
 
-def test_a_huge_message_never_reaches_the_model(setup: faults.Setup) -> None:
-    model = faults.looping_model(answer_every=2)
-    spend = faults._llm_spend(setup, "huge", model, "forecast " * 11_112)
+def test_a_huge_message_never_reaches_the_model(setup: Setup) -> None:
+    model = looping_model(answer_every=2)
+    spend = llm_spend(setup, "huge", model, "forecast " * 11_112)
     assert spend.within and model.turns == 0 and "characters" in spend.message, spend
 
 
-def test_huge_arguments_are_refused_by_the_tools(setup: faults.Setup) -> None:
-    spends = faults.tool_cases(setup)
+def test_huge_arguments_are_refused_by_the_tools(setup: Setup) -> None:
+    spends = tool_cases(setup)
     assert spends and all(s.within for s in spends), [s.row() for s in spends if not s.within]
