@@ -11,7 +11,9 @@ import pytest
 
 from agent.memory import QUOTE_OMITTED, without_quotes
 from eval.pii_cases import KINDS, Needles, clean_texts, luhn_valid, seed_records
-from eval.suites.security.pii import SINKS, Findings, allowed, exercise, ours, score_detector
+from eval.suites.security.pii.detector import ours, score_detector
+from eval.suites.security.pii.flows import exercise
+from eval.suites.security.pii.sinks import SINKS, Findings, allowed
 from tools.ad_copy import GenerateAdCopyInput, _without_personal_data, is_safe_quote
 from tools.pii import find_pii, redact
 from tools.review_data import validate_review_records
