@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from eval.fakes.openai_server import ScriptedOpenAIServer
-from eval.suites.reliability import crash
+from eval.suites.reliability.crash.ingest import inspect_store, rated_reviews, sentiment_reviews, targeted_crash
+from eval.suites.reliability.crash.processes import INGEST_WORKER, python_command, run_and_kill, write_reviews
 from eval.suites.reliability.faults.consumption import llm_spend, looping_model, tool_cases
 from eval.suites.reliability.faults.provider import (
     AGENT_REQUESTS,
@@ -97,35 +98,35 @@ def test_waiting_and_trickling_providers_are_given_up_on_within_budget(
 def test_a_kill_during_ingest_loses_no_acknowledged_write_and_the_rerun_completes(tmp_path: Path) -> None:
     from tools.reviews import ingest_reviews
 
-    reviews = crash.write_reviews(tmp_path / "reviews.csv", 600)  # two batches: 512 + 88
+    reviews = write_reviews(tmp_path / "reviews.csv", 600)  # two batches: 512 + 88
     workspace = tmp_path / "ws"
-    run = crash.run_and_kill(crash.python_command(crash.INGEST_WORKER, reviews, workspace), 300, after_lines=1)
+    run = run_and_kill(python_command(INGEST_WORKER, reviews, workspace), 300, after_lines=1)
     assert run.killed and run.acks and run.acks[0][1].startswith("ACK 512 ")
-    state = crash.inspect_store(workspace, tmp_path)
+    state = inspect_store(workspace, tmp_path)
     assert state.opens and state.count >= 512 and state.unique_ids == state.count and state.mirror_agrees
     report = ingest_reviews(reviews, workspace=workspace, progress=False)
     assert report.added == 600 - state.count
-    final = crash.inspect_store(workspace, tmp_path)
+    final = inspect_store(workspace, tmp_path)
     assert (final.count, final.unique_ids, final.mirror_agrees) == (600, 600, True)
 
 
 def test_a_kill_before_the_sentiment_retrain_is_made_good_by_the_rerun(tmp_path: Path) -> None:
     from tools.reviews import ingest_reviews
 
-    reviews = crash.write_reviews(tmp_path / "reviews.csv", 120)  # one batch, then the retrain
+    reviews = write_reviews(tmp_path / "reviews.csv", 120)  # one batch, then the retrain
     workspace = tmp_path / "ws"
-    run = crash.run_and_kill(crash.python_command(crash.INGEST_WORKER, reviews, workspace), 300, after_lines=1)
+    run = run_and_kill(python_command(INGEST_WORKER, reviews, workspace), 300, after_lines=1)
     assert run.killed and run.acks[0][1].startswith("ACK 120 ")
     report = ingest_reviews(reviews, workspace=workspace, progress=False)
     assert report.added == 0 and any("sentiment model trained" in note for note in report.notes), report.notes
-    assert crash._sentiment_reviews(workspace) == crash.rated_reviews(reviews)
+    assert sentiment_reviews(workspace) == rated_reviews(reviews)
     again = ingest_reviews(reviews, workspace=workspace, progress=False)  # nothing new and nothing owed: no retrain
     assert not any("sentiment" in note for note in again.notes), again.notes
 
 
 def test_a_crash_right_after_a_committed_batch_leaves_no_stale_mirror(tmp_path: Path) -> None:
-    reviews = crash.write_reviews(tmp_path / "reviews.csv", 700)
-    result = crash.targeted_crash(tmp_path, reviews, _Quiet())
+    reviews = write_reviews(tmp_path / "reviews.csv", 700)
+    result = targeted_crash(tmp_path, reviews, _Quiet())
     assert result["crashed"]
     assert result["after_crash"].mirror_agrees and result["after_resume"].mirror_agrees
     assert result["after_resume"].count == 700
