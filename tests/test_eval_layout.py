@@ -94,6 +94,11 @@ def test_the_graph_check_sees_a_cycle(tmp_path: Path) -> None:
     assert {"eval.runner", "eval.report", "eval.report.Table"} <= imported(suite, "eval.suites.probe")
 
 
+def test_no_eval_file_is_over_500_lines() -> None:
+    lines = {str(p.relative_to(EVAL)): len(p.read_text(encoding="utf-8").splitlines()) for p in EVAL.rglob("*.py")}
+    assert {name: n for name, n in lines.items() if n > MAX_LINES} == {}
+
+
 def test_unknown_suites_and_parts_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(MarketingAgentError, match="choose from ad-copy, agent"):
         run_suite("nope", reports_dir=tmp_path)
