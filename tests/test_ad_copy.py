@@ -129,48 +129,19 @@ def test_the_openai_path_through_the_real_client(demo_store, local_generator) ->
     assert any(s == "model" for v in result.variants for s in v.sources.values())
 
 
+def ad_copy_cli(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`marketing-agent ad-copy ...` as a child process (with this environment when `env` is None)."""
+    command = [sys.executable, "-m", "agent.cli", "ad-copy", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
+
+
 def test_cli_prints_variants_offline(demo_store, local_generator) -> None:
     # The converted model folder is shared, so the CLI neither converts again nor writes into the demo store.
     env = {**os.environ, "MARKETING_AGENT_LOCAL_MODEL": str(local_generator.source.folder)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent.cli",
-            "ad-copy",
-            "--product",
-            "1001",
-            "--channel",
-            "google_search",
-            "--json",
-            "-w",
-            str(demo_store.workspace),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
+    workspace = str(demo_store.workspace)
+    done = ad_copy_cli("--product", "1001", "--channel", "google_search", "--json", "-w", workspace, env=env)
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["variants"] and all(len(v["fields"]["headline_2"]) <= 30 for v in payload["variants"])
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent.cli",
-            "ad-copy",
-            "--product",
-            "1001",
-            "--channel",
-            "fax",
-            "-w",
-            str(demo_store.workspace),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    bad = ad_copy_cli("--product", "1001", "--channel", "fax", "-w", workspace)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
@@ -59,13 +58,8 @@ class ScriptedChatModel(BaseChatModel):
         """Each prompt's size in characters (the messages' contents)."""
         return [sum(len(content) for content in contents) for contents in self.prompts]
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        # (stop, run_manager and any call options are accepted and ignored: the script decides)
         self.turns += 1
         self.prompts.append([str(message.content) for message in messages])
         reply = self._next_reply(messages)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import struct
 import threading
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from unittest import mock
 
 HOST = "127.0.0.1"
 DRIP_INTERVAL_S = 1.0  # the slow drip sends a byte this often: always under a read timeout
@@ -332,6 +334,15 @@ class ScriptedOpenAIServer:
             else:
                 action = FAULTS[kind].act if kind in FAULTS else _no_such_fault
         action(exchange)
+
+
+def openai_env(base_url: str, api_key: str, model: str | None = None) -> contextlib.AbstractContextManager[Any]:
+    """The settings' OpenAI variables (OPENAI_BASE_URL, OPENAI_API_KEY and, given `model`,
+    MARKETING_AGENT_OPENAI_MODEL) pointed at an endpoint (this fake or any other) while in use, then restored."""
+    values = {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": api_key}
+    if model is not None:
+        values["MARKETING_AGENT_OPENAI_MODEL"] = model
+    return mock.patch.dict(os.environ, values)
 
 
 def _script_spent(exchange: Exchange) -> None:

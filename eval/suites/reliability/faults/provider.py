@@ -3,17 +3,14 @@ agent's LLM router, the text generator's generate and stream, the ad-copy tool).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from rich.console import Console
 
-from eval.fakes.openai_server import FAULTS, ScriptedOpenAIServer
+from eval.fakes.openai_server import FAULTS, ScriptedOpenAIServer, openai_env
 from eval.report import SuiteReport, Table
 from eval.suites.reliability.faults.setup import Setup
 from eval.suites.reliability.faults.watchdog import (
@@ -82,11 +79,6 @@ def ad_copy_attempt(generator: Any, workspace: Path) -> Attempt:
     return Attempt("fallback" if warned else "answered", 0.0, first_line(warned[0]) if warned else "")
 
 
-def openai_env(base_url: str) -> contextlib.AbstractContextManager[Any]:
-    """OPENAI_BASE_URL / OPENAI_API_KEY for the settings, restored afterwards."""
-    return mock.patch.dict(os.environ, {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-fault-test"})
-
-
 def fault_agent(setup: Setup, base_url: str, *, timeout: float | None) -> Any:
     """The agent on the LLM router against `base_url`; its text generator is OpenAI there too, with the local model
     as the fallback. `timeout=None` keeps the shipped client defaults (30 s, one retry)."""
@@ -96,7 +88,7 @@ def fault_agent(setup: Setup, base_url: str, *, timeout: float | None) -> Any:
     from local_models.textgen.openai_backend import OpenAIGenerator
     from tools.models import chat_model
 
-    with openai_env(base_url):
+    with openai_env(base_url, "sk-fault-test"):
         settings = load_settings(setup.workspace).model_copy(update={"llm": "openai"})
         seconds = OPENAI_TIMEOUT if timeout is None else timeout
         model = chat_model(settings, timeout=seconds)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import MarketingAgentError
+from eval.report import shortened
 
 BUDGET_S = 60.0  # the agent's request budget (agent.executor.MAX_SECONDS)
 HANG_GRACE_S = 15.0  # past the budget, a request that has not returned is a hang
@@ -53,8 +54,7 @@ def watched(work: Callable[[], Attempt], budget: float = BUDGET_S, grace: float 
 
 
 def first_line(text: str, limit: int = 160) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return shortened(text.strip().splitlines()[0] if text.strip() else "", limit)
 
 
 @dataclass

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.report import shortened
+
 CASE_TIMEOUT_S = 180.0
 EXCLUDED = re.compile(r"^(audit\.jsonl|sessions\.sqlite.*|server\.sqlite.*|locks/.*|uploads/.*)$")
 TRACEBACK = "Traceback (most recent call last)"
@@ -62,5 +64,4 @@ def first_line(text: str, limit: int = 200) -> str:
     """The first two lines of a message, shortened, with undecodable characters shown as "?"."""
     text = text.encode("utf-8", "replace").decode("utf-8")
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    line = " / ".join(lines[:2]) if lines else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return shortened(" / ".join(lines[:2]), limit)

@@ -29,18 +29,13 @@ def run_part(report: SuiteReport, quick: bool, scratch: Path, console: Console) 
     clock = time.perf_counter()
     outcomes = _rest_outcomes(workspace, cases, paths, quick, console)
     seconds = {"REST": time.perf_counter() - clock}
-    clock = time.perf_counter()
-    for case in cases:
-        if "python" in case.interfaces:
-            with console.status(f"Python: {case.kind}: {case.name}"):
-                outcomes.append(python_case(case, paths[case.name + case.kind], workspace))
-    seconds["Python"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    for case in cases:
-        if "cli" in case.interfaces:
-            with console.status(f"CLI: {case.kind}: {case.name}"):
-                outcomes.append(cli_case(case, paths[case.name + case.kind], workspace))
-    seconds["CLI"] = time.perf_counter() - clock
+    for interface, label, run_case in (("python", "Python", python_case), ("cli", "CLI", cli_case)):
+        clock = time.perf_counter()
+        for case in cases:
+            if interface in case.interfaces:
+                with console.status(f"{label}: {case.kind}: {case.name}"):
+                    outcomes.append(run_case(case, paths[case.name + case.kind], workspace))
+        seconds[label] = time.perf_counter() - clock
     escaped = ESCAPE_TARGET.exists()
     _tables(report, outcomes, escaped)
     report.notes.append("Seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()) + ".")

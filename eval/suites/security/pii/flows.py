@@ -11,10 +11,11 @@ from typing import Any
 
 import pandas as pd
 
+from eval.fakes.openai_server import openai_env
 from eval.fakes.textgen import ScriptedGenerator
 from eval.pii_cases import Needles, Seeded
 from eval.suites.security.pii.sinks import Findings, scan_sinks
-from eval.suites.security.pii.stand_ins import Capture, LeakyReplies, Recorder, openai_env
+from eval.suites.security.pii.stand_ins import REMOTE_KEY, REMOTE_MODEL, Capture, LeakyReplies, Recorder
 
 
 def exercise(workspace: Path, records: list[Seeded], inputs: Path, *, asks: int = 6, seconds: float = 4.0) -> Findings:
@@ -23,7 +24,7 @@ def exercise(workspace: Path, records: list[Seeded], inputs: Path, *, asks: int 
     inputs.mkdir(parents=True, exist_ok=True)
     replies = LeakyReplies(records)
     model = ScriptedGenerator(replies, name="scripted", model="scripted-pii")
-    with Capture() as capture, Recorder(model) as recorder, openai_env(recorder.base_url):
+    with Capture() as capture, Recorder(model) as recorder, openai_env(recorder.base_url, REMOTE_KEY, REMOTE_MODEL):
         flows = Flows(workspace, records, inputs, findings, model)
         flows.run_all(asks, seconds)
     findings.sinks["remote prompts"] = list(recorder.bodies)
@@ -150,7 +151,7 @@ class Flows:
         from local_models.textgen.openai_backend import OpenAIGenerator
         from tools.ad_copy import generate_ad_copy
 
-        remote = OpenAIGenerator(api_key="sk-pii-suite", base_url=os.environ["OPENAI_BASE_URL"], model="gpt-pii")
+        remote = OpenAIGenerator(api_key=REMOTE_KEY, base_url=os.environ["OPENAI_BASE_URL"], model=REMOTE_MODEL)
         key_message = f"Call {self.records[1].phone} or email {self.records[1].email} for 20% off"
         plans: list[tuple[str, str, Any, str | None]] = [(p, "google_search", self.model, None) for p in self.products]
         plans += [(self.products[0], "sms", remote, key_message), (self.products[-1], "email", remote, None)]

@@ -7,15 +7,15 @@ import contextlib
 import io
 import json
 import logging
-import os
 import re
 from collections.abc import Sequence
 from typing import Any
-from unittest import mock
 
 from eval.pii_cases import Seeded
 from local_models.textgen.base import ChatMessage, GenerationOptions
 
+REMOTE_KEY = "sk-pii-suite"  # what the flows' OpenAI clients send to the recording endpoint
+REMOTE_MODEL = "gpt-pii"
 TOOL_PROMPT_MARKER = "You can use these tools"  # agent/openai_server.py's tool instruction
 
 
@@ -140,11 +140,3 @@ class Capture:
 
     def text(self) -> str:
         return "\n".join(self.handler.lines) + "\n" + self.stderr.getvalue()
-
-
-def openai_env(base_url: str) -> contextlib.AbstractContextManager[Any]:
-    """The OpenAI settings pointed at the recording endpoint, restored afterwards."""
-    return mock.patch.dict(
-        os.environ,
-        {"OPENAI_API_KEY": "sk-pii-suite", "OPENAI_BASE_URL": base_url, "MARKETING_AGENT_OPENAI_MODEL": "gpt-pii"},
-    )
