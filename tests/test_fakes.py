@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from eval.fakes.chat_model import ScriptedChatModel, ScriptExhaustedError, tool_calls_reply, tool_reply
 from eval.fakes.openai_server import FAULTS, ScriptedOpenAIServer, answer, openai_env, reply
 from eval.fakes.textgen import ScriptedGenerator, prompt_text
-from local_models.textgen import ChatMessage, Generation, GenerationOptions, ProviderError, TextGenerator
+from local_models.textgen import ChatMessage, GenerationOptions, ProviderError, TextGenerator
 
 ASK = [ChatMessage("system", "You write headlines."), ChatMessage("user", "Boots, please.")]
 
@@ -137,30 +137,20 @@ def test_a_reply_function_may_give_each_sample() -> None:
     assert generation.texts == ["Boots, please. #0", "Boots, please. #1"] and generation.backend == "scripted"
 
 
-class _Counting:
-    """A real-enough inner generator that counts its calls."""
-
-    name, model = "local", "counting"
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
-        self.calls += 1
-        return Generation(texts=[f"answer {self.calls}"], backend="local", model=self.model)
-
-    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> list[str]:
-        self.calls += 1
-        return ["streamed ", "answer"]
-
-
 def test_recording_passes_prompts_on_and_memo_answers_repeats_from_memory() -> None:
-    inner = _Counting()
+    calls: list[int] = []
+
+    def counted(messages: Sequence[ChatMessage], options: GenerationOptions) -> str:
+        calls.append(len(calls) + 1)
+        return f"answer {calls[-1]}"
+
+    inner = ScriptedGenerator(counted, name="openai", model="counting")
     spy = ScriptedGenerator.recording(inner)
-    assert (spy.name, spy.model) == ("local", "counting")
-    assert spy.generate(ASK).text == "answer 1" and spy.generate(ASK).text == "answer 2"
-    assert "".join(spy.stream(ASK)) == "streamed answer" and inner.calls == 3
-    assert len(spy.take_prompts()) == 3
+    assert (spy.name, spy.model) == ("openai", "counting")
+    assert spy.generate(ASK).text == "answer 1" and spy.generate(ASK).backend == "openai"
+    stream = spy.stream(ASK)
+    assert list(stream) == ["answer ", "3"] and stream.finish_reason == "stop" and len(calls) == 3
+    assert len(spy.take_prompts()) == 3 and len(inner.take_prompts()) == 3
 
     memo = ScriptedGenerator.recording(inner, memo=True)
     assert memo.generate(ASK).text == memo.generate(ASK).text == "answer 4"
