@@ -278,15 +278,8 @@ class ScriptedOpenAIServer:
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
-
-    @property
-    def origin(self) -> str:
-        return f"http://{HOST}:{self._httpd.server_address[1]}"
-
-    @property
-    def base_url(self) -> str:
-        """Where the script answers (an OpenAI client's `base_url`)."""
-        return f"{self.origin}/v1"
+        self.origin = f"http://{HOST}:{self._httpd.server_address[1]}"
+        self.base_url = f"{self.origin}/v1"  # where the script answers (an OpenAI client's `base_url`)
 
     def fault_url(self, kind: str) -> str:
         """Where every request gets fault `kind` (one of `FAULTS`)."""
