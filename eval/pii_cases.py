@@ -1,4 +1,4 @@
-"""Seeded personal data for the PII suite (eval/security_pii.py).
+"""Seeded personal data for the PII suite (eval/suites/security/pii.py).
 
 Records are fictional CRM customers who also wrote a review: each has an email, a phone number (national and
 international formats of 16 countries, some numbers merely "possible" rather than assigned), a payment card

@@ -90,6 +90,11 @@ def fmt(value: Cell, digits: int = 3) -> str:
     return str(value)
 
 
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters for a table cell, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def print_report(report: SuiteReport, console: Console) -> None:
     if report.skipped:
         console.print(f"[yellow]Suite {report.suite} skipped:[/] {report.skipped}")

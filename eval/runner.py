@@ -1,11 +1,17 @@
-"""`marketing-agent eval [SUITE]`: run a suite, print its tables, write eval/reports/<suite>.json and .md."""
+"""`marketing-agent eval [SUITE]`: run a suite, print its tables, write eval/reports/<suite>.json and .md.
+
+The suites live in `eval/suites/`, one module (or package) each, and this table maps their names to them. A suite
+never imports the runner: it only fills the report it is given.
+"""
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -15,99 +21,42 @@ from eval.report import SuiteReport, machine_info, print_report, write_report
 REPORTS_DIR = Path(__file__).resolve().parent / "reports"
 
 
-def _reviews(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import reviews_suite
-
-    reviews_suite.run(report, quick, scratch, console)
+SuiteRun = Callable[[SuiteReport, bool, Path, Console], None]
 
 
-def _forecast(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import forecast_suite
+@dataclass(frozen=True)
+class Suite:
+    """One row of the table: `module` has `run(report, quick, scratch, console)`, which fills the report and may
+    build stores under `scratch` (deleted when the suite returns). A suite made of `parts` has no `run` of its own:
+    each part is the module `<module>.<part>` with the same `run`, run in order in its own scratch folder (or
+    alone, with `--part`, reported as `<suite>-<part>`)."""
 
-    forecast_suite.run(report, quick, scratch, console)
+    module: str
+    parts: tuple[str, ...] = ()
 
-
-def _segments(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import segments_suite
-
-    segments_suite.run(report, quick, scratch, console)
-
-
-def _ad_copy(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import ad_copy_suite
-
-    ad_copy_suite.run(report, quick, scratch, console)
-
-
-def _agent(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import agent_suite
-
-    agent_suite.run(report, quick, scratch, console)
+    def modules(self, chosen: str | None = None) -> list[tuple[str, str]]:
+        """(part, module) for each part to run (`chosen` alone when given); ("", module) for a suite without
+        parts."""
+        if not self.parts:
+            return [("", self.module)]
+        return [(part, f"{self.module}.{part}") for part in self.parts if chosen in (None, part)]
 
 
-def _serve(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import serve_suite
-
-    serve_suite.run(report, quick, scratch, console)
-
-
-def _security(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import security_suite
-
-    security_suite.run(report, quick, scratch, console)
+def entry(module: str) -> SuiteRun:
+    """The `run` of a suite's (or a part's) module, imported when it is about to run."""
+    run: SuiteRun = importlib.import_module(module).run
+    return run
 
 
-def _reliability(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    from eval import reliability_suite
-
-    reliability_suite.run(report, quick, scratch, console)
-
-
-def run_parts(
-    suite: str,
-    parts: dict[str, str],
-    chosen: tuple[str, ...],
-    report: SuiteReport,
-    quick: bool,
-    scratch: Path,
-    console: Console,
-) -> None:
-    """Run the `chosen` parts of a suite made of parts (all of them when none is chosen), in order, each from its
-    module's `run()` and in its own scratch folder, into one report."""
-    import importlib
-
-    for name, module in parts.items():
-        if chosen and name not in chosen:
-            continue
-        console.rule(f"{suite}: {name}")
-        folder = scratch / name
-        folder.mkdir(parents=True, exist_ok=True)
-        importlib.import_module(module).run(report, quick, folder, console)
-
-
-def suite_parts(name: str) -> dict[str, str]:
-    """The parts a suite can run alone (`--part`): none for most suites."""
-    if name == "security":
-        from eval.security_suite import PARTS
-
-        return PARTS
-    if name == "reliability":
-        from eval.reliability_suite import PARTS as RELIABILITY_PARTS
-
-        return RELIABILITY_PARTS
-    return {}
-
-
-# A suite fills a report; it may build stores under `scratch`, which is deleted when it returns.
-SUITES: dict[str, Callable[[SuiteReport, bool, Path, Console], None]] = {
-    "reviews": _reviews,
-    "forecast": _forecast,
-    "segments": _segments,
-    "ad-copy": _ad_copy,
-    "agent": _agent,
-    "serve": _serve,
-    "security": _security,
-    "reliability": _reliability,
+SUITES: dict[str, Suite] = {
+    "reviews": Suite("eval.suites.reviews"),
+    "forecast": Suite("eval.suites.forecast"),
+    "segments": Suite("eval.suites.segments"),
+    "ad-copy": Suite("eval.suites.ad_copy"),
+    "agent": Suite("eval.suites.agent"),
+    "serve": Suite("eval.suites.serve"),
+    "security": Suite("eval.suites.security", parts=("injection", "pii")),
+    "reliability": Suite("eval.suites.reliability", parts=("faults", "crash", "input")),
 }
 
 
@@ -126,9 +75,9 @@ def run_suite(
     console = console or Console()
     if name not in SUITES:
         raise MarketingAgentError(f"unknown eval suite {name!r}; choose from {', '.join(sorted(SUITES))}")
-    parts = suite_parts(name)
-    if part is not None and part not in parts:
-        choices = f"choose from {', '.join(parts)}" if parts else "it has no parts"
+    suite = SUITES[name]
+    if part is not None and part not in suite.parts:
+        choices = f"choose from {', '.join(suite.parts)}" if suite.parts else "it has no parts"
         raise MarketingAgentError(f"the {name} suite has no part {part!r}; {choices}")
     label = f"{name}-{part}" if part else name
     command = f"marketing-agent eval {name}{f' --part {part}' if part else ''}{' --quick' if quick else ''}"
@@ -138,10 +87,13 @@ def run_suite(
         scratch_parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"eval-{label}-", dir=scratch_parent))
     try:
-        if part is not None:
-            run_parts(name, parts, (part,), report, quick, scratch, console)
-        else:
-            SUITES[name](report, quick, scratch, console)
+        for part_name, module in suite.modules(part):
+            folder = scratch
+            if part_name:
+                console.rule(f"{name}: {part_name}")
+                folder = scratch / part_name
+                folder.mkdir(parents=True, exist_ok=True)
+            entry(module)(report, quick, folder, console)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     report.seconds = time.perf_counter() - started

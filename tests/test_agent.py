@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-from pydantic import Field
 
 from agent import AgentResponse, MarketingAgent
 from agent.answer import check_phrasing, numbers_in
 from agent.executor import Budget, Deadline, Executor
 from agent.guardrails import fence, redact
 from agent.types import ToolCall
+from eval.fakes.chat_model import ScriptedChatModel, tool_calls_reply, tool_reply
 from tools.registry import TOOLS
 from tools.unit import Implementation
 
@@ -281,19 +280,8 @@ def test_a_failing_call_does_not_stop_independent_ones(agent: MarketingAgent) ->
 # ---- the LLM router, with a scripted chat model ------------------------------------------------------------
 
 
-class ScriptedModel(GenericFakeChatModel):
-    """Replies from a script; tools are accepted (the fake has no bind_tools)."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedModel:
-        return self
-
-
-def tool_reply(name: str, arguments: dict[str, Any], i: int = 0) -> AIMessage:
-    return AIMessage(content="", tool_calls=[{"name": name, "args": arguments, "id": f"call_{i}"}])
-
-
 def llm_agent(workspace: Path, replies: list[AIMessage], local_generator, **kwargs: Any) -> MarketingAgent:
-    model = ScriptedModel(messages=iter(replies))
+    model = ScriptedChatModel(replies=replies)
     return MarketingAgent.open(workspace, llm="openai", chat_model=model, generator=local_generator, **kwargs)
 
 
@@ -318,14 +306,7 @@ def test_llm_tool_calls_stop_at_the_budget(workspace: Path, local_generator) -> 
 
 def test_llm_token_budget_ends_the_run(workspace: Path, local_generator) -> None:
     usage = {"input_tokens": 9000, "output_tokens": 100, "total_tokens": 9100}
-    replies = [
-        AIMessage(
-            content="",
-            tool_calls=[{"name": "segment_customers", "args": {}, "id": f"c{i}"}],
-            usage_metadata=usage,  # type: ignore[arg-type]
-        )
-        for i in range(10)
-    ]
+    replies = [tool_calls_reply([("segment_customers", {})], [f"c{i}"], usage) for i in range(10)]
     agent = llm_agent(workspace, replies, local_generator, budget=Budget(tokens=20_000))
     response = agent.ask("segments please")
     assert len(response.tool_calls) == 3  # 9,100 tokens a turn: the fourth model call would pass 20,000
@@ -367,16 +348,6 @@ def test_the_agent_cannot_train_on_a_file_path(workspace: Path) -> None:
     assert outcomes[0].call.status == "error" and "can't be set through the agent" in str(outcomes[0].call.result)
 
 
-class RecordingModel(ScriptedModel):
-    """A scripted model that keeps every prompt it was sent."""
-
-    prompts: list[str] = Field(default_factory=list)
-
-    def _generate(self, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
-        self.prompts.append("\n".join(str(m.content) for m in messages))
-        return super()._generate(messages, *args, **kwargs)
-
-
 def test_customer_ids_reach_the_model_only_as_stand_ins(workspace: Path, local_generator) -> None:
     from tools.segments import known_customer_ids
 
@@ -385,17 +356,17 @@ def test_customer_ids_reach_the_model_only_as_stand_ins(workspace: Path, local_g
         tool_reply("segment_customers", {"customer_id": "CUSTOMER_REF_1"}),
         AIMessage(content="CUSTOMER_REF_1 is one of your customers."),
     ]
-    model = RecordingModel(messages=iter(replies), prompts=[])
+    model = ScriptedChatModel(replies=replies)
     agent = MarketingAgent.open(workspace, llm="openai", chat_model=model, generator=local_generator)
     session = "pseudonyms"
     response = agent.ask(f"Look up customer {customer}", session)
     assert [c.status for c in response.tool_calls] == ["ok"], response.tool_calls
     assert response.tool_calls[0].arguments["customer_id"] == customer  # the tool got the real id back
     assert "CUSTOMER_REF" not in response.answer
-    model.messages = iter([AIMessage(content="Nothing more.")])
+    model.replies = [AIMessage(content="Nothing more.")]
     agent.ask(f"and {customer} again?", session)  # the history holds the id in the tools it used
-    assert len(model.prompts) >= 3 and "CUSTOMER_REF_1" in model.prompts[0]
-    assert not any(customer in prompt for prompt in model.prompts), model.prompts
+    assert len(model.prompt_texts) >= 3 and "CUSTOMER_REF_1" in model.prompt_texts[0]
+    assert not any(customer in prompt for prompt in model.prompt_texts), model.prompt_texts
 
 
 def test_pseudonyms_swap_known_ids_only() -> None:

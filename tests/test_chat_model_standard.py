@@ -3,40 +3,27 @@ local model and on the OpenAI backend's fallback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from local_models.textgen import ChatMessage, Generation, GenerationOptions, TextStream
+from eval.fakes.textgen import ScriptedGenerator
+from local_models.textgen import ChatMessage, GenerationOptions
 from local_models.textgen.langchain_chat import GeneratorChatModel, to_chat_messages
 from local_models.textgen.local import LocalGenerator
 from local_models.textgen.openai_backend import OpenAIGenerator
 from tools.chat_model import SettingsChatModel
 
 
-class ParrotGenerator:
+def parrot() -> ScriptedGenerator:
     """Deterministic and instant: repeats the last message. The unit suite checks construction and
     parameters, not the words, so it needs no real model."""
 
-    name = "local"
-    model = "parrot-1"
+    def repeat(messages: Sequence[ChatMessage], options: GenerationOptions) -> str:
+        return " ".join(messages[-1].content.split()[: options.max_tokens])
 
-    def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
-        options = options or GenerationOptions()
-        text = " ".join(messages[-1].content.split()[: options.max_tokens])
-        return Generation(
-            texts=[text] * options.n, backend=self.name, model=self.model, finish_reasons=["stop"] * options.n
-        )
-
-    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> TextStream:
-        text = self.generate(messages, options).text
-
-        def pieces(stream: TextStream) -> Iterator[str]:
-            yield from text.split(" ")
-            stream.finish_reason = "stop"
-
-        return TextStream(pieces)
+    return ScriptedGenerator(repeat, model="parrot-1")
 
 
 class TestGeneratorChatModelUnit(ChatModelUnitTests):
@@ -48,7 +35,7 @@ class TestGeneratorChatModelUnit(ChatModelUnitTests):
 
     @property
     def chat_model_params(self) -> dict:
-        return {"generator": ParrotGenerator()}
+        return {"generator": parrot()}
 
     @property
     def init_from_env_params(self) -> tuple[dict, dict, dict]:

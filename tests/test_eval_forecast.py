@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.forecast_suite import QUANTILES, Task, scores
+from eval.suites.forecast import QUANTILES, Task, scores
 from local_models.forecaster.train import History
 
 needs_peers = pytest.mark.skipif(

@@ -15,21 +15,19 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from agent.openai_server import OpenAIServer, serve_app
-from eval.serve_suite import (
+from eval.suites.serve.load import (
     LoadRun,
     Sample,
-    ServerStartError,
     catalogue_products,
     classify,
     drive,
     errors_by_kind,
-    exception_lines,
     ratio,
     request_mix,
-    running_server,
     summarise,
-    warm_up,
 )
+from eval.suites.serve.process import ServerStartError, running_server
+from eval.suites.serve.running import exception_lines, warm_up
 
 PRODUCTS = [("1001", "Aurora Linen Midi Dress"), ("1002", "Harbor Organic Crew Tee"), ("1017", "Nimbus Headphones")]
 

@@ -1,6 +1,6 @@
-"""Indirect prompt injection, a fast slice of `eval/security_injection.py` on the offline path: hostile reviews of
-several attack styles and goals are planted in the small demo store, the marketer's tasks that retrieve them
-are asked, and no attack may succeed while every task still gets done. (The full suite, with the
+"""Indirect prompt injection, a fast slice of the `eval.suites.security.injection` suite on the offline path:
+hostile reviews of several attack styles and goals are planted in the small demo store, the marketer's tasks that
+retrieve them are asked, and no attack may succeed while every task still gets done. (The full suite, with the
 OpenAI-compatible path and 312 cases, is `marketing-agent eval security`.)"""
 
 from __future__ import annotations
@@ -12,23 +12,18 @@ import pytest
 
 from agent.core import MarketingAgent
 from agent.executor import Budget
-from eval.security_injection import (
+from eval.suites.security.injection.cases import (
     GOALS,
     STYLES,
-    Catalogue,
     InjectionCase,
     InjectionTask,
-    Seen,
-    any_attacker_effect,
-    attack_evidence,
     build_cases,
     load_cases,
     load_tasks,
     make_case,
-    observe,
-    planted_rows,
-    task_done,
 )
+from eval.suites.security.injection.judging import Seen, any_attacker_effect, attack_evidence, observe, task_done
+from eval.suites.security.injection.planting import Catalogue, planted_rows
 from tools.answer import quotable
 from tools.brand import load_brand
 from tools.reviews import ingest_reviews

@@ -11,7 +11,9 @@ import pytest
 
 from agent.memory import QUOTE_OMITTED, without_quotes
 from eval.pii_cases import KINDS, Needles, clean_texts, luhn_valid, seed_records
-from eval.security_pii import SINKS, Findings, allowed, exercise, ours, score_detector
+from eval.suites.security.pii.detector import ours, score_detector
+from eval.suites.security.pii.flows import exercise
+from eval.suites.security.pii.sinks import SINKS, Findings, allowed
 from tools.ad_copy import GenerateAdCopyInput, is_safe_quote
 from tools.ad_copy.tool import _without_personal_data
 from tools.pii import find_pii, redact

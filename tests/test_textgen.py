@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import openai
 import pytest
 
 from core.errors import ModelUnavailableError
+from eval.fakes.openai_server import Action, ScriptedOpenAIServer, answer, cut_stream, hang, reply
+from eval.fakes.textgen import ScriptedGenerator
 from local_models.textgen import (
     ChatMessage,
-    Generation,
     GenerationOptions,
     MissingKeyError,
     ProviderError,
@@ -172,105 +171,13 @@ def test_text_without_an_object_has_no_json() -> None:
 
 # --- OpenAI backend against scripted servers ---------------------------------------------------------------
 
-Action = Callable[[BaseHTTPRequestHandler], None]
-
-
-def _completion(texts: list[str], finish: str = "stop") -> dict:
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "gpt-test",
-        "choices": [
-            {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": finish}
-            for i, t in enumerate(texts)
-        ],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 3 * len(texts), "total_tokens": 5 + 3 * len(texts)},
-    }
-
-
-def reply(status: int, body: dict | bytes, headers: dict[str, str] | None = None) -> Action:
-    def act(handler: BaseHTTPRequestHandler) -> None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    return act
-
-
-def hang(release: threading.Event) -> Action:
-    def act(handler: BaseHTTPRequestHandler) -> None:
-        release.wait(30)
-
-    return act
-
-
-def cut_stream(texts: list[str]) -> Action:
-    """A 200 event stream that sends some chunks, then closes mid-body: no finish_reason, no [DONE]."""
-
-    def act(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream")
-        handler.send_header("Transfer-Encoding", "chunked")
-        handler.end_headers()
-        for text in texts:
-            delta = {"role": "assistant", "content": text}
-            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-test",
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}  # fmt: skip
-            event = f"data: {json.dumps(chunk)}\n\n".encode()
-            handler.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
-        handler.wfile.flush()
-        handler.close_connection = True
-
-    return act
-
-
-class ScriptedServer:
-    """Answers each POST with the next scripted action (then 500s), recording request bodies."""
-
-    def __init__(self, *actions: Action) -> None:
-        self.actions = list(actions)
-        self.bodies: list[dict] = []
-        self.release = threading.Event()
-        script = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                script.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                action = script.actions.pop(0) if script.actions else reply(500, {"error": {"message": "boom"}})
-                action(self)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 @pytest.fixture
-def scripted() -> Iterator[Callable[..., ScriptedServer]]:
-    servers: list[ScriptedServer] = []
+def scripted() -> Iterator[Callable[..., ScriptedOpenAIServer]]:
+    servers: list[ScriptedOpenAIServer] = []
 
-    def start(*actions: Action) -> ScriptedServer:
-        servers.append(ScriptedServer(*actions))
+    def start(*script: Action) -> ScriptedOpenAIServer:
+        servers.append(ScriptedOpenAIServer(*script, model="gpt-test"))
         return servers[-1]
 
     yield start
@@ -278,31 +185,20 @@ def scripted() -> Iterator[Callable[..., ScriptedServer]]:
         server.close()
 
 
-class CannedGenerator:
+def canned() -> ScriptedGenerator:
     """A stand-in fallback that answers instantly, for fault tests that are about the remote side."""
-
-    name = "local"
-    model = "canned-local"
-
-    def generate(self, messages, options=None) -> Generation:
-        n = (options or GenerationOptions()).n
-        return Generation(texts=["canned"] * n, backend="local", model=self.model, finish_reasons=["stop"] * n)
-
-    def stream(self, messages, options=None) -> TextStream:
-        def pieces(stream: TextStream) -> Iterator[str]:
-            yield from ("can", "ned")
-            stream.finish_reason = "stop"
-
-        return TextStream(pieces)
+    return ScriptedGenerator("canned", model="canned-local")
 
 
-def remote(server: ScriptedServer, *, timeout: float = 5.0, fallback: TextGenerator | None = None) -> OpenAIGenerator:
+def remote(
+    server: ScriptedOpenAIServer, *, timeout: float = 5.0, fallback: TextGenerator | None = None
+) -> OpenAIGenerator:
     return OpenAIGenerator(api_key="sk-test", base_url=server.base_url, model="gpt-test", timeout=timeout,
                            fallback=fallback)  # fmt: skip
 
 
 def test_openai_request_carries_the_options(scripted) -> None:
-    server = scripted(reply(200, _completion(['{"a": 1}'])))
+    server = scripted(answer('{"a": 1}'))
     options = GenerationOptions(max_tokens=33, temperature=0.2, top_p=0.9, stop=("END",), seed=3, json_output=True)
     generation = remote(server).generate(HEADLINE, options)
     assert generation.texts == ['{"a": 1}'] and generation.backend == "openai" and generation.model == "gpt-test"
@@ -314,18 +210,16 @@ def test_openai_request_carries_the_options(scripted) -> None:
 
 
 def test_fewer_choices_than_asked_are_topped_up_with_more_calls(scripted) -> None:
-    server = scripted(*(reply(200, _completion([f"v{i}"])) for i in range(3)))
+    server = scripted(*(answer(f"v{i}") for i in range(3)))
     generation = remote(server).generate(HEADLINE, GenerationOptions(n=3))
     assert generation.texts == ["v0", "v1", "v2"] and len(generation.finish_reasons) == 3
     assert [b.get("n") for b in server.bodies] == [3, 2, None]
 
 
 def test_429_is_retried_once_after_retry_after(scripted) -> None:
-    server = scripted(
-        reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "1"}), reply(200, _completion(["ok"]))
-    )
+    server = scripted(reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "1"}), answer("ok"))
     started = time.perf_counter()
-    generation = remote(server, fallback=CannedGenerator()).generate(HEADLINE)
+    generation = remote(server, fallback=canned()).generate(HEADLINE)
     assert generation.text == "ok" and not generation.warnings
     assert len(server.bodies) == 2 and time.perf_counter() - started >= 0.9
 
@@ -346,10 +240,9 @@ def test_500_without_fallback_is_a_provider_error(scripted) -> None:
 
 
 def test_a_hanging_endpoint_times_out_and_falls_back(scripted) -> None:
-    server = scripted()
-    server.actions = [hang(server.release), hang(server.release)]
+    server = scripted(hang(), hang())
     started = time.perf_counter()
-    generation = remote(server, timeout=1.0, fallback=CannedGenerator()).generate(HEADLINE)
+    generation = remote(server, timeout=1.0, fallback=canned()).generate(HEADLINE)
     assert generation.text == "canned" and "timed out (after 1 retry)" in generation.warnings[0]
     assert time.perf_counter() - started < 10
 
@@ -364,7 +257,7 @@ def test_a_hanging_endpoint_times_out_and_falls_back(scripted) -> None:
 )
 def test_malformed_responses_fall_back(scripted, action: Action, fault: str) -> None:
     server = scripted(action)
-    generation = remote(server, fallback=CannedGenerator()).generate(HEADLINE)
+    generation = remote(server, fallback=canned()).generate(HEADLINE)
     assert generation.text == "canned" and "malformed" in generation.warnings[0] and fault in generation.warnings[0]
     with pytest.raises(ProviderError, match="malformed"):
         remote(scripted(action)).generate(HEADLINE)
@@ -372,14 +265,14 @@ def test_malformed_responses_fall_back(scripted, action: Action, fault: str) -> 
 
 def test_a_stream_cut_before_any_text_falls_back(scripted) -> None:
     server = scripted(cut_stream([""]))
-    stream = remote(server, fallback=CannedGenerator()).stream(HEADLINE)
+    stream = remote(server, fallback=canned()).stream(HEADLINE)
     assert "".join(stream) == "canned"
     assert "answered by the local model" in stream.warnings[0] and stream.finish_reason == "stop"
 
 
 def test_a_stream_cut_after_some_text_is_a_provider_error(scripted) -> None:
     server = scripted(cut_stream(["Dry ", "feet"]))
-    stream = remote(server, fallback=CannedGenerator()).stream(HEADLINE)
+    stream = remote(server, fallback=canned()).stream(HEADLINE)
     shown: list[str] = []
     with pytest.raises(ProviderError, match="after part of the answer"):
         shown.extend(stream)

@@ -282,7 +282,7 @@ def _llm_routing(
     report.notes.append(
         "The LLM rows use the real openai client (LangChain ChatOpenAI) against the local 135M model served on "
         "127.0.0.1 with tool calling by JSON reply; the subset is every "
-        f"{step}th routing case (today fixed at {DEFAULT_TODAY.isoformat()}). `eval.agent_suite._LLMPlanner` wraps "
+        f"{step}th routing case (today fixed at {DEFAULT_TODAY.isoformat()}). `eval.suites.agent._LLMPlanner` wraps "
         "`agent.llm.LLMRouter` over any LangChain chat model, so another endpoint is scored by passing its "
         "ChatOpenAI to it."
     )
