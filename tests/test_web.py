@@ -306,7 +306,9 @@ def test_ad_copy_warnings_and_failures_render_inline(browser: Browser, server: O
         context.close()
 
 
-def test_no_request_leaves_127_0_0_1(requests_seen: list[str]) -> None:
+def test_no_request_leaves_127_0_0_1(browser: Browser, requests_seen: list[str]) -> None:
+    # `browser` puts this test in the [chromium] group with the page tests above: pytest runs a
+    # parametrized group together, and a test outside it would get a fresh, empty `requests_seen`.
     assert requests_seen
     outside = [url for url in requests_seen if not url.startswith(("http://127.0.0.1:", "data:"))]
     assert not outside, f"the page asked for something beyond this server: {outside}"
