@@ -23,6 +23,7 @@ from rich.console import Console
 
 from core.workspace import Workspace
 from eval.data import load_real_reviews, real_reviews_path
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from local_models.textgen import TextGenerator
 from tools.ad_copy import CHANNEL_FIELDS, GenerateAdCopyResult, generate_ad_copy
@@ -42,11 +43,11 @@ class Sizes:
     paths: tuple[str, ...]
     demo_reviews: int
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(1, 1, ("google_search", "sms"), ("local",), 600)
-        return cls(5, 3, CHANNELS, ("local", "openai-compatible"), 3000)
+
+SIZES = ByMode(
+    quick=Sizes(1, 1, ("google_search", "sms"), ("local",), 600),
+    full=Sizes(5, 3, CHANNELS, ("local", "openai-compatible"), 3000),
+)
 
 
 @dataclass
@@ -67,7 +68,7 @@ class Outcome:
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     with console.status("Building the demo store and the real-review store"):
         cases = _demo_cases(scratch / "demo", sizes) + _real_cases(scratch / "real", sizes, report)
     from local_models.textgen import LocalGenerator

@@ -32,8 +32,9 @@ from rich.console import Console
 
 from agent.memory import Turn
 from agent.types import Plan
-from eval.demo import demo_workspace
+from eval.demo import DemoSize, demo_workspace
 from eval.metrics import percentile_ms
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from eval.routing import CASES_FILE, DEFAULT_TODAY, RoutingCase, load_cases, score_routing
 
@@ -52,19 +53,18 @@ class Sizes:
     llm_cases: int
     pass_k_cases: int
     k: int
-    demo_reviews: int
-    demo_customers: int
+    demo: DemoSize
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(e2e_cases=20, llm_cases=12, pass_k_cases=4, k=2, demo_reviews=1500, demo_customers=400)
-        return cls(e2e_cases=120, llm_cases=60, pass_k_cases=10, k=3, demo_reviews=5000, demo_customers=3000)
+
+SIZES = ByMode(
+    quick=Sizes(e2e_cases=20, llm_cases=12, pass_k_cases=4, k=2, demo=DemoSize(1500, 400)),
+    full=Sizes(e2e_cases=120, llm_cases=60, pass_k_cases=10, k=3, demo=DemoSize(5000, 3000)),
+)
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    sizes = Sizes.for_mode(quick)
-    workspace = demo_workspace(scratch / "demo", console, reviews=sizes.demo_reviews, customers=sizes.demo_customers)
+    sizes = SIZES.pick(quick)
+    workspace = demo_workspace(scratch / "demo", console, sizes.demo)
     cases = load_cases()
     _offline_routing(report, workspace, cases, console)
     _end_to_end(report, workspace, cases, sizes, console)

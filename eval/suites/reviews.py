@@ -23,6 +23,7 @@ from agent.demo import generate_demo_data
 from core.workspace import Workspace
 from eval.data import load_real_reviews, real_reviews_path
 from eval.metrics import binary_scores, ndcg_at_k, percentile_ms, precision_at_k, recall_at_k, top_k_overlap
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from eval.review_relevance import LabelledQuery, load_queries, relevant_ids
 from local_models.embeddings import MiniLMEmbedder, cpu_has_native_bf16, get_embedder, openvino_available
@@ -42,26 +43,20 @@ class Sizes:
     latency_sizes: tuple[int, ...]
     latency_queries: int
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(
-                embed_sample=200, ingest_sample=300, quality_corpus=1500, latency_sizes=(3000,), latency_queries=20
-            )
-        return cls(
-            embed_sample=5000,
-            ingest_sample=5000,
-            quality_corpus=None,
-            latency_sizes=(20_000, 100_000),
-            latency_queries=200,
-        )
+
+SIZES = ByMode(
+    quick=Sizes(embed_sample=200, ingest_sample=300, quality_corpus=1500, latency_sizes=(3000,), latency_queries=20),
+    full=Sizes(
+        embed_sample=5000, ingest_sample=5000, quality_corpus=None, latency_sizes=(20_000, 100_000), latency_queries=200
+    ),
+)
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     if real_reviews_path() is None:
         report.skipped = "the real reviews (../shared/data/reviews) are not here; nothing to measure"
         return
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     reviews = load_real_reviews()
     rows = _rows(reviews)
     with console.status("Embedding: fp32 vs fast path"):
