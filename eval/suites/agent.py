@@ -266,21 +266,20 @@ def _llm_routing(
     from agent.openai_server import serve_openai
     from core.workspace import Workspace
     from local_models.textgen import LocalGenerator
-    from local_models.textgen.langchain_chat import ChatOpenAIOffline, approximate_token_ids
+    from local_models.textgen.langchain_chat import openai_chat_model
 
     step = max(1, len(cases) // sizes.llm_cases)
     subset = cases[::step][: sizes.llm_cases]
     local = LocalGenerator(workspace=workspace)
     local.load()
     with serve_openai(local, api_key="eval-key") as server:
-        model = ChatOpenAIOffline(
+        model = openai_chat_model(
             model=local.model,
             api_key="eval-key",
             base_url=server.base_url,
             timeout=60,
             max_retries=0,
             max_completion_tokens=96,
-            custom_get_token_ids=approximate_token_ids,
         )
         router = LLMRouter(model, Executor(Workspace.open(workspace)), Budget())
         with console.status(f"LLM router: {len(subset)} cases"):

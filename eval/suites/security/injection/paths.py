@@ -219,11 +219,11 @@ class AgentPaths:
 
     def _chat_model(self, generator: Any, *, max_tokens: int) -> Any:
         from agent.openai_server import serve_openai
-        from local_models.textgen.langchain_chat import ChatOpenAIOffline, approximate_token_ids
+        from local_models.textgen.langchain_chat import openai_chat_model
 
         server = serve_openai(generator, api_key="eval-key")
         self._servers.append(server)
-        return ChatOpenAIOffline(
+        return openai_chat_model(
             model=generator.model,
             api_key="eval-key",
             base_url=server.base_url,
@@ -231,7 +231,6 @@ class AgentPaths:
             max_retries=0,
             temperature=0,
             max_completion_tokens=max_tokens,
-            custom_get_token_ids=approximate_token_ids,
         )
 
 
