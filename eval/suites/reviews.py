@@ -21,7 +21,7 @@ from rich.console import Console
 
 from agent.demo import generate_demo_data
 from core.workspace import Workspace
-from eval.data import load_real_reviews, real_reviews_path
+from eval.data import REAL_REVIEW_COLUMNS, load_real_reviews, real_reviews_path
 from eval.metrics import binary_scores, ndcg_at_k, percentile_ms, precision_at_k, recall_at_k, top_k_overlap
 from eval.modes import ByMode
 from eval.report import SuiteReport, Table
@@ -168,15 +168,8 @@ def _ingest_speed(report: SuiteReport, rows: list[ReviewRow], sizes: Sizes, fp32
 
 
 def _record(row: ReviewRow) -> dict[str, Any]:
-    return {
-        "review_id": row.review_id,
-        "product_id": row.product_id,
-        "rating": row.rating,
-        "title": row.title,
-        "text": row.text,
-        "category": row.category,
-        "date": row.date,
-    }
+    """A validated real review back as the record it was read from."""
+    return {name: getattr(row, name) for name in REAL_REVIEW_COLUMNS}
 
 
 # -- 3. retrieval quality ---------------------------------------------------------------------------
