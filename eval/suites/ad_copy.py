@@ -23,6 +23,7 @@ from rich.console import Console
 
 from core.workspace import Workspace
 from eval.data import load_real_reviews, real_reviews_path
+from eval.loopback import KEY
 from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from local_models.textgen import TextGenerator
@@ -141,9 +142,9 @@ class _generator:
         from agent.openai_server import serve_openai
         from local_models.textgen import OpenAIGenerator
 
-        self.server = serve_openai(self.local, api_key="eval-key")
+        self.server = serve_openai(self.local, api_key=KEY)
         # No fallback: a fault on this path must show up as an error, not be hidden by the local model.
-        return OpenAIGenerator(api_key="eval-key", base_url=self.server.base_url, model=self.local.model)
+        return OpenAIGenerator(api_key=KEY, base_url=self.server.base_url, model=self.local.model)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.server is not None:

@@ -33,6 +33,7 @@ from rich.console import Console
 from agent.memory import Turn
 from agent.types import Plan
 from eval.demo import DemoSize, demo_workspace
+from eval.loopback import served_chat_model
 from eval.metrics import percentile_ms
 from eval.modes import ByMode
 from eval.report import SuiteReport, Table
@@ -263,24 +264,15 @@ def _llm_routing(
 ) -> None:
     from agent.executor import Budget, Executor
     from agent.llm import LLMRouter
-    from agent.openai_server import serve_openai
     from core.workspace import Workspace
     from local_models.textgen import LocalGenerator
-    from local_models.textgen.langchain_chat import openai_chat_model
 
     step = max(1, len(cases) // sizes.llm_cases)
     subset = cases[::step][: sizes.llm_cases]
     local = LocalGenerator(workspace=workspace)
     local.load()
-    with serve_openai(local, api_key="eval-key") as server:
-        model = openai_chat_model(
-            model=local.model,
-            api_key="eval-key",
-            base_url=server.base_url,
-            timeout=60,
-            max_retries=0,
-            max_completion_tokens=96,
-        )
+    server, model = served_chat_model(local, max_completion_tokens=96)
+    with server:
         router = LLMRouter(model, Executor(Workspace.open(workspace)), Budget())
         with console.status(f"LLM router: {len(subset)} cases"):
             scores = score_routing(_LLMPlanner(router), subset)

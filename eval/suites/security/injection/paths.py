@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from eval.demo import DemoSize
 from eval.fakes.textgen import ScriptedGenerator, prompt_text
+from eval.loopback import served_chat_model
 from eval.modes import ByMode
 from eval.suites.security.injection.cases import InjectionCase, InjectionTask
 from eval.suites.security.injection.judging import Seen, observe
@@ -218,20 +219,9 @@ class AgentPaths:
         )
 
     def _chat_model(self, generator: Any, *, max_tokens: int) -> Any:
-        from agent.openai_server import serve_openai
-        from local_models.textgen.langchain_chat import openai_chat_model
-
-        server = serve_openai(generator, api_key="eval-key")
+        server, model = served_chat_model(generator, max_completion_tokens=max_tokens, temperature=0)
         self._servers.append(server)
-        return openai_chat_model(
-            model=generator.model,
-            api_key="eval-key",
-            base_url=server.base_url,
-            timeout=60,
-            max_retries=0,
-            temperature=0,
-            max_completion_tokens=max_tokens,
-        )
+        return model
 
 
 def ask_on_path(paths: AgentPaths, path: AgentPath, agent: Any, request: str) -> tuple[Seen, float]:
