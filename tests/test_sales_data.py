@@ -170,11 +170,47 @@ def test_bad_quantities(tmp_path: Path, cell: str, expected: str) -> None:
     assert len(exc.value.problems) == 1
 
 
-def test_duplicated_series_date_pairs(tmp_path: Path) -> None:
-    text = f"{HEADER}\n2024-01-01,A,1\n2024-01-02,A,2\n2024-01-01,B,3\n2024-01-02,A,9\n"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            f"{HEADER}\n2024-01-01,A,1\n2024-01-02,A,2\n2024-01-01,B,3\n2024-01-02,A,9\n",
+            ["row 4, column 'date': series 'A': duplicate date 2024-01-02 (first at row 2)"],
+            id="duplicated series-date pairs",
+        ),
+        pytest.param(
+            f"{HEADER},price\n2024-01-01,A,1,2.0\n2024-01-02,A,2,cheap\n2024-01-03,A,3,2.5\n2024-01-04,A,3,\n",
+            [
+                "row 2, column 'price': series 'A': 'cheap' is not a number",
+                "row 4, column 'price': series 'A': is empty (need a number)",
+            ],
+            id="non-numeric covariate values",
+        ),
+        pytest.param(
+            f"{HEADER}\n2024-01-01,A,1\n2024-01-08,A,2\n2024-01-16,A,3\n2024-01-22,A,4\n",
+            [
+                "row 3, column 'date': series 'A': 2024-01-16 (Tuesday) is not on the W-MON grid; "
+                "the nearest grid dates are 2024-01-15 and 2024-01-22"
+            ],
+            id="misaligned date in a weekly series",
+        ),
+        pytest.param(
+            f"{HEADER},promo\n2024-01-01,A,x,1\n2024-01-08,A,2,maybe\n2024-01-08,A,3,0\n2024-01-01,,4,0\n",
+            [
+                "row 4, column 'series_id': is empty (need a series id)",
+                "row 1, column 'quantity': series 'A': 'x' is not a number",
+                "row 2, column 'promo': series 'A': 'maybe' is not a number",
+                "row 3, column 'date': series 'A': duplicate date 2024-01-08 (first at row 2)",
+            ],
+            id="every problem collected in one error",
+        ),
+    ],
+)
+def test_refused_files_name_every_problem(tmp_path: Path, text: str, expected: list[str]) -> None:
     with pytest.raises(DataError) as exc:
         read_sales_file(_write(tmp_path, text))
-    assert problems(exc) == ["row 4, column 'date': series 'A': duplicate date 2024-01-02 (first at row 2)"]
+    assert problems(exc) == expected
+    assert f"{len(expected)} problem{'s' if len(expected) > 1 else ''} found" in str(exc.value)
 
 
 def test_non_numeric_extra_column_is_reported_by_name(tmp_path: Path) -> None:
@@ -200,16 +236,6 @@ def test_explicit_covariates_reject_unlisted_and_missing_columns(tmp_path: Path)
     assert "--covariates" in one_problem(exc, "'promo'")
     assert "covariate 'holiday' not found" in one_problem(exc, "'holiday'")
     assert len(exc.value.problems) == 2
-
-
-def test_non_numeric_covariate_values(tmp_path: Path) -> None:
-    text = f"{HEADER},price\n2024-01-01,A,1,2.0\n2024-01-02,A,2,cheap\n2024-01-03,A,3,2.5\n2024-01-04,A,3,\n"
-    with pytest.raises(DataError) as exc:
-        read_sales_file(_write(tmp_path, text))
-    assert problems(exc) == [
-        "row 2, column 'price': series 'A': 'cheap' is not a number",
-        "row 4, column 'price': series 'A': is empty (need a number)",
-    ]
 
 
 GAPPY = """date,series_id,quantity,price
@@ -249,16 +275,6 @@ def test_fill_policies(tmp_path: Path, fill: str, expected: list[float]) -> None
     assert panel.series_by_id()["B"].quantity.tolist() == [1.0, 2.0, 3.0]
     assert panel.warnings == [
         f"filled 2 missing points with fill={fill} (covariates carried forward) in 1 series: A (2)"
-    ]
-
-
-def test_misaligned_date_in_weekly_series(tmp_path: Path) -> None:
-    text = f"{HEADER}\n2024-01-01,A,1\n2024-01-08,A,2\n2024-01-16,A,3\n2024-01-22,A,4\n"
-    with pytest.raises(DataError) as exc:
-        read_sales_file(_write(tmp_path, text))
-    assert problems(exc) == [
-        "row 3, column 'date': series 'A': 2024-01-16 (Tuesday) is not on the W-MON grid; "
-        "the nearest grid dates are 2024-01-15 and 2024-01-22"
     ]
 
 
@@ -309,19 +325,6 @@ def test_gzip_input(tmp_path: Path) -> None:
     panel = read_sales_file(path)
     assert panel.freq == "W-MON"
     assert panel.series_by_id()["A"].quantity.tolist() == [10.0, 12.0, 7.0]
-
-
-def test_every_problem_is_collected_in_one_error(tmp_path: Path) -> None:
-    text = f"{HEADER},promo\n2024-01-01,A,x,1\n2024-01-08,A,2,maybe\n2024-01-08,A,3,0\n2024-01-01,,4,0\n"
-    with pytest.raises(DataError) as exc:
-        read_sales_file(_write(tmp_path, text))
-    assert problems(exc) == [
-        "row 4, column 'series_id': is empty (need a series id)",
-        "row 1, column 'quantity': series 'A': 'x' is not a number",
-        "row 2, column 'promo': series 'A': 'maybe' is not a number",
-        "row 3, column 'date': series 'A': duplicate date 2024-01-08 (first at row 2)",
-    ]
-    assert "4 problems found" in str(exc.value)
 
 
 def test_frame_with_typed_columns() -> None:

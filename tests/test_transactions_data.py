@@ -226,16 +226,6 @@ def test_negative_quantity_needs_a_negative_amount_and_unknown_policy(tmp_path: 
     one_problem(exc, "unknown negative-amount policy 'refund'", "error, returns, drop")
 
 
-def test_duplicate_transaction_ids_name_the_rows(tmp_path: Path) -> None:
-    text = (
-        "transaction_id,customer_id,date,amount\n"
-        "T1,c1,2024-01-01,1\nT2,c1,2024-01-02,1\nT1,c2,2024-01-03,1\n,c2,2024-01-04,1\n,c2,2024-01-05,1\n"
-    )
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(_write(tmp_path, text))
-    assert problems(exc) == ["row 3, column 'transaction_id': duplicate transaction id 'T1' (first at row 1)"]
-
-
 def test_future_dates_are_a_warning(tmp_path: Path) -> None:
     text = "customer_id,date,amount\nc1,2024-01-01,1\nc2,2199-06-01,2\n"
     table = read_transactions_file(_write(tmp_path, text))
@@ -262,36 +252,53 @@ def test_gzip_file(tmp_path: Path) -> None:
     table = read_transactions_file(path)
     assert len(table.frame) == 4
     assert table.customers == 2
-    broken = tmp_path / "broken.csv.gz"
-    broken.write_bytes(gzip.compress(VALID.encode())[:20])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("broken.csv.gz", gzip.compress(VALID.encode())[:20], "cannot read the file"),
+        ("latin.csv", "customer_id,date,amount\nJos\xe9,2024-01-01,1\n".encode("latin-1"), "not valid UTF-8"),
+    ],
+)
+def test_unreadable_bytes_are_a_data_error(tmp_path: Path, name: str, content: bytes, problem: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
     with pytest.raises(DataError) as exc:
-        read_transactions_file(broken)
-    one_problem(exc, "cannot read the file")
+        read_transactions_file(path)
+    one_problem(exc, problem)
 
 
-def test_malformed_csv_is_a_data_error(tmp_path: Path) -> None:
-    text = "customer_id,date,amount\nc1,2024-01-01,1\n\n,,\nc2,2024-01-01,1,extra\nc3,2024-01-02\n"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "transaction_id,customer_id,date,amount\n"
+            "T1,c1,2024-01-01,1\nT2,c1,2024-01-02,1\nT1,c2,2024-01-03,1\n,c2,2024-01-04,1\n,c2,2024-01-05,1\n",
+            ["row 3, column 'transaction_id': duplicate transaction id 'T1' (first at row 1)"],
+            id="duplicate transaction ids name the rows",
+        ),
+        pytest.param(
+            "customer_id,date,amount\nc1,2024-01-01,1\n\n,,\nc2,2024-01-01,1,extra\nc3,2024-01-02\n",
+            ["row 2: 4 fields but the header has 3 (an unquoted delimiter in a value, or a missing header name?)"],
+            id="a row longer than the header",
+        ),
+        pytest.param(
+            'customer_id,date,amount\nc1,2024-01-01,1\nc1,2024-01-01,"1\n',
+            ["row 2: unreadable CSV: a quoted value is never closed"],
+            id="an unclosed quote",
+        ),
+        pytest.param(  # blank rows are not counted, so c2 is row 2; its missing amount is an empty cell
+            "customer_id,date,amount,channel\nc1,2024-01-01,1\n\n,,,\nc2,2024-01-02\n",
+            ["row 2, column 'amount': is empty (need a number)"],
+            id="short rows and blank rows",
+        ),
+    ],
+)
+def test_malformed_files_name_every_problem(tmp_path: Path, text: str, expected: list[str]) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, text))
-    assert problems(exc) == [
-        "row 2: 4 fields but the header has 3 (an unquoted delimiter in a value, or a missing header name?)"
-    ]
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(_write(tmp_path, 'customer_id,date,amount\nc1,2024-01-01,1\nc1,2024-01-01,"1\n'))
-    assert problems(exc) == ["row 2: unreadable CSV: a quoted value is never closed"]
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes("customer_id,date,amount\nJos\xe9,2024-01-01,1\n".encode("latin-1"))
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(latin)
-    one_problem(exc, "not valid UTF-8")
-
-
-def test_short_rows_and_blank_rows(tmp_path: Path) -> None:
-    text = "customer_id,date,amount,channel\nc1,2024-01-01,1\n\n,,,\nc2,2024-01-02\n"
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(_write(tmp_path, text))
-    # Blank rows are not counted, so c2 is row 2; its missing amount is an empty cell.
-    assert problems(exc) == ["row 2, column 'amount': is empty (need a number)"]
+    assert problems(exc) == expected
 
 
 def test_one_transaction_customers(tmp_path: Path) -> None:
