@@ -137,6 +137,15 @@ class Schema:
         return found if found is not None else replace(self.extra_template, name=name)
 
 
+def not_negative(rule: str) -> Callable[[float], str | None]:
+    """A Field `check` that refuses a negative number, saying the rule: "-3 is negative (a price is 0 or more)"."""
+
+    def check(value: float) -> str | None:
+        return f"{value:g} is negative ({rule})" if value < 0 else None
+
+    return check
+
+
 def parse_column_pairs(pairs: Iterable[str]) -> dict[str, str]:
     """`FIELD=HEADER` strings (our field, the data's column name) as a column map; ValueError names a bad one."""
     mapping: dict[str, str] = {}
