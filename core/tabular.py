@@ -137,6 +137,15 @@ class Schema:
         return found if found is not None else replace(self.extra_template, name=name)
 
 
+def not_negative(rule: str) -> Callable[[float], str | None]:
+    """A Field `check` that refuses a negative number, saying the rule: "-3 is negative (a price is 0 or more)"."""
+
+    def check(value: float) -> str | None:
+        return f"{value:g} is negative ({rule})" if value < 0 else None
+
+    return check
+
+
 def parse_column_pairs(pairs: Iterable[str]) -> dict[str, str]:
     """`FIELD=HEADER` strings (our field, the data's column name) as a column map; ValueError names a bad one."""
     mapping: dict[str, str] = {}
@@ -491,7 +500,8 @@ def resolve_columns(
     column_map = dict(column_map or {})
     found = ", ".join(shown_header(h) for h in header if h) or "no columns"
     out = Columns()
-    _check_column_map(header, schema, column_map, extras, found, out)
+    asked = _Asked(header, schema, column_map, extras, found)
+    _check_column_map(asked, out)
     out.mapping = _match(header, schema, column_map)
     if records:
         taken = set(out.mapping.values()) | set(header)
@@ -506,7 +516,7 @@ def resolve_columns(
             )
         )
     if schema.extra == "keep":
-        _keep_extras(header, schema, column_map, extras, found, out)
+        _keep_extras(asked, out)
     counts = {h: list(header).count(h) for h in out.mapping.values()}
     out.problems.extend(
         DataProblem(f"the header {shown_header(h)!r} appears {n} times; rename all but one")
@@ -517,27 +527,34 @@ def resolve_columns(
     return out
 
 
-def _check_column_map(
-    header: Sequence[str],
-    schema: Schema,
-    column_map: Mapping[str, str],
-    extras: Sequence[str] | None,
-    found: str,
-    out: Columns,
-) -> None:
-    fields = ", ".join(schema.names)
-    for key, target in column_map.items():
+@dataclass(frozen=True)
+class _Asked:
+    """What resolve_columns was asked, which its checks share: the header read, the schema, the --column map, the
+    extra columns wanted (None: any), and the header as a problem quotes it."""
+
+    header: Sequence[str]
+    schema: Schema
+    column_map: Mapping[str, str]
+    extras: Sequence[str] | None
+    found: str
+
+
+def _check_column_map(asked: _Asked, out: Columns) -> None:
+    schema, fields = asked.schema, ", ".join(asked.schema.names)
+    for key, target in asked.column_map.items():
         if key not in schema.names and schema.extra == "ignore":
             out.problems.append(DataProblem(f"--column {key}=...: {key!r} is not a {schema.noun} field ({fields})"))
-        elif key not in schema.names and extras is not None and key not in extras:
+        elif key not in schema.names and asked.extras is not None and key not in asked.extras:
             out.problems.append(
                 DataProblem(
                     f"--column {key}={target}: {key!r} is not a {schema.noun} field ({fields}) "
                     f"or a requested {schema.extra_label}"
                 )
             )
-        elif target not in header:
-            out.problems.append(DataProblem(f"--column {key}={shown_header(target)}: no such column; found {found}"))
+        elif target not in asked.header:
+            out.problems.append(
+                DataProblem(f"--column {key}={shown_header(target)}: no such column; found {asked.found}")
+            )
         elif schema.personal and is_personal_column(target):
             out.problems.append(
                 DataProblem(
@@ -568,29 +585,23 @@ def _match(header: Sequence[str], schema: Schema, column_map: Mapping[str, str])
     return mapping
 
 
-def _keep_extras(
-    header: Sequence[str],
-    schema: Schema,
-    column_map: Mapping[str, str],
-    extras: Sequence[str] | None,
-    found: str,
-    out: Columns,
-) -> None:
-    """Every other named header is an extra column (under its --column name when mapped); with `extras`, only
-    those, and the rest are problems."""
+def _keep_extras(asked: _Asked, out: Columns) -> None:
+    """Every other named header is an extra column (under its --column name when mapped); with `asked.extras`,
+    only those, and the rest are problems."""
+    header, schema, column_map, found = asked.header, asked.schema, asked.column_map, asked.found
     used = set(out.mapping.values())
     renamed = {target: key for key, target in column_map.items() if key not in schema.names and target in header}
     available = [
         h for h in dict.fromkeys(header) if h and h not in used and not (schema.personal and is_personal_column(h))
     ]
     label = schema.extra_label
-    if extras is None:
+    if asked.extras is None:
         for h in available:
             out.mapping[renamed.get(h, h)] = h
             out.extras.append(renamed.get(h, h))
         return
     by_compact = {compact(h): h for h in available}
-    for name in dict.fromkeys(extras):
+    for name in dict.fromkeys(asked.extras):
         if name in schema.names:
             out.problems.append(DataProblem(f"--{label}s {name}: {name!r} is a {schema.noun} field, not a {label}"))
             continue

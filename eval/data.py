@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 REVIEWS_FILE = "reviews/womens_clothing_ecommerce_reviews.csv.gz"
+REAL_REVIEW_COLUMNS = ("review_id", "product_id", "rating", "title", "text", "category", "date")  # load_real_reviews
 # The real reviews carry no dates; the latency benchmark gives each a deterministic synthetic date so
 # date-range filters can be measured. Retrieval quality never uses these dates.
 SYNTHETIC_START = date(2024, 1, 1)
@@ -29,8 +30,8 @@ def real_reviews_path() -> Path | None:
 
 
 def load_real_reviews() -> pd.DataFrame:
-    """The women's clothing reviews as review rows: review_id, product_id, rating, title, text, category,
-    date (synthetic, see above). Rows without text are dropped."""
+    """The women's clothing reviews as review rows, in REAL_REVIEW_COLUMNS (the date synthetic, see above). Rows
+    without text are dropped."""
     path = real_reviews_path()
     if path is None:
         raise FileNotFoundError(f"{REVIEWS_FILE} not found under ../shared/data (or MARKETING_AGENT_SHARED_DATA)")
@@ -47,4 +48,4 @@ def load_real_reviews() -> pd.DataFrame:
         }
     )
     frame["date"] = [(SYNTHETIC_START + timedelta(days=(i * 37) % 730)).isoformat() for i in raw.index]
-    return frame.reset_index(drop=True)
+    return frame.reset_index(drop=True)[list(REAL_REVIEW_COLUMNS)]

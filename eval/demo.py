@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 
-def demo_workspace(
-    folder: Path,
-    console: Console,
-    *,
-    reviews: int,
-    customers: int,
-    forecaster_seconds: float = 90.0,
-    segmenter_seconds: float = 60.0,
-) -> Path:
-    """Build the demo store (`reviews` reviews, `customers` customers, both models trained within the given
-    seconds) in `folder`; returns the workspace path."""
+@dataclass(frozen=True)
+class DemoSize:
+    """How large a demo store a suite builds, and how long its two models may train (their size, and so the cost
+    of serving them, does not depend on the training budget)."""
+
+    reviews: int
+    customers: int
+    forecaster_seconds: float = 90.0
+    segmenter_seconds: float = 60.0
+
+
+def demo_workspace(folder: Path, console: Console, size: DemoSize) -> Path:
+    """Build the demo store at `size` in `folder`; returns the workspace path."""
     from agent.demo.build import build_demo_workspace
 
-    with console.status(f"Building the demo workspace ({reviews:,} reviews, {customers:,} customers)"):
+    with console.status(f"Building the demo workspace ({size.reviews:,} reviews, {size.customers:,} customers)"):
         built = build_demo_workspace(
             folder,
-            n_reviews=reviews,
-            n_customers=customers,
+            n_reviews=size.reviews,
+            n_customers=size.customers,
             progress=False,
-            forecaster_seconds=forecaster_seconds,
-            segmenter_seconds=segmenter_seconds,
+            forecaster_seconds=size.forecaster_seconds,
+            segmenter_seconds=size.segmenter_seconds,
         )
     return Path(built.workspace)

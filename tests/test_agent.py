@@ -192,19 +192,6 @@ def test_redaction_finds_each_kind(text: str, kind: str) -> None:
     assert kind in redaction.found and f"<{kind}>" in redaction.text
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Forecast product 1001 for the next 13 weeks",
-        "reviews since 2025-03-01 with 4 stars",
-        "what will sell at $89.00 with a 10% price cut",
-        "look up customer C00014",
-    ],
-)
-def test_redaction_leaves_marketing_requests_alone(text: str) -> None:
-    assert redact(text).text == text
-
-
 def test_hostile_review_text_never_changes_the_plan(workspace: Path, local_generator) -> None:
     from tools.reviews import ingest_reviews
 

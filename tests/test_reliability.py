@@ -30,7 +30,7 @@ from eval.suites.reliability.faults.provider import (
     generate_attempt,
     stream_attempt,
 )
-from eval.suites.reliability.faults.setup import Setup, Sizes, instant_local
+from eval.suites.reliability.faults.setup import SIZES, Setup, instant_local
 from eval.suites.reliability.faults.watchdog import watched
 from eval.suites.reliability.input.cases import Case, file_cases
 from eval.suites.reliability.input.processes import cli_case, python_case
@@ -50,7 +50,7 @@ def fault_server() -> Iterator[ScriptedOpenAIServer]:
 @pytest.fixture(scope="module")
 def setup(demo_copy: Path) -> Setup:
     """The demo copy, an instant stand-in for the local model, and a 20 s request budget."""
-    return Setup(demo_copy, instant_local(), Sizes.for_mode(quick=True))
+    return Setup(demo_copy, instant_local(), SIZES.quick)
 
 
 def generator(server: ScriptedOpenAIServer, kind: str, timeout: float = 2.0) -> OpenAIGenerator:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
+from data_problems import one_problem, problems
 from tools.sales_data import (
     SalesPanel,
     infer_freq,
@@ -26,17 +27,6 @@ def _write(tmp_path: Path, text: str, name: str = "sales.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _problems(exc: pytest.ExceptionInfo[DataError]) -> list[str]:
-    return [str(p) for p in exc.value.problems]
-
-
-def _one_problem(exc: pytest.ExceptionInfo[DataError], *needles: str) -> str:
-    """The single problem that contains every needle (fails when none or several do)."""
-    hits = [p for p in _problems(exc) if all(n in p for n in needles)]
-    assert len(hits) == 1, f"{needles} in {_problems(exc)}"
-    return hits[0]
 
 
 def _frame(rows: list[tuple[str, str, str]], **extra: list[str]) -> pd.DataFrame:
@@ -134,7 +124,7 @@ def test_missing_required_columns_say_what_was_found(tmp_path: Path) -> None:
     path = _write(tmp_path, "day,product,units_sold\n2024-01-01,A,3\n")
     with pytest.raises(DataError) as exc:
         read_sales_file(path)
-    message = _one_problem(exc, "missing required column(s) date, series_id")
+    message = one_problem(exc, "missing required column(s) date, series_id")
     assert "found day, product, units_sold" in message
     assert "--column date=" in message
     assert str(path) in str(exc.value)
@@ -149,15 +139,15 @@ def test_column_mapping_and_aliases(tmp_path: Path) -> None:
     assert panel.series[0].quantity.tolist() == [3.0, 4.0]  # units_sold is a known alias of quantity
     with pytest.raises(DataError) as exc:
         read_sales_file(path, column_map={"date": "When", "series_id": "Product"})
-    assert "--column date=When: no such column" in _one_problem(exc, "When")
+    assert "--column date=When: no such column" in one_problem(exc, "When")
 
 
 def test_unparseable_dates_name_series_row_and_column(tmp_path: Path) -> None:
     text = f"{HEADER}\n2024-01-01,A,1\n2024-01-08,A,2\nnot-a-date,A,3\n2024-01-01,B,1\n,B,2\n2024-01-08,B,2\n"
     with pytest.raises(DataError) as exc:
         read_sales_file(_write(tmp_path, text))
-    assert _one_problem(exc, "row 3") == "row 3, column 'date': series 'A': 'not-a-date' is not a date; use YYYY-MM-DD"
-    assert _one_problem(exc, "row 5") == "row 5, column 'date': series 'B': is empty (need a date)"
+    assert one_problem(exc, "row 3") == "row 3, column 'date': series 'A': 'not-a-date' is not a date; use YYYY-MM-DD"
+    assert one_problem(exc, "row 5") == "row 5, column 'date': series 'B': is empty (need a date)"
     assert len(exc.value.problems) == 2  # no gap reported for series whose dates are not all known
 
 
@@ -175,16 +165,52 @@ def test_bad_quantities(tmp_path: Path, cell: str, expected: str) -> None:
     text = f"{HEADER}\n2024-01-01,A,1\n2024-01-02,A,{cell}\n2024-01-03,A,3\n"
     with pytest.raises(DataError) as exc:
         read_sales_file(_write(tmp_path, text))
-    message = _one_problem(exc, expected)
+    message = one_problem(exc, expected)
     assert message.startswith("row 2, column 'quantity': series 'A': ")
     assert len(exc.value.problems) == 1
 
 
-def test_duplicated_series_date_pairs(tmp_path: Path) -> None:
-    text = f"{HEADER}\n2024-01-01,A,1\n2024-01-02,A,2\n2024-01-01,B,3\n2024-01-02,A,9\n"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            f"{HEADER}\n2024-01-01,A,1\n2024-01-02,A,2\n2024-01-01,B,3\n2024-01-02,A,9\n",
+            ["row 4, column 'date': series 'A': duplicate date 2024-01-02 (first at row 2)"],
+            id="duplicated series-date pairs",
+        ),
+        pytest.param(
+            f"{HEADER},price\n2024-01-01,A,1,2.0\n2024-01-02,A,2,cheap\n2024-01-03,A,3,2.5\n2024-01-04,A,3,\n",
+            [
+                "row 2, column 'price': series 'A': 'cheap' is not a number",
+                "row 4, column 'price': series 'A': is empty (need a number)",
+            ],
+            id="non-numeric covariate values",
+        ),
+        pytest.param(
+            f"{HEADER}\n2024-01-01,A,1\n2024-01-08,A,2\n2024-01-16,A,3\n2024-01-22,A,4\n",
+            [
+                "row 3, column 'date': series 'A': 2024-01-16 (Tuesday) is not on the W-MON grid; "
+                "the nearest grid dates are 2024-01-15 and 2024-01-22"
+            ],
+            id="misaligned date in a weekly series",
+        ),
+        pytest.param(
+            f"{HEADER},promo\n2024-01-01,A,x,1\n2024-01-08,A,2,maybe\n2024-01-08,A,3,0\n2024-01-01,,4,0\n",
+            [
+                "row 4, column 'series_id': is empty (need a series id)",
+                "row 1, column 'quantity': series 'A': 'x' is not a number",
+                "row 2, column 'promo': series 'A': 'maybe' is not a number",
+                "row 3, column 'date': series 'A': duplicate date 2024-01-08 (first at row 2)",
+            ],
+            id="every problem collected in one error",
+        ),
+    ],
+)
+def test_refused_files_name_every_problem(tmp_path: Path, text: str, expected: list[str]) -> None:
     with pytest.raises(DataError) as exc:
         read_sales_file(_write(tmp_path, text))
-    assert _problems(exc) == ["row 4, column 'date': series 'A': duplicate date 2024-01-02 (first at row 2)"]
+    assert problems(exc) == expected
+    assert f"{len(expected)} problem{'s' if len(expected) > 1 else ''} found" in str(exc.value)
 
 
 def test_non_numeric_extra_column_is_reported_by_name(tmp_path: Path) -> None:
@@ -192,7 +218,7 @@ def test_non_numeric_extra_column_is_reported_by_name(tmp_path: Path) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(DataError) as exc:
         read_sales_file(path)
-    message = _one_problem(exc, "'store'")
+    message = one_problem(exc, "'store'")
     assert "not numeric" in message and "'North' at row 1" in message
     assert "drop it" in message and "--covariates" in message
     without_store = f"{HEADER},price\n2024-01-01,A,1,2.0\n2024-01-02,A,2,2.0\n"
@@ -206,20 +232,10 @@ def test_explicit_covariates_reject_unlisted_and_missing_columns(tmp_path: Path)
     assert panel.covariates == ["price", "promo"]
     with pytest.raises(DataError) as exc:
         read_sales_file(path, covariates=["price", "holiday"])
-    assert "column 'promo' is neither required nor a requested covariate" in _one_problem(exc, "'promo'")
-    assert "--covariates" in _one_problem(exc, "'promo'")
-    assert "covariate 'holiday' not found" in _one_problem(exc, "'holiday'")
+    assert "column 'promo' is neither required nor a requested covariate" in one_problem(exc, "'promo'")
+    assert "--covariates" in one_problem(exc, "'promo'")
+    assert "covariate 'holiday' not found" in one_problem(exc, "'holiday'")
     assert len(exc.value.problems) == 2
-
-
-def test_non_numeric_covariate_values(tmp_path: Path) -> None:
-    text = f"{HEADER},price\n2024-01-01,A,1,2.0\n2024-01-02,A,2,cheap\n2024-01-03,A,3,2.5\n2024-01-04,A,3,\n"
-    with pytest.raises(DataError) as exc:
-        read_sales_file(_write(tmp_path, text))
-    assert _problems(exc) == [
-        "row 2, column 'price': series 'A': 'cheap' is not a number",
-        "row 4, column 'price': series 'A': is empty (need a number)",
-    ]
 
 
 GAPPY = """date,series_id,quantity,price
@@ -235,7 +251,7 @@ GAPPY = """date,series_id,quantity,price
 def test_gaps_are_refused_by_default(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_sales_file(_write(tmp_path, GAPPY))
-    message = _one_problem(exc, "series 'A'")
+    message = one_problem(exc, "series 'A'")
     assert message.startswith("column 'date': series 'A' has 2 missing periods (W-MON)")
     assert "the first on 2024-01-15" in message
     assert "--fill zero|interpolate|ffill" in message
@@ -262,29 +278,19 @@ def test_fill_policies(tmp_path: Path, fill: str, expected: list[float]) -> None
     ]
 
 
-def test_misaligned_date_in_weekly_series(tmp_path: Path) -> None:
-    text = f"{HEADER}\n2024-01-01,A,1\n2024-01-08,A,2\n2024-01-16,A,3\n2024-01-22,A,4\n"
-    with pytest.raises(DataError) as exc:
-        read_sales_file(_write(tmp_path, text))
-    assert _problems(exc) == [
-        "row 3, column 'date': series 'A': 2024-01-16 (Tuesday) is not on the W-MON grid; "
-        "the nearest grid dates are 2024-01-15 and 2024-01-22"
-    ]
-
-
 def test_explicit_freq(tmp_path: Path) -> None:
     path = _write(tmp_path, WEEKLY)
     assert read_sales_file(path, freq="W-MON").freq == "W-MON"
     with pytest.raises(DataError) as exc:
         read_sales_file(path, freq="MS")
-    message = _one_problem(exc, "--freq MS does not match the data")
+    message = one_problem(exc, "--freq MS does not match the data")
     assert "not on it" in message and "looks like 'W-MON'" in message
     with pytest.raises(DataError) as exc:
         read_sales_file(path, freq="D")
-    assert "7 periods apart" in _one_problem(exc, "--freq D does not match the data")
+    assert "7 periods apart" in one_problem(exc, "--freq D does not match the data")
     with pytest.raises(DataError) as exc:
         read_sales_file(path, freq="every tuesday")
-    assert "not a pandas frequency alias" in _one_problem(exc, "--freq every tuesday")
+    assert "not a pandas frequency alias" in one_problem(exc, "--freq every tuesday")
 
 
 def test_min_length_after_filling(tmp_path: Path) -> None:
@@ -292,10 +298,10 @@ def test_min_length_after_filling(tmp_path: Path) -> None:
     assert len(read_sales_file(path, fill="zero", min_length=3).series) == 2
     with pytest.raises(DataError) as exc:
         read_sales_file(path, fill="zero", min_length=4)
-    assert _problems(exc) == ["series 'B' has 3 points, fewer than the minimum of 4; drop it or add more history"]
+    assert problems(exc) == ["series 'B' has 3 points, fewer than the minimum of 4; drop it or add more history"]
     with pytest.raises(DataError) as exc:
         read_sales_file(path, fill="zero", min_length=6)
-    assert _problems(exc) == [
+    assert problems(exc) == [
         "series 'A' has 5 points after filling, fewer than the minimum of 6; drop it or add more history",
         "series 'B' has 3 points, fewer than the minimum of 6; drop it or add more history",
     ]
@@ -321,19 +327,6 @@ def test_gzip_input(tmp_path: Path) -> None:
     assert panel.series_by_id()["A"].quantity.tolist() == [10.0, 12.0, 7.0]
 
 
-def test_every_problem_is_collected_in_one_error(tmp_path: Path) -> None:
-    text = f"{HEADER},promo\n2024-01-01,A,x,1\n2024-01-08,A,2,maybe\n2024-01-08,A,3,0\n2024-01-01,,4,0\n"
-    with pytest.raises(DataError) as exc:
-        read_sales_file(_write(tmp_path, text))
-    assert _problems(exc) == [
-        "row 4, column 'series_id': is empty (need a series id)",
-        "row 1, column 'quantity': series 'A': 'x' is not a number",
-        "row 2, column 'promo': series 'A': 'maybe' is not a number",
-        "row 3, column 'date': series 'A': duplicate date 2024-01-08 (first at row 2)",
-    ]
-    assert "4 problems found" in str(exc.value)
-
-
 def test_frame_with_typed_columns() -> None:
     frame = pd.DataFrame(
         {
@@ -355,12 +348,12 @@ def test_frame_with_typed_columns() -> None:
 def test_malformed_csv_rows_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_sales_file(_write(tmp_path, f"{HEADER}\n2024-01-01,A,1\n2024-01-02,A,2,3\n", "mixed.csv"))
-    assert _problems(exc) == [
+    assert problems(exc) == [
         "row 2: 4 fields but the header has 3 (an unquoted delimiter in a value, or a missing header name?)"
     ]
     with pytest.raises(DataError) as exc:
         read_sales_file(_write(tmp_path, f"{HEADER}\n2024-01-01,A,1,5\n2024-01-02,A,2,3\n", "longer.csv"))
-    assert _problems(exc)[0].startswith("row 1: 4 fields but the header has 3")
+    assert problems(exc)[0].startswith("row 1: 4 fields but the header has 3")
     # A trailing delimiter leaves an empty unnamed column: dropped with a warning, not refused.
     panel = read_sales_file(_write(tmp_path, f"{HEADER},\n2024-01-01,A,1,\n2024-01-02,A,2,\n", "trailing.csv"))
     assert panel.covariates == []

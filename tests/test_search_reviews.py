@@ -110,6 +110,14 @@ def test_search_with_insight_and_a_topic_only_insight(demo_store) -> None:
         review_insight(workspace=demo_store.workspace)
 
 
+def test_insight_takes_the_same_filters_as_search() -> None:
+    from tools.reviews.tool import ReviewFilterArgs, ReviewFilterFields
+
+    assert ReviewFilterArgs.__optional_keys__ == set(ReviewFilterFields.model_fields)
+    with pytest.raises(ValidationError, match="stars"):
+        review_insight(query="fit", stars=5)  # type: ignore[call-arg]
+
+
 def test_registry_and_langchain_tool(demo_store) -> None:
     assert "search_reviews" in TOOLS
     assert "Search customer reviews" in TOOLS["search_reviews"].description

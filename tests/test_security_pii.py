@@ -55,6 +55,10 @@ def test_detector_recall_and_precision_on_seeded_records() -> None:
         "I am 5'4\" and 130 lbs, size 8, took 3 hours to drive",
         "Rated 4.8/5 by 1,254 customers since 2019",
         "CANARY-R0a1b2c3d4e",
+        "Forecast product 1001 for the next 13 weeks",  # requests to the agent, redacted before memory and audit
+        "reviews since 2025-03-01 with 4 stars",
+        "what will sell at $89.00 with a 10% price cut",
+        "look up customer C00014",
     ],
 )
 def test_clean_marketing_text_is_left_alone(text: str) -> None:

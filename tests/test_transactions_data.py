@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
+from data_problems import one_problem, problems
 from tools.transactions_data import (
     TransactionsTable,
     is_personal_column,
@@ -27,17 +28,6 @@ def _write(tmp_path: Path, text: str, name: str = "transactions.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _problems(exc: pytest.ExceptionInfo[DataError]) -> list[str]:
-    return [str(p) for p in exc.value.problems]
-
-
-def _one_problem(exc: pytest.ExceptionInfo[DataError], *needles: str) -> str:
-    """The single problem that contains every needle (fails when none or several do)."""
-    hits = [p for p in _problems(exc) if all(n in p for n in needles)]
-    assert len(hits) == 1, f"{needles} in {_problems(exc)}"
-    return hits[0]
 
 
 def _rows(table: TransactionsTable) -> list[tuple[object, ...]]:
@@ -124,19 +114,19 @@ def test_column_map_problems(tmp_path: Path) -> None:
     path = _write(tmp_path, "cust,date,amount,email\nc1,2024-01-01,1,x@y.com\n")
     with pytest.raises(DataError) as exc:
         read_transactions_file(path, column_map={"customer_id": "nope", "colour": "cust"})
-    _one_problem(exc, "--column customer_id=nope", "no such column", "found cust, date, amount, email")
-    _one_problem(exc, "--column colour=...", "not a transactions field")
-    _one_problem(exc, "missing required column(s) customer_id")
+    one_problem(exc, "--column customer_id=nope", "no such column", "found cust, date, amount, email")
+    one_problem(exc, "--column colour=...", "not a transactions field")
+    one_problem(exc, "missing required column(s) customer_id")
     with pytest.raises(DataError) as exc:
         read_transactions_file(path, column_map={"customer_id": "email"})
-    _one_problem(exc, "--column customer_id=email", "personal data")
+    one_problem(exc, "--column customer_id=email", "personal data")
     assert "x@y.com" not in str(exc.value)
 
 
 def test_missing_required_columns(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, "id,when,product\n1,2024-01-01,P1\n"))
-    problem = _one_problem(exc, "missing required column(s) customer_id, date, amount")
+    problem = one_problem(exc, "missing required column(s) customer_id, date, amount")
     assert "found id, when, product" in problem
     assert '--column customer_id="Your Header"' in problem
 
@@ -144,16 +134,16 @@ def test_missing_required_columns(tmp_path: Path) -> None:
 def test_empty_file_header_only_and_empty_frame(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, ""))
-    _one_problem(exc, "the file is empty", "customer_id,date,amount")
+    one_problem(exc, "the file is empty", "customer_id,date,amount")
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, "customer_id,date,amount\n\n"))
-    _one_problem(exc, "no data rows")
+    one_problem(exc, "no data rows")
     with pytest.raises(DataError) as exc:
         transactions_from_frame(pd.DataFrame(columns=["customer_id", "date", "amount"]))
-    _one_problem(exc, "no data rows")
+    one_problem(exc, "no data rows")
     with pytest.raises(DataError) as exc:
         read_transactions_file(tmp_path / "missing.csv")
-    _one_problem(exc, "file not found")
+    one_problem(exc, "file not found")
 
 
 def test_every_row_problem_at_once(tmp_path: Path) -> None:
@@ -172,14 +162,14 @@ def test_every_row_problem_at_once(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, text))
     assert len(exc.value.problems) == 8
-    assert _one_problem(exc, "row 1,") == "row 1, column 'date': '2024-13-01' is not a date; use YYYY-MM-DD"
-    assert _one_problem(exc, "row 2,") == "row 2, column 'date': is empty (need a date)"
-    assert _one_problem(exc, "row 3,") == "row 3, column 'amount': 'abc' is not a number"
-    assert _one_problem(exc, "row 4,") == "row 4, column 'amount': is empty (need a number)"
-    assert _one_problem(exc, "row 5,") == "row 5, column 'customer_id': is empty (need a customer id)"
-    assert _one_problem(exc, "row 6,") == "row 6, column 'quantity': 'two' is not a number"
-    assert _one_problem(exc, "row 7,") == "row 7, column 'amount': 'inf' is not a finite number"
-    _one_problem(exc, "row 9,", "'01/02/2024' is not a date")
+    assert one_problem(exc, "row 1,") == "row 1, column 'date': '2024-13-01' is not a date; use YYYY-MM-DD"
+    assert one_problem(exc, "row 2,") == "row 2, column 'date': is empty (need a date)"
+    assert one_problem(exc, "row 3,") == "row 3, column 'amount': 'abc' is not a number"
+    assert one_problem(exc, "row 4,") == "row 4, column 'amount': is empty (need a number)"
+    assert one_problem(exc, "row 5,") == "row 5, column 'customer_id': is empty (need a customer id)"
+    assert one_problem(exc, "row 6,") == "row 6, column 'quantity': 'two' is not a number"
+    assert one_problem(exc, "row 7,") == "row 7, column 'amount': 'inf' is not a finite number"
+    one_problem(exc, "row 9,", "'01/02/2024' is not a date")
     assert "Nothing was read" in str(exc.value)
 
 
@@ -195,10 +185,10 @@ def test_negative_amounts_are_an_error_by_default(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, NEGATIVE))
     assert len(exc.value.problems) == 2
-    first = _one_problem(exc, "row 2, column 'amount'")
+    first = one_problem(exc, "row 2, column 'amount'")
     assert first.startswith("row 2, column 'amount': -20 is negative")
     assert all(h in first for h in HINTS)
-    _one_problem(exc, "row 4, column 'amount'", "-5 is negative")
+    one_problem(exc, "row 4, column 'amount'", "-5 is negative")
     assert all(h in exc.value.hint for h in HINTS)
 
 
@@ -223,27 +213,17 @@ def test_negative_drop_policy(tmp_path: Path) -> None:
     assert list(table.frame.index) == [0, 1]
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, "customer_id,date,amount\nc1,2024-01-01,-1\n"), negative="drop")
-    _one_problem(exc, "nothing is left after --negative drop")
+    one_problem(exc, "nothing is left after --negative drop")
 
 
 def test_negative_quantity_needs_a_negative_amount_and_unknown_policy(tmp_path: Path) -> None:
     path = _write(tmp_path, "customer_id,date,amount,quantity\nc1,2024-01-01,5,-2\n")
     with pytest.raises(DataError) as exc:
         read_transactions_file(path, negative="returns")
-    _one_problem(exc, "row 1, column 'quantity'", "-2 is negative but the amount is not")
+    one_problem(exc, "row 1, column 'quantity'", "-2 is negative but the amount is not")
     with pytest.raises(DataError) as exc:
         read_transactions_file(path, negative="refund")  # type: ignore[arg-type]
-    _one_problem(exc, "unknown negative-amount policy 'refund'", "error, returns, drop")
-
-
-def test_duplicate_transaction_ids_name_the_rows(tmp_path: Path) -> None:
-    text = (
-        "transaction_id,customer_id,date,amount\n"
-        "T1,c1,2024-01-01,1\nT2,c1,2024-01-02,1\nT1,c2,2024-01-03,1\n,c2,2024-01-04,1\n,c2,2024-01-05,1\n"
-    )
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(_write(tmp_path, text))
-    assert _problems(exc) == ["row 3, column 'transaction_id': duplicate transaction id 'T1' (first at row 1)"]
+    one_problem(exc, "unknown negative-amount policy 'refund'", "error, returns, drop")
 
 
 def test_future_dates_are_a_warning(tmp_path: Path) -> None:
@@ -255,7 +235,7 @@ def test_future_dates_are_a_warning(tmp_path: Path) -> None:
     assert "row 2 (2199-06-01)" in table.warnings[0]
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, "customer_id,date,amount\nc1,2999-01-01,1\n"))
-    _one_problem(exc, "row 1, column 'date'", "outside the supported years")
+    one_problem(exc, "row 1, column 'date'", "outside the supported years")
 
 
 def test_unknown_and_unnamed_columns_are_ignored_with_a_warning(tmp_path: Path) -> None:
@@ -272,36 +252,53 @@ def test_gzip_file(tmp_path: Path) -> None:
     table = read_transactions_file(path)
     assert len(table.frame) == 4
     assert table.customers == 2
-    broken = tmp_path / "broken.csv.gz"
-    broken.write_bytes(gzip.compress(VALID.encode())[:20])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("broken.csv.gz", gzip.compress(VALID.encode())[:20], "cannot read the file"),
+        ("latin.csv", "customer_id,date,amount\nJos\xe9,2024-01-01,1\n".encode("latin-1"), "not valid UTF-8"),
+    ],
+)
+def test_unreadable_bytes_are_a_data_error(tmp_path: Path, name: str, content: bytes, problem: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
     with pytest.raises(DataError) as exc:
-        read_transactions_file(broken)
-    _one_problem(exc, "cannot read the file")
+        read_transactions_file(path)
+    one_problem(exc, problem)
 
 
-def test_malformed_csv_is_a_data_error(tmp_path: Path) -> None:
-    text = "customer_id,date,amount\nc1,2024-01-01,1\n\n,,\nc2,2024-01-01,1,extra\nc3,2024-01-02\n"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "transaction_id,customer_id,date,amount\n"
+            "T1,c1,2024-01-01,1\nT2,c1,2024-01-02,1\nT1,c2,2024-01-03,1\n,c2,2024-01-04,1\n,c2,2024-01-05,1\n",
+            ["row 3, column 'transaction_id': duplicate transaction id 'T1' (first at row 1)"],
+            id="duplicate transaction ids name the rows",
+        ),
+        pytest.param(
+            "customer_id,date,amount\nc1,2024-01-01,1\n\n,,\nc2,2024-01-01,1,extra\nc3,2024-01-02\n",
+            ["row 2: 4 fields but the header has 3 (an unquoted delimiter in a value, or a missing header name?)"],
+            id="a row longer than the header",
+        ),
+        pytest.param(
+            'customer_id,date,amount\nc1,2024-01-01,1\nc1,2024-01-01,"1\n',
+            ["row 2: unreadable CSV: a quoted value is never closed"],
+            id="an unclosed quote",
+        ),
+        pytest.param(  # blank rows are not counted, so c2 is row 2; its missing amount is an empty cell
+            "customer_id,date,amount,channel\nc1,2024-01-01,1\n\n,,,\nc2,2024-01-02\n",
+            ["row 2, column 'amount': is empty (need a number)"],
+            id="short rows and blank rows",
+        ),
+    ],
+)
+def test_malformed_files_name_every_problem(tmp_path: Path, text: str, expected: list[str]) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, text))
-    assert _problems(exc) == [
-        "row 2: 4 fields but the header has 3 (an unquoted delimiter in a value, or a missing header name?)"
-    ]
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(_write(tmp_path, 'customer_id,date,amount\nc1,2024-01-01,1\nc1,2024-01-01,"1\n'))
-    assert _problems(exc) == ["row 2: unreadable CSV: a quoted value is never closed"]
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes("customer_id,date,amount\nJos\xe9,2024-01-01,1\n".encode("latin-1"))
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(latin)
-    _one_problem(exc, "not valid UTF-8")
-
-
-def test_short_rows_and_blank_rows(tmp_path: Path) -> None:
-    text = "customer_id,date,amount,channel\nc1,2024-01-01,1\n\n,,,\nc2,2024-01-02\n"
-    with pytest.raises(DataError) as exc:
-        read_transactions_file(_write(tmp_path, text))
-    # Blank rows are not counted, so c2 is row 2; its missing amount is an empty cell.
-    assert _problems(exc) == ["row 2, column 'amount': is empty (need a number)"]
+    assert problems(exc) == expected
 
 
 def test_one_transaction_customers(tmp_path: Path) -> None:
@@ -330,7 +327,7 @@ def test_typed_frame_input() -> None:
     float_ids = pd.DataFrame({"customer_id": [1.0, np.nan], "date": ["2024-01-01"] * 2, "amount": [1.0, 2.0]})
     with pytest.raises(DataError) as exc:
         transactions_from_frame(float_ids)
-    assert _problems(exc) == ["row 2, column 'customer_id': is empty (need a customer id)"]
+    assert problems(exc) == ["row 2, column 'customer_id': is empty (need a customer id)"]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -377,7 +374,7 @@ def test_personal_values_never_appear_in_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(path)
     assert len(exc.value.problems) == 2
-    _assert_no_canary(str(exc.value), repr(exc.value), *_problems(exc))
+    _assert_no_canary(str(exc.value), repr(exc.value), *problems(exc))
     with pytest.raises(DataError) as exc:
         read_transactions_file(path, column_map={"amount": "nope"})
     _assert_no_canary(str(exc.value))
@@ -395,14 +392,14 @@ def test_personal_columns_dropped_from_frames_too() -> None:
 def test_email_like_values_are_refused_without_echo(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, "customer_id,date,amount\ncanary-7f3e@example.com,2024-01-01,1\n"))
-    assert _problems(exc) == [
+    assert problems(exc) == [
         "row 1, column 'customer_id': looks like an email address; "
         "customer ids must be pseudonymous (e.g. a customer number)"
     ]
     # A file without a header: its first row (here with an email) is read as the header, and not echoed.
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, "canary-7f3e@example.com,2024-01-01,1\n"))
-    assert _problems(exc) == [
+    assert problems(exc) == [
         "missing required column(s) customer_id, date, amount; found (a value, not a header), "
         "(a value, not a header), (a value, not a header) (the first row looks like data: add a header row). "
         'Map them with --column, e.g. --column customer_id="Your Header"'
@@ -414,7 +411,7 @@ def test_email_like_values_are_refused_without_echo(tmp_path: Path) -> None:
     # An email pasted into the amount column is not echoed either.
     with pytest.raises(DataError) as exc:
         read_transactions_file(_write(tmp_path, "customer_id,date,amount\nc1,2024-01-01,canary-7f3e@example.com\n"))
-    _one_problem(exc, "row 1, column 'amount'", "looks like an email address")
+    one_problem(exc, "row 1, column 'amount'", "looks like an email address")
     _assert_no_canary(str(exc.value))
 
 

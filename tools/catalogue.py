@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from core.atomic import write_text
 from core.errors import DataError, DataProblem
 from core.tabular import Field as Column
-from core.tabular import Schema, Table, read_table, table_from_records
+from core.tabular import Schema, Table, not_negative, read_table, table_from_records
 from core.workspace import Workspace
 
 CATALOGUE_FILE = "catalogue.csv"
@@ -36,10 +36,6 @@ def _id_length(product_id: str) -> str | None:
     if len(product_id) > MAX_ID_CHARS:
         return f"is {len(product_id):,} characters; a product id has at most {MAX_ID_CHARS}"
     return None
-
-
-def _not_negative(price: float) -> str | None:
-    return f"{price:g} is negative (a price is 0 or more)" if price < 0 else None
 
 
 SCHEMA = Schema(
@@ -66,7 +62,7 @@ SCHEMA = Schema(
             "price",
             "number",
             aliases=("unit_price", "list_price", "retail_price", "variant_price"),
-            check=_not_negative,
+            check=not_negative("a price is 0 or more"),
         ),
         Column("launch_date", "date", aliases=("launched", "release_date", "launch", "available_from")),
         Column("description", aliases=("product_description", "body", "body_html", "details"), max_chars=5000),

@@ -35,16 +35,12 @@ from pandas.tseries.offsets import (
 )
 
 from core.errors import DataError, DataProblem
-from core.tabular import Field, Schema, Table, is_missing, parse_number, read_table, table_from_frame
+from core.tabular import Field, Schema, Table, is_missing, not_negative, parse_number, read_table, table_from_frame
 
 FillPolicy = Literal["refuse", "zero", "interpolate", "ffill"]
 FILL_POLICIES: tuple[str, ...] = get_args(FillPolicy)
 
 _HINT = "Nothing was used. Fix the file or the options named above and run again."
-
-
-def _not_negative(quantity: float) -> str | None:
-    return f"{quantity:g} is negative (quantities must be 0 or more)" if quantity < 0 else None
 
 
 SCHEMA = Schema(
@@ -66,7 +62,7 @@ SCHEMA = Schema(
             required=True,
             aliases=("y", "units", "qty", "units_sold", "sales", "demand"),
             need="a number",
-            check=_not_negative,
+            check=not_negative("quantities must be 0 or more"),
         ),
     ),
     hint=_HINT,

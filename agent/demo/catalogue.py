@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from tools.catalogue import COLUMNS as CATALOGUE_COLUMNS  # the demo writes what the catalogue tool reads
+
 CATEGORY_ASPECTS: dict[str, tuple[str, ...]] = {
     "Apparel": ("fit", "quality", "comfort", "style", "price", "shipping"),
     "Footwear": ("fit", "comfort", "durability", "quality", "price", "shipping"),
@@ -26,16 +28,6 @@ CATEGORY_ASPECTS: dict[str, tuple[str, ...]] = {
 }
 
 T = TypeVar("T")
-
-CATALOGUE_COLUMNS = (
-    "product_id",
-    "name",
-    "category",
-    "subcategory",
-    "price",
-    "launch_date",
-    "description",
-)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from rich.console import Console
 
 from core.workspace import Workspace
 from eval.data import load_real_reviews, real_reviews_path
+from eval.loopback import KEY
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from local_models.textgen import TextGenerator
 from tools.ad_copy import CHANNEL_FIELDS, GenerateAdCopyResult, generate_ad_copy
@@ -42,11 +44,11 @@ class Sizes:
     paths: tuple[str, ...]
     demo_reviews: int
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(1, 1, ("google_search", "sms"), ("local",), 600)
-        return cls(5, 3, CHANNELS, ("local", "openai-compatible"), 3000)
+
+SIZES = ByMode(
+    quick=Sizes(1, 1, ("google_search", "sms"), ("local",), 600),
+    full=Sizes(5, 3, CHANNELS, ("local", "openai-compatible"), 3000),
+)
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Outcome:
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     with console.status("Building the demo store and the real-review store"):
         cases = _demo_cases(scratch / "demo", sizes) + _real_cases(scratch / "real", sizes, report)
     from local_models.textgen import LocalGenerator
@@ -140,9 +142,9 @@ class _generator:
         from agent.openai_server import serve_openai
         from local_models.textgen import OpenAIGenerator
 
-        self.server = serve_openai(self.local, api_key="eval-key")
+        self.server = serve_openai(self.local, api_key=KEY)
         # No fallback: a fault on this path must show up as an error, not be hidden by the local model.
-        return OpenAIGenerator(api_key="eval-key", base_url=self.server.base_url, model=self.local.model)
+        return OpenAIGenerator(api_key=KEY, base_url=self.server.base_url, model=self.local.model)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.server is not None:

@@ -32,8 +32,10 @@ from rich.console import Console
 
 from agent.memory import Turn
 from agent.types import Plan
-from eval.demo import demo_workspace
+from eval.demo import DemoSize, demo_workspace
+from eval.loopback import served_chat_model
 from eval.metrics import percentile_ms
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from eval.routing import CASES_FILE, DEFAULT_TODAY, RoutingCase, load_cases, score_routing
 
@@ -52,19 +54,18 @@ class Sizes:
     llm_cases: int
     pass_k_cases: int
     k: int
-    demo_reviews: int
-    demo_customers: int
+    demo: DemoSize
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(e2e_cases=20, llm_cases=12, pass_k_cases=4, k=2, demo_reviews=1500, demo_customers=400)
-        return cls(e2e_cases=120, llm_cases=60, pass_k_cases=10, k=3, demo_reviews=5000, demo_customers=3000)
+
+SIZES = ByMode(
+    quick=Sizes(e2e_cases=20, llm_cases=12, pass_k_cases=4, k=2, demo=DemoSize(1500, 400)),
+    full=Sizes(e2e_cases=120, llm_cases=60, pass_k_cases=10, k=3, demo=DemoSize(5000, 3000)),
+)
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    sizes = Sizes.for_mode(quick)
-    workspace = demo_workspace(scratch / "demo", console, reviews=sizes.demo_reviews, customers=sizes.demo_customers)
+    sizes = SIZES.pick(quick)
+    workspace = demo_workspace(scratch / "demo", console, sizes.demo)
     cases = load_cases()
     _offline_routing(report, workspace, cases, console)
     _end_to_end(report, workspace, cases, sizes, console)
@@ -263,25 +264,15 @@ def _llm_routing(
 ) -> None:
     from agent.executor import Budget, Executor
     from agent.llm import LLMRouter
-    from agent.openai_server import serve_openai
     from core.workspace import Workspace
     from local_models.textgen import LocalGenerator
-    from local_models.textgen.langchain_chat import ChatOpenAIOffline, approximate_token_ids
 
     step = max(1, len(cases) // sizes.llm_cases)
     subset = cases[::step][: sizes.llm_cases]
     local = LocalGenerator(workspace=workspace)
     local.load()
-    with serve_openai(local, api_key="eval-key") as server:
-        model = ChatOpenAIOffline(
-            model=local.model,
-            api_key="eval-key",
-            base_url=server.base_url,
-            timeout=60,
-            max_retries=0,
-            max_completion_tokens=96,
-            custom_get_token_ids=approximate_token_ids,
-        )
+    server, model = served_chat_model(local, max_completion_tokens=96)
+    with server:
         router = LLMRouter(model, Executor(Workspace.open(workspace)), Budget())
         with console.status(f"LLM router: {len(subset)} cases"):
             scores = score_routing(_LLMPlanner(router), subset)

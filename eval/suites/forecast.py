@@ -19,6 +19,7 @@ import pandas as pd
 from rich.console import Console
 
 from agent.demo import generate_demo_data
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from local_models.forecaster.model import ForecasterConfig
 from local_models.forecaster.train import History, TrainConfig, fit_ensemble, predict
@@ -48,11 +49,11 @@ class Sizes:
     train_steps: int = 30_000
     weekly_steps: int = 30_000
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(150, 600.0, (0,), ("SeasonalNaive", "AutoETS"), 300.0, 1, train_steps=750, weekly_steps=170)
-        return cls(None, 480.0, (0, 1, 2), ("SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"), 120.0, members=3)
+
+SIZES = ByMode(
+    quick=Sizes(150, 600.0, (0,), ("SeasonalNaive", "AutoETS"), 300.0, 1, train_steps=750, weekly_steps=170),
+    full=Sizes(None, 480.0, (0, 1, 2), ("SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"), 120.0, members=3),
+)
 
 
 @dataclass
@@ -67,7 +68,7 @@ class Task:
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     with console.status("M3 monthly: loading"):
         task = m3_monthly(sizes.m3_series)
     _m3(report, task, sizes, console)

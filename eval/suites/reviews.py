@@ -21,8 +21,9 @@ from rich.console import Console
 
 from agent.demo import generate_demo_data
 from core.workspace import Workspace
-from eval.data import load_real_reviews, real_reviews_path
+from eval.data import REAL_REVIEW_COLUMNS, load_real_reviews, real_reviews_path
 from eval.metrics import binary_scores, ndcg_at_k, percentile_ms, precision_at_k, recall_at_k, top_k_overlap
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from eval.review_relevance import LabelledQuery, load_queries, relevant_ids
 from local_models.embeddings import MiniLMEmbedder, cpu_has_native_bf16, get_embedder, openvino_available
@@ -42,26 +43,20 @@ class Sizes:
     latency_sizes: tuple[int, ...]
     latency_queries: int
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(
-                embed_sample=200, ingest_sample=300, quality_corpus=1500, latency_sizes=(3000,), latency_queries=20
-            )
-        return cls(
-            embed_sample=5000,
-            ingest_sample=5000,
-            quality_corpus=None,
-            latency_sizes=(20_000, 100_000),
-            latency_queries=200,
-        )
+
+SIZES = ByMode(
+    quick=Sizes(embed_sample=200, ingest_sample=300, quality_corpus=1500, latency_sizes=(3000,), latency_queries=20),
+    full=Sizes(
+        embed_sample=5000, ingest_sample=5000, quality_corpus=None, latency_sizes=(20_000, 100_000), latency_queries=200
+    ),
+)
 
 
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     if real_reviews_path() is None:
         report.skipped = "the real reviews (../shared/data/reviews) are not here; nothing to measure"
         return
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     reviews = load_real_reviews()
     rows = _rows(reviews)
     with console.status("Embedding: fp32 vs fast path"):
@@ -173,15 +168,8 @@ def _ingest_speed(report: SuiteReport, rows: list[ReviewRow], sizes: Sizes, fp32
 
 
 def _record(row: ReviewRow) -> dict[str, Any]:
-    return {
-        "review_id": row.review_id,
-        "product_id": row.product_id,
-        "rating": row.rating,
-        "title": row.title,
-        "text": row.text,
-        "category": row.category,
-        "date": row.date,
-    }
+    """A validated real review back as the record it was read from."""
+    return {name: getattr(row, name) for name in REAL_REVIEW_COLUMNS}
 
 
 # -- 3. retrieval quality ---------------------------------------------------------------------------

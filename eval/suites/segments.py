@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from local_models.segmenter.model import SegmenterConfig
 from local_models.segmenter.train import (
@@ -40,9 +41,8 @@ class Sizes:
     seeds: tuple[int, ...]
     train_seconds: float
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        return cls(3000, (0, 1), 30.0) if quick else cls(None, (0, 1, 2), 180.0)
+
+SIZES = ByMode(quick=Sizes(3000, (0, 1), 30.0), full=Sizes(None, (0, 1, 2), 180.0))
 
 
 def cdnow_path() -> Path | None:
@@ -79,7 +79,7 @@ def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> No
     if cdnow_path() is None:
         report.skipped = "lifetimes (which ships CDNOW) is not installed; install the eval extras"
         return
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     transactions = load_cdnow(sizes.customers)
     events = daily_events(transactions)
     calibration = events[events["date"] <= CALIBRATION_END]

@@ -218,12 +218,16 @@ def openai_chat_model(
     model: str,
     timeout: float = OPENAI_TIMEOUT,
     max_retries: int = OPENAI_MAX_RETRIES,
+    max_completion_tokens: int | None = None,
+    temperature: float | None = None,
 ) -> ChatOpenAI:
     """The LangChain model the agent uses for tool calling. `timeout` (per request, seconds) and `max_retries`
-    keep the project's budgets unless a caller (an eval, a test) needs them shorter. A missing key is an error
-    that says how to set it."""
+    keep the project's budgets unless a caller (an eval, a test) needs them shorter; None leaves the server's
+    default length and temperature. A missing key is an error that says how to set it."""
     if not api_key:
         raise MissingKeyError(MISSING_KEY_MESSAGE)
+    # Left unset rather than passed as None: ChatOpenAI picks a model's own default only for a missing temperature
+    sampling = {"max_completion_tokens": max_completion_tokens, "temperature": temperature}
     return ChatOpenAIOffline(
         model=model,
         api_key=api_key,
@@ -231,4 +235,5 @@ def openai_chat_model(
         timeout=timeout,
         max_retries=max_retries,
         custom_get_token_ids=approximate_token_ids,
+        **{name: value for name, value in sampling.items() if value is not None},
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,6 +60,18 @@ class ReviewFilterFields(BaseModel):
             date_from=self.date_from,
             date_to=self.date_to,
         )
+
+
+class ReviewFilterArgs(TypedDict, total=False):
+    """ReviewFilterFields as keyword arguments, for functions that take the filters without being a tool unit
+    (whose signature must spell out every field): mypy checks the callers, pydantic the values."""
+
+    product_ids: list[str] | None
+    min_rating: int | None
+    max_rating: int | None
+    category: str | None
+    date_from: date | None
+    date_to: date | None
 
 
 class SearchReviewsInput(ReviewFilterFields):
@@ -153,20 +165,15 @@ def search_reviews(
 
 def review_insight(
     *,
-    product_ids: list[str] | None = None,
-    min_rating: int | None = None,
-    max_rating: int | None = None,
-    category: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
     query: str | None = None,
     quotes: int = 3,
     top: int = 5,
     workspace: str | Path | Workspace | None = None,
+    **filters: Unpack[ReviewFilterArgs],
 ) -> ReviewInsight:
     """What customers praise and complain about (by aspect, with counts, share of negative mentions and
     quotes cited by review id) for some products, a category, or a topic."""
-    request = ReviewInsightInput.model_validate(fields_of(locals()))
+    request = ReviewInsightInput.model_validate({"query": query, "quotes": quotes, "top": top, **filters})
     store = review_store(workspace)
     return _insight(store, request.query, request.filters(), quotes=request.quotes, top=request.top)
 

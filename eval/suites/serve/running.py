@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from eval.demo import demo_workspace
+from eval.demo import DemoSize, demo_workspace
+from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from eval.suites.serve.load import (
     HORIZONS,
@@ -45,48 +46,24 @@ class Sizes:
     load_seconds: float
     baseline_seconds: float
     warm_up_requests: int
-    demo_reviews: int
-    demo_customers: int
-    forecaster_seconds: float
-    segmenter_seconds: float
+    demo: DemoSize
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(
-                clients=8,
-                load_seconds=10.0,
-                baseline_seconds=5.0,
-                warm_up_requests=8,
-                demo_reviews=800,
-                demo_customers=200,
-                forecaster_seconds=20,
-                segmenter_seconds=15,
-            )
-        return cls(
-            clients=32,
-            load_seconds=60.0,
-            baseline_seconds=10.0,
-            warm_up_requests=16,
-            demo_reviews=5000,
-            demo_customers=3000,
-            forecaster_seconds=30,
-            segmenter_seconds=15,
-        )
+
+SIZES = ByMode(
+    quick=Sizes(
+        clients=8, load_seconds=10.0, baseline_seconds=5.0, warm_up_requests=8, demo=DemoSize(800, 200, 20, 15)
+    ),
+    full=Sizes(
+        clients=32, load_seconds=60.0, baseline_seconds=10.0, warm_up_requests=16, demo=DemoSize(5000, 3000, 30, 15)
+    ),
+)
 
 
 def run_suite(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     from agent.api_keys import KeyStore
 
-    sizes = Sizes.for_mode(quick)
-    workspace = demo_workspace(
-        scratch / "demo",
-        console,
-        reviews=sizes.demo_reviews,
-        customers=sizes.demo_customers,
-        forecaster_seconds=sizes.forecaster_seconds,
-        segmenter_seconds=sizes.segmenter_seconds,
-    )
+    sizes = SIZES.pick(quick)
+    workspace = demo_workspace(scratch / "demo", console, sizes.demo)
     key = KeyStore(workspace).create("load")
     mix = request_mix(catalogue_products(workspace))
     port = free_port()
@@ -332,7 +309,7 @@ def after_stop(report: SuiteReport, server: ServerProcess, workspace: Path, cons
 
 
 def _notes(report: SuiteReport, sizes: Sizes) -> None:
-    cores = os.cpu_count()
+    cores, demo = os.cpu_count(), sizes.demo
     report.notes += [
         f"Server: `marketing-agent serve` as a separate process (one uvicorn worker) on {HOST}, with "
         "MARKETING_AGENT_RATE_LIMIT_PER_MINUTE=0 (the per-key rate limit off for the load) and HF_HUB_OFFLINE=1; "
@@ -344,7 +321,7 @@ def _notes(report: SuiteReport, sizes: Sizes) -> None:
         f"forecast (by name or id, horizon {'/'.join(map(str, HORIZONS))} weeks), over the demo catalogue; every "
         f"client sends its next request as soon as the last is answered (closed loop); request timeout "
         f"{REQUEST_TIMEOUT_S:.0f} s.",
-        f"Demo workspace: {sizes.demo_reviews} reviews, {sizes.demo_customers} customers; models trained for only "
-        f"{sizes.forecaster_seconds:.0f} s / {sizes.segmenter_seconds:.0f} s (their size, and so serving cost, "
+        f"Demo workspace: {demo.reviews} reviews, {demo.customers} customers; models trained for only "
+        f"{demo.forecaster_seconds:.0f} s / {demo.segmenter_seconds:.0f} s (their size, and so serving cost, "
         "does not depend on the training budget).",
     ]

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.modes import ByMode
+
 SEED = 20261129
 WRITE_BATCH = 512  # tools.review_store.WRITE_BATCH: rows per committed batch
 PRODUCTS = 60
@@ -54,11 +56,11 @@ class Sizes:
     def reference(self) -> bool:
         return self.reviews > 1000
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(600, kills=3, kills_per_chain=3, training_kills=1, save_loop_kills=1, train_minutes=0.05)
-        return cls(5000, kills=20, kills_per_chain=4, training_kills=7, save_loop_kills=6, train_minutes=0.15)
+
+SIZES = ByMode(
+    quick=Sizes(600, kills=3, kills_per_chain=3, training_kills=1, save_loop_kills=1, train_minutes=0.05),
+    full=Sizes(5000, kills=20, kills_per_chain=4, training_kills=7, save_loop_kills=6, train_minutes=0.15),
+)
 
 
 INGEST_WORKER = """

@@ -12,13 +12,13 @@ from rich.console import Console
 
 from eval.report import SuiteReport, Table
 from eval.suites.reliability.crash.ingest import Completion, IngestKill, ingest_chains, targeted_crash
-from eval.suites.reliability.crash.processes import WRITE_BATCH, Sizes, write_reviews
+from eval.suites.reliability.crash.processes import SIZES, WRITE_BATCH, Sizes, write_reviews
 from eval.suites.reliability.crash.training import TrainingKill, save_loop_kills, training_kills
 
 
 def run_part(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     clock = time.perf_counter()
     reviews = write_reviews(scratch / "reviews.csv", sizes.reviews)
     killed, completed, reference_s = ingest_chains(scratch, reviews, sizes, console)

@@ -8,18 +8,20 @@ from pathlib import Path
 
 from rich.console import Console
 
+from eval.demo import demo_workspace
 from eval.report import SuiteReport
 from eval.suites.reliability.faults.consumption import run_consumption
 from eval.suites.reliability.faults.provider import run_faults
-from eval.suites.reliability.faults.setup import Setup, Sizes, build_workspace, local_fallback
+from eval.suites.reliability.faults.setup import SIZES, Setup, local_fallback
 
 
 def run_part(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     """Provider faults, then excessive consumption, on one demo workspace."""
     scratch.mkdir(parents=True, exist_ok=True)
-    sizes = Sizes.for_mode(quick)
+    sizes = SIZES.pick(quick)
     clock = time.perf_counter()
-    setup = Setup(build_workspace(scratch, sizes, console), local_fallback(scratch, sizes, console), sizes)
+    workspace = demo_workspace(scratch / "demo", console, sizes.demo)
+    setup = Setup(workspace, local_fallback(scratch, sizes, console), sizes)
     seconds = {"set-up": time.perf_counter() - clock}
     clock = time.perf_counter()
     run_faults(report, setup, console)

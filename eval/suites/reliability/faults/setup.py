@@ -8,8 +8,9 @@ from typing import Any
 
 from rich.console import Console
 
-from eval.demo import demo_workspace
+from eval.demo import DemoSize
 from eval.fakes.textgen import ScriptedGenerator
+from eval.modes import ByMode
 from eval.suites.reliability.faults.watchdog import BUDGET_S
 
 
@@ -26,15 +27,13 @@ class Sizes:
     budget_s: float
     real_local_model: bool
     follow_ups: int
-    demo_reviews: int
-    demo_customers: int
-    train_seconds: float
+    demo: DemoSize
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(1, 1, False, False, 20.0, False, 20, demo_reviews=300, demo_customers=120, train_seconds=5)
-        return cls(4, 3, True, True, BUDGET_S, True, 100, demo_reviews=1500, demo_customers=400, train_seconds=10)
+
+SIZES = ByMode(
+    quick=Sizes(1, 1, False, False, 20.0, False, 20, demo=DemoSize(300, 120, 5, 5)),
+    full=Sizes(4, 3, True, True, BUDGET_S, True, 100, demo=DemoSize(1500, 400, 10, 10)),
+)
 
 
 @dataclass
@@ -54,17 +53,6 @@ class Setup:
 def instant_local() -> ScriptedGenerator:
     """A stand-in for the local model in --quick runs and tests: answers at once, like a loaded SmolLM2 would."""
     return ScriptedGenerator("Breathable linen for warm days.", model="instant-local")
-
-
-def build_workspace(scratch: Path, sizes: Sizes, console: Console) -> Path:
-    return demo_workspace(
-        scratch / "demo",
-        console,
-        reviews=sizes.demo_reviews,
-        customers=sizes.demo_customers,
-        forecaster_seconds=sizes.train_seconds,
-        segmenter_seconds=sizes.train_seconds,
-    )
 
 
 def local_fallback(scratch: Path, sizes: Sizes, console: Console) -> Any:

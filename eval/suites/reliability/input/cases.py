@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import random
 from collections.abc import Callable, Sequence
@@ -178,217 +179,165 @@ class Case:
 
 def file_cases() -> list[Case]:
     header = REVIEW_HEADER
+    # Each list names its kind, and the interfaces its files go through, once
+    review_case = functools.partial(Case, kind="reviews")
+    sales_case = functools.partial(Case, kind="sales", interfaces=("python", "cli"))
+    transactions_case = functools.partial(Case, kind="transactions", interfaces=("python", "cli"))
     reviews = [
-        Case(
+        review_case(
             "wrong columns (no text column)",
-            "reviews",
-            _reviews_csv("wrong_columns.csv", ["1001,5,nice"], "sku,score,opinion"),
+            write=_reviews_csv("wrong_columns.csv", ["1001,5,nice"], "sku,score,opinion"),
             quick=True,
         ),
-        Case(
+        review_case(
             "wrong types (rating five, 7, 3.5)",
-            "reviews",
-            _reviews_csv("wrong_types.csv", ["X1,1001,five,ok,", "X2,1001,7,ok,", "X3,1001,3.5,ok,"]),
+            write=_reviews_csv("wrong_types.csv", ["X1,1001,five,ok,", "X2,1001,7,ok,", "X3,1001,3.5,ok,"]),
         ),
-        Case(
+        review_case(
             "latin-1 encoded",
-            "reviews",
-            _reviews_csv("latin1.csv", ["X1,1001,5,Très joli café crème,2025-05-01"], encoding="latin-1"),
+            write=_reviews_csv("latin1.csv", ["X1,1001,5,Très joli café crème,2025-05-01"], encoding="latin-1"),
             quick=True,
         ),
-        Case("UTF-16 encoded", "reviews", _reviews_csv("utf16.csv", GOOD_REVIEWS, encoding="utf-16")),
-        Case(
+        review_case("UTF-16 encoded", write=_reviews_csv("utf16.csv", GOOD_REVIEWS, encoding="utf-16")),
+        review_case(
             "invalid UTF-8 bytes",
-            "reviews",
-            _bytes("invalid_bytes.csv", f"{header}\nX1,1001,5,good \xff\xfe value,\n".encode("latin-1")),
+            write=_bytes("invalid_bytes.csv", f"{header}\nX1,1001,5,good \xff\xfe value,\n".encode("latin-1")),
         ),
-        Case(
+        review_case(
             "a 50 MB single line (CSV)",
-            "reviews",
-            _huge_line("huge_line.csv", f"{header}\nX1,1001,5,".encode()),
-            interfaces=("python", "cli", "rest"),
+            write=_huge_line("huge_line.csv", f"{header}\nX1,1001,5,".encode()),
             isolate=True,
         ),
-        Case(
+        review_case(
             "a 50 MB single line (JSONL)",
-            "reviews",
-            _huge_line("huge_line.jsonl", b'{"product_id": "1001", "rating": 5, "text": "', b'"}\n'),
+            write=_huge_line("huge_line.jsonl", b'{"product_id": "1001", "rating": 5, "text": "', b'"}\n'),
             isolate=True,
             quick=True,
         ),
-        Case("empty file (CSV)", "reviews", _bytes("empty.csv", b"")),
-        Case("empty file (JSONL)", "reviews", _bytes("empty.jsonl", b"")),
-        Case("header only", "reviews", _text("header_only.csv", header + "\n"), quick=True),
-        Case(
+        review_case("empty file (CSV)", write=_bytes("empty.csv", b"")),
+        review_case("empty file (JSONL)", write=_bytes("empty.jsonl", b"")),
+        review_case("header only", write=_text("header_only.csv", header + "\n"), quick=True),
+        review_case(
             "zip bomb: 2 GB of rows (.csv.gz)",
-            "reviews",
-            _bomb("bomb.csv.gz", f"{header}\n".encode(), b"X1,1001,5,great value for money,2025-05-01\n", BOMB_BYTES),
+            write=_bomb(
+                "bomb.csv.gz", f"{header}\n".encode(), b"X1,1001,5,great value for money,2025-05-01\n", BOMB_BYTES
+            ),
             isolate=True,
             quick=True,
         ),
-        Case(
+        review_case(
             "zip bomb: a 1 GB line (.jsonl.gz)",
-            "reviews",
-            _bomb("bomb_line.jsonl.gz", b'{"text": "', b"a" * 4096, BOMB_LINE_BYTES),
+            write=_bomb("bomb_line.jsonl.gz", b'{"text": "', b"a" * 4096, BOMB_LINE_BYTES),
             isolate=True,
         ),
-        Case("deeply nested JSON (100,000 levels)", "reviews", _text("nested.jsonl", nested_json(100_000) + "\n")),
-        Case(
+        review_case("deeply nested JSON (100,000 levels)", write=_text("nested.jsonl", nested_json(100_000) + "\n")),
+        review_case(
             "deeply nested JSON value",
-            "reviews",
-            _text(
+            write=_text(
                 "nested_value.jsonl",
                 '{"product_id": "1001", "rating": 5, "text": ' + nested_json(50_000, '"x"') + "}\n",
             ),
         ),
-        Case(
+        review_case(
             "NaN and inf ratings",
-            "reviews",
-            _reviews_csv(
+            write=_reviews_csv(
                 "nan_ratings.csv", ["X1,1001,nan,ok,", "X2,1001,inf,ok,", "X3,1001,-inf,ok,", "X4,1001,1e309,ok,"]
             ),
         ),
-        Case("negative ratings", "reviews", _reviews_csv("negative.csv", ["X1,1001,-3,bad,", "X2,1001,-0,bad,"])),
-        Case(
+        review_case("negative ratings", write=_reviews_csv("negative.csv", ["X1,1001,-3,bad,", "X2,1001,-0,bad,"])),
+        review_case(
             "dates in the future",
-            "reviews",
-            _reviews_csv("future.csv", ["X1,1001,5,From the future,2099-01-01"]),
+            write=_reviews_csv("future.csv", ["X1,1001,5,From the future,2099-01-01"]),
             expect="warn",
         ),
-        Case(
+        review_case(
             "duplicated ids, different content",
-            "reviews",
-            _reviews_csv("duplicate_ids.csv", ["X1,1001,5,first,", "X1,1001,1,second,"]),
+            write=_reviews_csv("duplicate_ids.csv", ["X1,1001,5,first,", "X1,1001,1,second,"]),
             quick=True,
         ),
-        Case("binary file renamed .csv", "reviews", _bytes("binary.csv", random_bytes(200_000))),
-        Case("a PNG renamed .csv", "reviews", _bytes("image.csv", PNG)),
-        Case(
-            "unclosed quote", "reviews", _reviews_csv("unclosed.csv", ['X1,1001,5,"never closed,', "X2,1001,4,fine,"])
+        review_case("binary file renamed .csv", write=_bytes("binary.csv", random_bytes(200_000))),
+        review_case("a PNG renamed .csv", write=_bytes("image.csv", PNG)),
+        review_case(
+            "unclosed quote", write=_reviews_csv("unclosed.csv", ['X1,1001,5,"never closed,', "X2,1001,4,fine,"])
         ),
-        Case("a corrupt .gz", "reviews", _bytes("corrupt.csv.gz", b"\x1f\x8b\x08\x00" + random_bytes(5000))),
-        Case("a truncated .gz", "reviews", _bytes("truncated.csv.gz", _truncated_gzip(header))),
-        Case("JSON lines that are not objects", "reviews", _text("not_objects.jsonl", '[1, 2]\n"text"\n42\nnull\n')),
-        Case("unknown file type (.xlsx)", "reviews", _bytes("reviews.xlsx", b"PK\x03\x04" + random_bytes(1000))),
-        Case("symlink to /dev/zero", "reviews", _symlink("zero.csv", "/dev/zero"), interfaces=("python", "cli")),
-        Case("symlink loop", "reviews", _symlink("loop.csv", lambda f: f / "loop.csv"), interfaces=("python", "cli")),
-        Case("a directory named .csv", "reviews", _directory("folder.csv"), interfaces=("python", "cli")),
-        Case(
-            "a path climbing out with ../ (/etc/passwd)", "reviews", _outside, interfaces=("python", "cli"), quick=True
+        review_case("a corrupt .gz", write=_bytes("corrupt.csv.gz", b"\x1f\x8b\x08\x00" + random_bytes(5000))),
+        review_case("a truncated .gz", write=_bytes("truncated.csv.gz", _truncated_gzip(header))),
+        review_case("JSON lines that are not objects", write=_text("not_objects.jsonl", '[1, 2]\n"text"\n42\nnull\n')),
+        review_case("unknown file type (.xlsx)", write=_bytes("reviews.xlsx", b"PK\x03\x04" + random_bytes(1000))),
+        review_case("symlink to /dev/zero", write=_symlink("zero.csv", "/dev/zero"), interfaces=("python", "cli")),
+        review_case("symlink loop", write=_symlink("loop.csv", lambda f: f / "loop.csv"), interfaces=("python", "cli")),
+        review_case("a directory named .csv", write=_directory("folder.csv"), interfaces=("python", "cli")),
+        review_case(
+            "a path climbing out with ../ (/etc/passwd)", write=_outside, interfaces=("python", "cli"), quick=True
         ),
     ]
     sales = [
-        Case(
-            "wrong columns",
-            "sales",
-            _text("sales_columns.csv", "when,what,how_many\n2025-01-06,A,3\n"),
-            ("python", "cli"),
-            quick=True,
+        sales_case(
+            "wrong columns", write=_text("sales_columns.csv", "when,what,how_many\n2025-01-06,A,3\n"), quick=True
         ),
-        Case(
+        sales_case(
             "wrong types (quantity abc)",
-            "sales",
-            _text("sales_types.csv", _sales_rows(quantity=lambda i, s: "abc" if i == 5 else "4")),
-            ("python", "cli"),
+            write=_text("sales_types.csv", _sales_rows(quantity=lambda i, s: "abc" if i == 5 else "4")),
         ),
-        Case(
+        sales_case(
             "negative quantities",
-            "sales",
-            _text("sales_negative.csv", _sales_rows(quantity=lambda i, s: "-5" if i % 7 == 0 else "4")),
-            ("python", "cli"),
+            write=_text("sales_negative.csv", _sales_rows(quantity=lambda i, s: "-5" if i % 7 == 0 else "4")),
         ),
-        Case(
+        sales_case(
             "NaN and inf quantities",
-            "sales",
-            _text("sales_nan.csv", _sales_rows(quantity=lambda i, s: ["nan", "inf", "-inf", "4"][i % 4])),
-            ("python", "cli"),
+            write=_text("sales_nan.csv", _sales_rows(quantity=lambda i, s: ["nan", "inf", "-inf", "4"][i % 4])),
         ),
-        Case(
+        sales_case(
             "dates in the future",
-            "sales",
-            _text("sales_future.csv", _sales_rows(weeks=40, start="2026-09-07")),
-            ("python", "cli"),
+            write=_text("sales_future.csv", _sales_rows(weeks=40, start="2026-09-07")),
             expect="warn",
         ),
-        Case(
-            "duplicated (series, date) rows",
-            "sales",
-            _text("sales_duplicates.csv", _sales_rows() + "2025-01-06,A,3\n"),
-            ("python", "cli"),
+        sales_case(
+            "duplicated (series, date) rows", write=_text("sales_duplicates.csv", _sales_rows() + "2025-01-06,A,3\n")
         ),
-        Case("empty file", "sales", _bytes("sales_empty.csv", b""), ("python", "cli")),
-        Case("header only", "sales", _text("sales_header.csv", "date,series_id,quantity\n"), ("python", "cli")),
-        Case(
+        sales_case("empty file", write=_bytes("sales_empty.csv", b"")),
+        sales_case("header only", write=_text("sales_header.csv", "date,series_id,quantity\n")),
+        sales_case(
             "zip bomb: a 1 GB line (.csv.gz)",
-            "sales",
-            _bomb("sales_bomb.csv.gz", b"date,series_id,quantity\n2025-01-06,A,", b"9" * 4096, BOMB_LINE_BYTES),
-            ("python", "cli"),
+            write=_bomb("sales_bomb.csv.gz", b"date,series_id,quantity\n2025-01-06,A,", b"9" * 4096, BOMB_LINE_BYTES),
             isolate=True,
             quick=True,
         ),
-        Case("binary file renamed .csv", "sales", _bytes("sales_binary.csv", random_bytes(100_000)), ("python", "cli")),
-        Case(
-            "latin-1 encoded",
-            "sales",
-            _text("sales_latin1.csv", _sales_rows().replace(",A,", ",Café,"), "latin-1"),
-            ("python", "cli"),
+        sales_case("binary file renamed .csv", write=_bytes("sales_binary.csv", random_bytes(100_000))),
+        sales_case(
+            "latin-1 encoded", write=_text("sales_latin1.csv", _sales_rows().replace(",A,", ",Café,"), "latin-1")
         ),
     ]
     transactions = [
-        Case(
-            "wrong columns",
-            "transactions",
-            _text("tx_columns.csv", "who,when,spent\nC1,2025-01-01,3\n"),
-            ("python", "cli"),
-            quick=True,
+        transactions_case(
+            "wrong columns", write=_text("tx_columns.csv", "who,when,spent\nC1,2025-01-01,3\n"), quick=True
         ),
-        Case(
+        transactions_case(
             "wrong types (amount abc)",
-            "transactions",
-            _text("tx_types.csv", _transactions_rows(lambda i: "abc" if i == 3 else "5.00")),
-            ("python", "cli"),
+            write=_text("tx_types.csv", _transactions_rows(lambda i: "abc" if i == 3 else "5.00")),
         ),
-        Case(
+        transactions_case(
             "negative amounts",
-            "transactions",
-            _text("tx_negative.csv", _transactions_rows(lambda i: "-20.00" if i % 9 == 0 else "20.00")),
-            ("python", "cli"),
+            write=_text("tx_negative.csv", _transactions_rows(lambda i: "-20.00" if i % 9 == 0 else "20.00")),
         ),
-        Case(
+        transactions_case(
             "NaN and inf amounts",
-            "transactions",
-            _text("tx_nan.csv", _transactions_rows(lambda i: ["nan", "inf", "20.00"][i % 3])),
-            ("python", "cli"),
+            write=_text("tx_nan.csv", _transactions_rows(lambda i: ["nan", "inf", "20.00"][i % 3])),
         ),
-        Case(
-            "dates in the future",
-            "transactions",
-            _text("tx_future.csv", _transactions_rows(start_day=600)),
-            ("python", "cli"),
-            expect="warn",
+        transactions_case(
+            "dates in the future", write=_text("tx_future.csv", _transactions_rows(start_day=600)), expect="warn"
         ),
-        Case(
+        transactions_case(
             "duplicated transaction ids",
-            "transactions",
-            _text("tx_duplicates.csv", _transactions_rows() + "T00001,C001,2025-02-01,5.00\n"),
-            ("python", "cli"),
+            write=_text("tx_duplicates.csv", _transactions_rows() + "T00001,C001,2025-02-01,5.00\n"),
         ),
-        Case("empty file", "transactions", _bytes("tx_empty.csv", b""), ("python", "cli")),
-        Case(
+        transactions_case("empty file", write=_bytes("tx_empty.csv", b"")),
+        transactions_case(
             "zip bomb: a 1 GB line (.csv.gz)",
-            "transactions",
-            _bomb("tx_bomb.csv.gz", b"transaction_id,customer_id,date,amount\n", b"C" * 4096, BOMB_LINE_BYTES),
-            ("python", "cli"),
+            write=_bomb("tx_bomb.csv.gz", b"transaction_id,customer_id,date,amount\n", b"C" * 4096, BOMB_LINE_BYTES),
             isolate=True,
         ),
-        Case(
-            "binary file renamed .csv",
-            "transactions",
-            _bytes("tx_binary.csv", random_bytes(100_000)),
-            ("python", "cli"),
-        ),
-        Case(
-            "UTF-16 encoded", "transactions", _text("tx_utf16.csv", _transactions_rows(), "utf-16"), ("python", "cli")
-        ),
+        transactions_case("binary file renamed .csv", write=_bytes("tx_binary.csv", random_bytes(100_000))),
+        transactions_case("UTF-16 encoded", write=_text("tx_utf16.csv", _transactions_rows(), "utf-16")),
     ]
     return reviews + sales + transactions

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from eval.demo import demo_workspace
+from eval.demo import DemoSize, demo_workspace
 from eval.report import SuiteReport, Table
 from eval.suites.reliability.input.cases import Case, file_cases
 from eval.suites.reliability.input.outcomes import CASE_TIMEOUT_S, Outcome
@@ -19,7 +19,7 @@ from eval.suites.reliability.input.rest import ESCAPE_TARGET, file_upload_reques
 
 def run_part(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
-    workspace = _workspace(scratch, console)
+    workspace = demo_workspace(scratch / "demo", console, DemoSize(200, 150, 5, 5))
     folder = scratch / "cases"
     folder.mkdir()
     cases = [c for c in file_cases() if c.quick or not quick]
@@ -56,12 +56,6 @@ def _rest_outcomes(
                 with console.status(f"REST: {request.name}"):
                     outcomes.append(rest_case(client, request, workspace))
     return outcomes
-
-
-def _workspace(scratch: Path, console: Console) -> Path:
-    return demo_workspace(
-        scratch / "demo", console, reviews=200, customers=150, forecaster_seconds=5, segmenter_seconds=5
-    )
 
 
 def _tables(report: SuiteReport, outcomes: list[Outcome], escaped: bool) -> None:

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eval.demo import DemoSize
 from eval.fakes.textgen import ScriptedGenerator, prompt_text
+from eval.loopback import served_chat_model
+from eval.modes import ByMode
 from eval.suites.security.injection.cases import InjectionCase, InjectionTask
 from eval.suites.security.injection.judging import Seen, observe
 from local_models.textgen.base import ChatMessage, GenerationOptions, TextGenerator
@@ -100,16 +103,13 @@ class Sizes:
     offline_cases: int
     obedient_cases: int
     smollm2_cases: int
-    forecaster_seconds: float
-    segmenter_seconds: float
+    demo: DemoSize
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(offline_cases=40, obedient_cases=0, smollm2_cases=0, forecaster_seconds=8, segmenter_seconds=8)
-        return cls(
-            offline_cases=10_000, obedient_cases=10_000, smollm2_cases=60, forecaster_seconds=20, segmenter_seconds=15
-        )
+
+SIZES = ByMode(
+    quick=Sizes(offline_cases=40, obedient_cases=0, smollm2_cases=0, demo=DemoSize(800, 200, 8, 8)),
+    full=Sizes(offline_cases=10_000, obedient_cases=10_000, smollm2_cases=60, demo=DemoSize(800, 200, 20, 15)),
+)
 
 
 def stratified(
@@ -219,21 +219,9 @@ class AgentPaths:
         )
 
     def _chat_model(self, generator: Any, *, max_tokens: int) -> Any:
-        from agent.openai_server import serve_openai
-        from local_models.textgen.langchain_chat import ChatOpenAIOffline, approximate_token_ids
-
-        server = serve_openai(generator, api_key="eval-key")
+        server, model = served_chat_model(generator, max_completion_tokens=max_tokens, temperature=0)
         self._servers.append(server)
-        return ChatOpenAIOffline(
-            model=generator.model,
-            api_key="eval-key",
-            base_url=server.base_url,
-            timeout=60,
-            max_retries=0,
-            temperature=0,
-            max_completion_tokens=max_tokens,
-            custom_get_token_ids=approximate_token_ids,
-        )
+        return model
 
 
 def ask_on_path(paths: AgentPaths, path: AgentPath, agent: Any, request: str) -> tuple[Seen, float]:

@@ -19,7 +19,7 @@ from eval.suites.security.injection.judging import (
     reached,
     task_done,
 )
-from eval.suites.security.injection.paths import AgentPaths, Sizes, ask_on_path
+from eval.suites.security.injection.paths import SIZES, AgentPaths, ask_on_path
 from eval.suites.security.injection.planting import Catalogue, Planted, rounds, target_product
 from eval.suites.security.injection.report import fill_report
 
@@ -27,15 +27,8 @@ from eval.suites.security.injection.report import fill_report
 def run_suite(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     from tools.segments import segment_customers
 
-    sizes = Sizes.for_mode(quick)
-    base = demo_workspace(
-        scratch / "base",
-        console,
-        reviews=800,
-        customers=200,
-        forecaster_seconds=sizes.forecaster_seconds,
-        segmenter_seconds=sizes.segmenter_seconds,
-    )
+    sizes = SIZES.pick(quick)
+    base = demo_workspace(scratch / "base", console, sizes.demo)
     tasks = {t.id: t for t in load_tasks()}
     cases = load_cases()
     catalogue = Catalogue.load(base)

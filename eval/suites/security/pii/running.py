@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from eval.demo import demo_workspace
+from eval.demo import DemoSize, demo_workspace
+from eval.modes import ByMode
 from eval.pii_cases import clean_texts, seed_records
 from eval.report import SuiteReport
 from eval.suites.security.pii.detector import real_review_texts, score_detectors
@@ -20,33 +21,21 @@ from eval.suites.security.pii.report import fill_report
 class Sizes:
     records: int
     clean: int
-    demo_reviews: int
-    demo_customers: int
+    demo: DemoSize
     asks: int
     segmenter_seconds: float
     real: int  # real reviews (../shared/data) scanned for false positives
 
-    @classmethod
-    def for_mode(cls, quick: bool) -> Sizes:
-        if quick:
-            return cls(
-                records=100, clean=400, demo_reviews=300, demo_customers=150, asks=6, segmenter_seconds=4, real=2000
-            )
-        return cls(
-            records=1000, clean=2000, demo_reviews=1000, demo_customers=1000, asks=14, segmenter_seconds=20, real=25_000
-        )
+
+SIZES = ByMode(
+    quick=Sizes(records=100, clean=400, demo=DemoSize(300, 150, 3, 3), asks=6, segmenter_seconds=4, real=2000),
+    full=Sizes(records=1000, clean=2000, demo=DemoSize(1000, 1000, 3, 3), asks=14, segmenter_seconds=20, real=25_000),
+)
 
 
 def run_part(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
-    sizes = Sizes.for_mode(quick)
-    workspace = demo_workspace(
-        scratch / "ws",
-        console,
-        reviews=sizes.demo_reviews,
-        customers=sizes.demo_customers,
-        forecaster_seconds=3,
-        segmenter_seconds=3,
-    )
+    sizes = SIZES.pick(quick)
+    workspace = demo_workspace(scratch / "ws", console, sizes.demo)
     records = seed_records(sizes.records, seeded_products(workspace))
     with console.status("Scoring the detectors"):
         detectors = score_detectors(records, clean_corpus(workspace, sizes.clean), real_review_texts(sizes.real))
