@@ -1,0 +1,1 @@
+"""The recommender: a Transformer over purchase sequences (see model.py)."""
