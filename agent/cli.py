@@ -47,6 +47,11 @@ def demo(
             f"Customer model trained on {built.segmenter.customers:,} customers in "
             f"{built.segmenter.metrics['train_seconds']:.0f} s: {built.segmenter.segments} segments"
         )
+    if built.recommender is not None:
+        console.print(
+            f"Recommender trained on {built.recommender.customers:,} customers and {built.recommender.products:,} "
+            f"products in {built.recommender.metrics['train_seconds']:.0f} s"
+        )
 
 
 for _unit in TOOLS.values():  # each tool's own commands (ingest-reviews, forecast, segment, ad-copy, ...)

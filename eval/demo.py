@@ -10,13 +10,14 @@ from rich.console import Console
 
 @dataclass(frozen=True)
 class DemoSize:
-    """How large a demo store a suite builds, and how long its two models may train (their size, and so the cost
+    """How large a demo store a suite builds, and how long its models may train (their size, and so the cost
     of serving them, does not depend on the training budget)."""
 
     reviews: int
     customers: int
     forecaster_seconds: float = 90.0
     segmenter_seconds: float = 60.0
+    recommender_seconds: float = 60.0
 
 
 def demo_workspace(folder: Path, console: Console, size: DemoSize) -> Path:
@@ -31,5 +32,6 @@ def demo_workspace(folder: Path, console: Console, size: DemoSize) -> Path:
             progress=False,
             forecaster_seconds=size.forecaster_seconds,
             segmenter_seconds=size.segmenter_seconds,
+            recommender_seconds=size.recommender_seconds,
         )
     return Path(built.workspace)

@@ -42,7 +42,13 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """A small demo store (800 reviews), built once per test session. Tests must not write to it."""
     folder = tmp_path_factory.mktemp("demo-workspace")
     return build_demo_workspace(
-        folder, n_reviews=800, n_customers=200, progress=False, forecaster_seconds=20, segmenter_seconds=15
+        folder,
+        n_reviews=800,
+        n_customers=200,
+        progress=False,
+        forecaster_seconds=20,
+        segmenter_seconds=15,
+        recommender_seconds=10,
     )
 
 

@@ -15,6 +15,7 @@ def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store, tmp_path: Pat
         assert (demo_store.workspace / "data" / name).exists()
     assert (demo_store.workspace / "models" / "segmenter" / "manifest.json").exists()
     assert demo_store.segmenter is not None and demo_store.segmenter.customers > 100
+    assert demo_store.recommender is not None and demo_store.recommender.products > 10
     again = build_demo_workspace(
         demo_store.workspace,
         n_reviews=800,
@@ -22,7 +23,8 @@ def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store, tmp_path: Pat
         progress=False,
         forecaster_seconds=20,
         segmenter_seconds=15,
+        recommender_seconds=10,
     )
     assert not again.generated
-    assert again.forecaster is None and again.segmenter is None
+    assert again.forecaster is None and again.segmenter is None and again.recommender is None
     assert (again.reviews.written, again.reviews.unchanged) == (0, 800)

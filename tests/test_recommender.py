@@ -91,9 +91,11 @@ def test_examples_describe_the_past_and_label_the_window(split: tuple[pd.DataFra
     after = lines[(lines["customer_id"] == "C0001") & (lines["date"] >= cutoff)]
     after = after[after["date"] < cutoff + pd.Timedelta(days=28)]
     assert examples.mask[row].sum() == min(len(past), fitted.model.config.max_events)
-    assert set(fitted.vocabulary.product(int(i)) for i in examples.targets(row)) == set(after["product_id"])
+    assert {fitted.vocabulary.product(int(i)) for i in examples.targets(row)} == set(after["product_id"])
     # the most recent purchase line comes first
-    assert fitted.vocabulary.product(int(examples.items[row, 0])) in set(past[past["date"] == past["date"].max()]["product_id"])
+    assert fitted.vocabulary.product(int(examples.items[row, 0])) in set(
+        past[past["date"] == past["date"].max()]["product_id"]
+    )
 
 
 def test_training_learns_a_personal_pattern_popularity_cannot_see(
@@ -108,10 +110,12 @@ def test_training_learns_a_personal_pattern_popularity_cannot_see(
     ours_recall = recall_at(ours, list(truth), 5)
     popular_recall = recall_at([popular] * len(customers), list(truth), 5)
     assert ours_recall > popular_recall + 0.2, (ours_recall, popular_recall)
-    # each customer's own favourite product is a repeat the model puts first
-    first = [top[0] for top in ours]
+    # each customer's favourite, bought again and again, is among their first picks; the rest keep to their group
+    favourite = past[past["product_id"] != "BEST"].groupby("customer_id")["product_id"].agg(lambda p: p.mode()[0])
+    assert np.mean([favourite[c] in top[:2] for c, top in zip(customers, ours, strict=True)]) > 0.9
     own_group = [f"P{int(c[1:]) % GROUPS}" for c in customers]
-    assert np.mean([p.startswith(g) for p, g in zip(first, own_group, strict=True)]) > 0.9
+    in_group = [p.startswith(g) or p == "BEST" for top, g in zip(ours, own_group, strict=True) for p in top]
+    assert np.mean(in_group) > 0.95
 
 
 def test_training_is_deterministic_for_a_seed(split: tuple[pd.DataFrame, pd.DataFrame], fitted) -> None:  # type: ignore[no-untyped-def]

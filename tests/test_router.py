@@ -171,7 +171,6 @@ def test_out_of_scope_gets_a_refusal_and_no_tool_call(router: Router, message: s
 @pytest.mark.parametrize(
     ("message", "job"),
     [
-        ("What should we recommend to customer C00012 next?", "recommend products"),
         ("How should I split a $20,000 budget between Google and Meta next month?", "split a marketing budget"),
         ("Which ad variant is winning in my last email test?", "read A/B test results"),
         ("Is our at-risk offer fair across age groups?", "audit targeting for fairness"),

@@ -195,15 +195,19 @@ def resolve_product(text: str, names: dict[str, str], known: dict[str, int]) -> 
     raise DataError("product", [DataProblem(f"no single product matches {text!r}{hint}")])
 
 
-def catalogue_names(ws: Workspace) -> dict[str, str]:
-    """Product id -> name from the workspace catalogue ({} when there is none)."""
+def catalogue_table(ws: Workspace) -> pd.DataFrame | None:
+    """The workspace catalogue as text columns (product_id, name, ...), or None when there is none."""
     path = catalogue_path(ws)
     if not path.exists():
-        return {}
+        return None
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if not {"product_id", "name"} <= set(frame.columns):
-        return {}
-    return dict(zip(frame["product_id"], frame["name"], strict=True))
+    return frame if {"product_id", "name"} <= set(frame.columns) else None
+
+
+def catalogue_names(ws: Workspace) -> dict[str, str]:
+    """Product id -> name from the workspace catalogue ({} when there is none)."""
+    frame = catalogue_table(ws)
+    return {} if frame is None else dict(zip(frame["product_id"], frame["name"], strict=True))
 
 
 def catalogue_row(ws: Workspace, product: str) -> dict[str, Any]:

@@ -143,6 +143,8 @@ class Planning:
       customers buy most"); such a tool is called once per `source_keys` value and later steps refer to it.
     - `grounding`: a call of another tool to make first; `takes_over(details)`: a request the router read as that
       other tool is this one's ("write an ad using what reviews praise").
+    - `customer_group`: the argument that holds a group of customers ("at_risk", a segment's name); "them" in the
+      next turn means that group ("what should we recommend to them?" after "who are our best customers?").
     - `capability` and `offer`: how the agent describes the tool ("forecast a product's sales"; "a sales
       forecast"), `product_question` what it asks when a product is missing.
     """
@@ -159,6 +161,7 @@ class Planning:
     source_keys: tuple[str, ...] = ()
     grounding: Grounding | None = None
     takes_over: Callable[[RequestDetails], bool] | None = None
+    customer_group: str | None = None
 
 
 def no_products(_: Mapping[str, Any]) -> list[Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
 from core.workspace import Workspace
 from tools.forecast import TrainingReport, train_forecaster
+from tools.recommend import RecommenderReport, train_recommender
 from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
 from tools.segments import SegmentationReport, train_segmenter
@@ -30,6 +31,7 @@ class DemoBuild:
     reviews: IngestReport
     forecaster: TrainingReport | None  # None when the trained model is already up to date
     segmenter: SegmentationReport | None
+    recommender: RecommenderReport | None
 
 
 def build_demo_workspace(
@@ -42,6 +44,7 @@ def build_demo_workspace(
     progress: bool = True,
     forecaster_seconds: float = 90.0,
     segmenter_seconds: float = 60.0,
+    recommender_seconds: float = 60.0,
 ) -> DemoBuild:
     """Build (or refresh) the demo store in `workspace`."""
     ws = Workspace.open(workspace).ensure()
@@ -72,7 +75,12 @@ def build_demo_workspace(
     segmenter = None
     if generated or not (ws.models_dir / "segmenter" / "manifest.json").exists():
         segmenter = train_segmenter(files.transactions, max_seconds=segmenter_seconds, seed=seed, workspace=ws)
-    return DemoBuild(ws.root, files, generated, reviews, forecaster, segmenter)
+    recommender = None
+    if generated or not (ws.models_dir / "recommender" / "manifest.json").exists():
+        recommender = train_recommender(
+            files.transactions, max_seconds=recommender_seconds, seed=seed, progress=progress, workspace=ws
+        )
+    return DemoBuild(ws.root, files, generated, reviews, forecaster, segmenter, recommender)
 
 
 def _marker(ws: Workspace) -> dict[str, int] | None:

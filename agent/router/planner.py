@@ -18,7 +18,7 @@ Policy, in the order it applies:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from agent.router.catalogue import Catalogue, ProductMention
@@ -32,6 +32,7 @@ from tools.unit import Grounding, Planning, Products, ToolUnit, compact, is_refe
 MAX_CALLS = 8  # the agent's per-request budget
 MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
 UNCUED_TOOL_SCORE = 0.6  # the classifier alone, without a keyword for the tool, must be surer ("the Aurora dress?")
+CLOSE_CALL = 0.1  # a classifier lead this small over a tool named by a keyword is no lead
 MAX_PRODUCTS_PER_STEP = 3  # a tool that makes one call per product makes at most this many
 
 
@@ -103,7 +104,7 @@ class Planner:
             return self._vague(steps, base)
         calls: list[ToolCall] = []
         try:
-            self._build(working, _context_products(context), calls)
+            self._build(working, _context_products(context), calls, _context_group(context))
         except Question as question:
             return base.model_copy(
                 update={
@@ -134,11 +135,18 @@ class Planner:
 
     # ---- steps -> calls ----------------------------------------------------------------------------------
 
-    def _build(self, steps: list[Step], from_context: list[Any], calls: list[ToolCall]) -> None:
+    def _build(
+        self, steps: list[Step], from_context: list[Any], calls: list[ToolCall], group: str | None = None
+    ) -> None:
         carried: Products | None = None
-        for step in steps:
-            unit = TOOLS[step.intent]  # the caller keeps tool steps only
+        for given in steps:
+            unit = TOOLS[given.intent]  # the caller keeps tool steps only
             planning = _planning(unit)
+            slots = given.slots
+            step = given
+            if group and planning.customer_group and slots.anaphor and not (slots.segment_filter or slots.customer_id):
+                # "what should we recommend to them?" after "who are our best customers?": the same group
+                step = replace(given, slots=replace(slots, segment_filter=group))
             products = self._products(step, planning, carried, from_context, calls)
             if planning.provides_product:
                 index = self._source_call(unit, step.slots, calls)
@@ -356,6 +364,19 @@ def _call(name: str, arguments: Mapping[str, Any]) -> ToolCall:
     return ToolCall(name=name, arguments=compact(arguments))
 
 
+def _context_group(context: Plan | None) -> str | None:
+    """The customer group the previous turn was about ("at_risk", a segment's name), if any."""
+    if context is None:
+        return None
+    for call in [*context.calls, *context.pending]:
+        unit = TOOLS.get(call.name)
+        key = unit.planning.customer_group if unit is not None and unit.planning is not None else None
+        value = call.arguments.get(key) if key else None
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def _context_products(context: Plan | None) -> list[Any]:
     """The products the previous turn was about (ids, not references: those belong to the previous plan)."""
     if context is None:
@@ -416,6 +437,11 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
     intent = max(scores, key=lambda k: scores[k])
     if intent in ("out_of_scope", "clarify") and slots.meta_question:
         return "clarify"  # "what can you do?" is answered with the list of what it can do, and a question
+    if intent in TOOLS and not cues.get(intent):
+        # the classifier's guess, with no keyword for it, gives way to a close tool the words do name
+        named = _strongest(cues, exclude={intent, "out_of_scope", "clarify"})
+        if named is not None and scores[named] >= scores[intent] - CLOSE_CALL:
+            intent = named
     for unit in _planned():
         planning = _planning(unit)
         if (

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         SegmentCustomersResult,
         known_customer_ids,
         segment_customers,
+        segment_members,
         train_segmenter,
     )
 
@@ -42,6 +43,7 @@ __getattr__ = lazy_exports(
         "SegmentationReport": "tools.segments.tool",
         "known_customer_ids": "tools.segments.tool",
         "segment_customers": "tools.segments.tool",
+        "segment_members": "tools.segments.tool",
         "train_segmenter": "tools.segments.tool",
     },
 )
@@ -55,5 +57,6 @@ __all__ = [
     "SegmentationReport",
     "known_customer_ids",
     "segment_customers",
+    "segment_members",
     "train_segmenter",
 ]

@@ -44,4 +44,5 @@ PLANNING = Planning(
     capability="segment your customers",
     provides_product=TOP_PRODUCT_PATH,
     source_keys=("filter",),
+    customer_group="filter",
 )

@@ -318,8 +318,7 @@ def segment_customers(
         labels, k_by = cluster_embeddings(loaded.embedding, request.k, seed=0), "user"
     customers = loaded.customers
     segments = describe_segments(customers, labels)
-    names = {i: s.name for i, s in enumerate(segments)}
-    segment_of = pd.Series([names[int(label)] for label in labels], index=customers.index)
+    segment_of = _segment_of(customers, labels, segments)
     catalogue = catalogue_names(ws)
     for label, segment in enumerate(segments):
         segment.top_products = _top_products(loaded.purchases, labels == label, catalogue, 3)
@@ -351,6 +350,22 @@ def segment_customers(
             **loaded.manifest.get("metrics", {}),
         },
     )
+
+
+def segment_members(segment: str, workspace: str | Path | Workspace | None = None) -> list[str]:
+    """The ids of the customers in a segment (by its name) or matching a filter (at_risk, best, new, lapsed), most
+    valuable first; a clear error for a segment that does not exist, naming the ones that do."""
+    loaded = _load(Workspace.open(workspace))
+    customers = loaded.customers
+    segment_of = _segment_of(customers, loaded.labels, describe_segments(customers, loaded.labels))
+    mask, order = _matching(customers, segment_of, segment)
+    return [str(c) for c in order[mask].sort_values(ascending=False, kind="stable").index]
+
+
+def _segment_of(customers: pd.DataFrame, labels: np.ndarray, segments: list[Segment]) -> pd.Series:
+    """Each customer's segment name (segments as `describe_segments` returns them, in label order)."""
+    names = {i: s.name for i, s in enumerate(segments)}
+    return pd.Series([names[int(label)] for label in labels], index=customers.index)
 
 
 def describe_segments(customers: pd.DataFrame, labels: np.ndarray) -> list[Segment]:

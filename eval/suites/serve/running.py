@@ -51,10 +51,10 @@ class Sizes:
 
 SIZES = ByMode(
     quick=Sizes(
-        clients=8, load_seconds=10.0, baseline_seconds=5.0, warm_up_requests=8, demo=DemoSize(800, 200, 20, 15)
+        clients=8, load_seconds=10.0, baseline_seconds=5.0, warm_up_requests=8, demo=DemoSize(800, 200, 20, 15, 15)
     ),
     full=Sizes(
-        clients=32, load_seconds=60.0, baseline_seconds=10.0, warm_up_requests=16, demo=DemoSize(5000, 3000, 30, 15)
+        clients=32, load_seconds=60.0, baseline_seconds=10.0, warm_up_requests=16, demo=DemoSize(5000, 3000, 30, 15, 15)
     ),
 )
 

@@ -31,8 +31,8 @@ class Sizes:
 
 
 SIZES = ByMode(
-    quick=Sizes(1, 1, False, False, 20.0, False, 20, demo=DemoSize(300, 120, 5, 5)),
-    full=Sizes(4, 3, True, True, BUDGET_S, True, 100, demo=DemoSize(1500, 400, 10, 10)),
+    quick=Sizes(1, 1, False, False, 20.0, False, 20, demo=DemoSize(300, 120, 5, 5, 5)),
+    full=Sizes(4, 3, True, True, BUDGET_S, True, 100, demo=DemoSize(1500, 400, 10, 10, 10)),
 )
 
 

@@ -19,7 +19,7 @@ from eval.suites.reliability.input.rest import ESCAPE_TARGET, file_upload_reques
 
 def run_part(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
-    workspace = demo_workspace(scratch / "demo", console, DemoSize(200, 150, 5, 5))
+    workspace = demo_workspace(scratch / "demo", console, DemoSize(200, 150, 5, 5, 5))
     folder = scratch / "cases"
     folder.mkdir()
     cases = [c for c in file_cases() if c.quick or not quick]

@@ -107,8 +107,8 @@ class Sizes:
 
 
 SIZES = ByMode(
-    quick=Sizes(offline_cases=40, obedient_cases=0, smollm2_cases=0, demo=DemoSize(800, 200, 8, 8)),
-    full=Sizes(offline_cases=10_000, obedient_cases=10_000, smollm2_cases=60, demo=DemoSize(800, 200, 20, 15)),
+    quick=Sizes(offline_cases=40, obedient_cases=0, smollm2_cases=0, demo=DemoSize(800, 200, 8, 8, 8)),
+    full=Sizes(offline_cases=10_000, obedient_cases=10_000, smollm2_cases=60, demo=DemoSize(800, 200, 20, 15, 15)),
 )
 
 

@@ -28,8 +28,10 @@ class Sizes:
 
 
 SIZES = ByMode(
-    quick=Sizes(records=100, clean=400, demo=DemoSize(300, 150, 3, 3), asks=6, segmenter_seconds=4, real=2000),
-    full=Sizes(records=1000, clean=2000, demo=DemoSize(1000, 1000, 3, 3), asks=14, segmenter_seconds=20, real=25_000),
+    quick=Sizes(records=100, clean=400, demo=DemoSize(300, 150, 3, 3, 3), asks=6, segmenter_seconds=4, real=2000),
+    full=Sizes(
+        records=1000, clean=2000, demo=DemoSize(1000, 1000, 3, 3, 3), asks=14, segmenter_seconds=20, real=25_000
+    ),
 )
 
 

@@ -1,0 +1,143 @@
+"""How the offline router fills recommend_products' arguments from what a request says: a customer id asks for
+their products, a product for its audience ("who should get the Harbor tee email?"), a segment for the products
+to feature for it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from tools.unit import CatalogueFacts, Planning, Products, RequestDetails
+
+
+def build(details: RequestDetails, products: Products | None, _: CatalogueFacts) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    _apply(arguments, details, products)
+    return arguments
+
+
+def change(arguments: dict[str, Any], details: RequestDetails, products: Products | None, _: CatalogueFacts) -> None:
+    """A follow-up's customer, product or segment replaces the earlier one ("and for C00340?")."""
+    if details.customer_id is not None or (products is not None and products.ids):
+        for key in ("customer_ids", "product", "segment"):
+            arguments.pop(key, None)
+    _apply(arguments, details, products)
+
+
+def products_in(arguments: Mapping[str, Any]) -> list[Any]:
+    product = arguments.get("product")
+    return [product] if product is not None else []
+
+
+COUNT = re.compile(r"\b(\d+)\s+(?:\w+\s+)?(?:products?|items?|picks?|recommendations?|recs|ideas|things|suggestions)\b")
+CUSTOMER_CODE = re.compile(r"[Cc]\d{3,}")
+
+
+def _apply(arguments: dict[str, Any], details: RequestDetails, products: Products | None) -> None:
+    if details.customer_id is not None:
+        customer = details.customer_id
+        arguments["customer_ids"] = [customer.upper() if CUSTOMER_CODE.fullmatch(customer) else customer]
+    if products is not None and len(products.ids) == 1:
+        arguments["product"] = products.ids[0]
+    elif products is not None and products.category and "customer_ids" in arguments:
+        arguments["category"] = products.category
+    if details.segment_filter is not None:
+        arguments["segment"] = details.segment_filter
+    count = COUNT.search(details.query)
+    if "product" in arguments and details.limit is not None:
+        arguments["audience_size"] = details.limit
+    elif count is not None and 1 <= int(count.group(1)) <= 100:
+        arguments["k"] = int(count.group(1))
+
+
+PLANNING = Planning(
+    build,
+    change,
+    products_in,
+    capability="recommend products to customers and find who to target for a product",
+    product="optional",
+    offer="product recommendations",
+    customer_group="segment",
+)
+
+
+# Requests for the offline router's classifier (product names fictional, as in exemplars.yaml; none of these is in
+# the development or frozen routing sets).
+EXEMPLARS = (
+    "what should we recommend to customer c00451 next",
+    "suggest products for c02210",
+    "what else would c00981 like to buy",
+    "next best product for shopper c07715",
+    "product recommendations for customers c00100 and c00200",
+    "which products should we show c03344 on the homepage",
+    "what will c01122 buy next",
+    "pick 5 products for the next email to c09876",
+    "personalised picks for customer c04567",
+    "what can we cross-sell to c00777",
+    "upsell ideas for c06543",
+    "recommend something new that c00321 has not bought yet",
+    "recommend footwear for c01234",
+    "which kitchen products should we suggest to c05555",
+    "who should we target with the orion backpack",
+    "which customers will most likely buy the luna candle",
+    "who is likely to purchase the vega bottle next",
+    "who should get the terra mug promo email",
+    "find the audience for the cirrus pillow",
+    "which shoppers should see the atlas tent offer",
+    "list the customers to send the nova jeans campaign to",
+    "best prospects for the helix bike light",
+    "which customers would want the aria lamp",
+    "top 100 customers most likely to order the blue hoodie",
+    "what products should we feature for our vip customers",
+    "which products should we push to at-risk customers",
+    "product picks for lapsed customers",
+    "what should we suggest to shoppers who joined recently",
+    "top products to promote to our loyal buyers",
+    "which items should go in the win-back email for dormant customers",
+    "what should we push to our vips",
+    "what should we feature for top spenders this month",
+    "what should first-time buyers be shown",
+    "what to promote to customers who stopped buying",
+)
+
+CUES = (
+    (
+        0.7,
+        r"\brecommend\w*\b.{0,50}\b(to|for)\b.{0,20}\b(customers?|shoppers?|buyers?|clients?|users?|them|him|her|"
+        r"each|every|individual|c\d{3,})\b",
+    ),
+    (
+        0.7,
+        r"\b(what|which) (products?|items?)? ?(should|could|would|do|can) (we|i|you) (recommend|suggest|offer|show|"
+        r"cross-?sell|upsell|feature|push)\b",
+    ),
+    (
+        0.7,
+        r"\b(cross-?sell\w*|up-?sell\w*|next[- ]best[- ](product|offer|action)|product rec(ommendation)?s?\b|"
+        r"personali[sz]ed (product |offers?|recommendations?|picks)\w*|recommender|recs for)\b",
+    ),
+    (0.6, r"\b(likely|likeliest|probability|chance) to (buy|purchase|order|want)\b(?! again)"),
+    (
+        0.7,
+        r"\bwho (should|would|will|to|do we)\b.{0,10}\b(get|receive|see|target)\b|\b(who|which customers|what "
+        r"customers|which shoppers|which buyers) (should|to) (we |i )?(target|send|offer|email|market)\b",
+    ),
+    (0.6, r"\b(audience|prospects?) for\b|\bwho would (want|like|buy)\b"),
+    (
+        0.6,
+        r"\b(feature|push|promote|suggest|recommend|picks?)\b.{0,40}\b(to|for) (our )?(vips?|loyal\w*|best|top|"
+        r"at[- ]risk|lapsed|dormant|new|churn\w*)\b",
+    ),
+    (
+        0.5,
+        r"\bwhat (else )?(will|would|might|could) c\d{3,} (like|buy|want|order)\b|\bc\d{3,}\b.{0,30}\b(buy|order) "
+        r"next\b",
+    ),
+    (0.6, r"\bwhat (should|could|would) (\w+ ){1,3}(be shown|be offered|be recommended|be sent)\b"),
+    (
+        0.5,
+        r"\b(bought|buy|purchased|ordered) together\b|\b(customers|shoppers|buyers|people) who (bought|buy|purchased|"
+        r"ordered) .{0,40}\b(also|next|would)\b",
+    ),
+)
