@@ -52,6 +52,7 @@ SUITES: dict[str, Suite] = {
     "reviews": Suite("eval.suites.reviews"),
     "forecast": Suite("eval.suites.forecast"),
     "segments": Suite("eval.suites.segments"),
+    "recommend": Suite("eval.suites.recommend"),
     "ad-copy": Suite("eval.suites.ad_copy"),
     "agent": Suite("eval.suites.agent"),
     "serve": Suite("eval.suites.serve"),
