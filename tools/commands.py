@@ -10,13 +10,16 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
 from core.tabular import parse_column_pairs
+
+if TYPE_CHECKING:
+    from tools.unit import Presenter
 
 console = Console()
 errors = Console(stderr=True)
@@ -35,6 +38,14 @@ ColumnOption = Annotated[
 def print_json(result: BaseModel) -> None:
     """A result as indented JSON on stdout."""
     sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+
+
+def show(result: BaseModel, presenter: Presenter[Any], as_json: bool) -> None:
+    """A command's result: JSON on stdout with `--json`, else the presenter's terminal view."""
+    if as_json:
+        print_json(result)
+    else:
+        console.print(presenter.terminal(result))
 
 
 def column_map(pairs: list[str] | None, option: str = "--column") -> dict[str, str]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tools.commands import JsonOption, WorkspaceOption, choice, console, errors, print_json
+from tools.commands import JsonOption, WorkspaceOption, choice, errors, show
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +42,4 @@ def ad_copy_command(
             seed=seed,
             workspace=workspace,
         )
-    if as_json:
-        print_json(result)
-    else:
-        console.print(AdCopyPresenter().terminal(result))
+    show(result, AdCopyPresenter(), as_json)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tools.commands import ColumnOption, JsonOption, WorkspaceOption, choice, column_map, console, print_json
+from tools.commands import ColumnOption, JsonOption, WorkspaceOption, choice, column_map, console, show
 
 
 def register(app: typer.Typer) -> None:
@@ -99,7 +99,4 @@ def recommend_command(
         audience_size=audience,
         workspace=workspace,
     )
-    if as_json:
-        print_json(result)
-    else:
-        console.print(RecommendPresenter().terminal(result))
+    show(result, RecommendPresenter(), as_json)

@@ -91,49 +91,73 @@ class RecommendPresenter:
     def terminal(self, result: RecommendProductsResult) -> RenderableType | None:
         parts: list[Table | Panel] = []
         for recommendation in result.customers:
-            table = Table(title=f"{recommendation.customer_id}: next {result.window_days} days")
-            for column in ("#", "product", "category", "score", "repeat or new", "why"):
-                table.add_column(column, justify="right" if column in {"#", "score"} else "left")
-            for i, item in enumerate(recommendation.items, start=1):
-                table.add_row(
-                    str(i),
-                    escape(_name(item)),
-                    escape(item.category),
-                    f"{item.score:.1%}",
-                    "repeat" if item.repeat else "new",
-                    escape("; ".join(item.reasons)),
+            parts.append(
+                _table(
+                    f"{recommendation.customer_id}: next {result.window_days} days",
+                    ("#", "product", "category", "score", "repeat or new", "why"),
+                    [
+                        (
+                            str(i),
+                            escape(_name(item)),
+                            escape(item.category),
+                            f"{item.score:.1%}",
+                            "repeat" if item.repeat else "new",
+                            escape("; ".join(item.reasons)),
+                        )
+                        for i, item in enumerate(recommendation.items, start=1)
+                    ],
                 )
-            parts.append(table)
+            )
         if result.product is not None:
-            table = Table(title=f"Who to target for {escape(result.product.product_name or result.product.product_id)}")
-            for column in ("#", "customer", "score", "bought before", "why"):
-                table.add_column(column, justify="right" if column in {"#", "score"} else "left")
-            for i, member in enumerate(result.audience, start=1):
-                table.add_row(
-                    str(i),
-                    member.customer_id,
-                    f"{member.score:.1%}",
-                    "yes" if member.bought_before else "no",
-                    escape("; ".join(member.reasons)),
+            parts.append(
+                _table(
+                    f"Who to target for {escape(result.product.product_name or result.product.product_id)}",
+                    ("#", "customer", "score", "bought before", "why"),
+                    [
+                        (
+                            str(i),
+                            member.customer_id,
+                            f"{member.score:.1%}",
+                            "yes" if member.bought_before else "no",
+                            escape("; ".join(member.reasons)),
+                        )
+                        for i, member in enumerate(result.audience, start=1)
+                    ],
                 )
-            parts.append(table)
+            )
         if result.featured:
-            table = Table(title=f"Products to feature for {escape(result.segment or '')}")
-            for column in ("#", "product", "category", "share of predicted purchases", "buyers so far", "repeat share"):
-                table.add_column(column, justify="left" if column in {"product", "category"} else "right")
-            for i, p in enumerate(result.featured, start=1):
-                table.add_row(
-                    str(i),
-                    escape(_name(p)),
-                    escape(p.category),
-                    f"{p.score:.1%}",
-                    f"{p.buyers:,}",
-                    f"{p.repeat_share:.0%}",
+            parts.append(
+                _table(
+                    f"Products to feature for {escape(result.segment or '')}",
+                    ("#", "product", "category", "score", "buyers so far", "repeat share"),
+                    [
+                        (
+                            str(i),
+                            escape(_name(p)),
+                            escape(p.category),
+                            f"{p.score:.1%}",
+                            f"{p.buyers:,}",
+                            f"{p.repeat_share:.0%}",
+                        )
+                        for i, p in enumerate(result.featured, start=1)
+                    ],
                 )
-            parts.append(table)
+            )
         parts.append(Panel(escape(result.summary), title="summary"))
         parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
         return Group(*parts)
+
+
+NUMERIC = frozenset({"#", "score", "buyers so far", "repeat share"})
+
+
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right" if column in NUMERIC else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 IMPLEMENTATION = Implementation(
