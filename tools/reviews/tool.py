@@ -133,6 +133,13 @@ def review_store(workspace: str | Path | Workspace | None = None) -> ReviewStore
         return store
 
 
+def forget_review_store(workspace: str | Path | Workspace | None = None) -> None:
+    """Drop a workspace's process-wide store (its chromadb client holds files open); the next use opens it again."""
+    ws = Workspace.open(workspace)
+    with _stores_lock:
+        _stores.pop(ws.root, None)
+
+
 def search_reviews(
     *,
     query: str,

@@ -132,7 +132,6 @@ def _digest(path: Path) -> str:
 
 def _forget_store(workspace: Path) -> None:
     """Drop the process-wide review store of a finished round (its chromadb client holds files open)."""
-    from core.workspace import Workspace
-    from tools import reviews
+    from tools.reviews.tool import forget_review_store
 
-    reviews._stores.pop(Workspace.open(workspace).root, None)
+    forget_review_store(workspace)
