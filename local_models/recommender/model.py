@@ -49,6 +49,7 @@ class RecommenderConfig:
     dropout: float = 0.1
     side_features: bool = True  # category and price band in each product's embedding
     repeat_features: bool = True  # the repeat head
+    repeat_prior: float = 0.0  # initial weight of log(times bought) in a repeat's score (0 = none; learnt after)
 
 
 class RecommenderModel(nn.Module):
@@ -76,6 +77,7 @@ class RecommenderModel(nn.Module):
         self.norm = nn.LayerNorm(c.d_model)
         self.bias = nn.Parameter(torch.zeros(c.items))
         if c.repeat_features:
+            self.prior_scale = nn.Parameter(torch.tensor(float(c.repeat_prior)))
             self.repeat = nn.Sequential(
                 nn.Linear(REPEAT_FEATURES + 2 * c.d_model, c.d_ff), nn.GELU(), nn.Linear(c.d_ff, 1)
             )
@@ -114,7 +116,9 @@ class RecommenderModel(nn.Module):
         if self.config.repeat_features:
             vectors = self.item_vectors(repeat_items)  # (B, R, C)
             reading = torch.cat([repeat, summary.unsqueeze(1).expand_as(vectors), vectors], dim=-1)
-            boost = self.repeat(reading).squeeze(-1) * (repeat_items > UNKNOWN)  # (B, R)
+            # personal frequency (log times bought) as a prior the head corrects: where training starts from
+            score = self.repeat(reading).squeeze(-1) + self.prior_scale * repeat[..., 1]
+            boost = score * (repeat_items > UNKNOWN)  # (B, R)
             logits = logits.scatter_add(1, repeat_items, boost)
         never = torch.zeros(self.config.items, dtype=torch.bool)
         never[[PAD, UNKNOWN]] = True

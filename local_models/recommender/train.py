@@ -37,6 +37,7 @@ from local_models.recommender.model import (
 
 KIND = "recommender"
 FORMAT_VERSION = 1
+PRIOR_SCALE = 6.0  # the starting weight of log(1 + times bought) in a repeat's score; learnt after
 
 
 @dataclass
@@ -44,6 +45,9 @@ class RecommenderTrainConfig:
     loss: Literal["softmax", "bce"] = "softmax"
     side_features: bool = True
     repeat_features: bool = True
+    # start from personal frequency + popularity (a repeat's score from log times bought, every product's bias from
+    # log buyers), the baseline a next-basket model must beat (Li et al. 2023), and keep it unless training beats it
+    frequency_prior: bool = True
     window_days: int = 28  # "next": the products bought in the 4 weeks after a cut-off
     stride_days: int = 14  # cut-offs every two weeks, back from the data's end
     max_cutoffs: int = 12
@@ -476,6 +480,7 @@ def fit_recommender(
         price_bands=len(vocabulary.band_edges) + 2,
         side_features=train.side_features,
         repeat_features=train.repeat_features,
+        repeat_prior=PRIOR_SCALE if train.frequency_prior else 0.0,
     )
     sets = [make_examples(lines, c, vocabulary, config, window_days=train.window_days) for c in cutoffs(lines, train)]
     sets = [s.take(np.flatnonzero(np.diff(s.target_indptr) > 0)) for s in sets if s.target_indptr is not None]
@@ -489,8 +494,14 @@ def fit_recommender(
     held_out = _held_out_customers(data.customer_ids, train.validation_share, rng)
     fit_part, check_part = data.take(np.flatnonzero(~held_out)), data.take(np.flatnonzero(held_out))
     model = RecommenderModel(config, torch.tensor(vocabulary.item_category), torch.tensor(vocabulary.item_band))
+    if train.frequency_prior:
+        with torch.no_grad():
+            prior = np.log1p(_buyer_counts(lines, vocabulary))
+            model.bias.copy_(torch.from_numpy(prior - prior[2:].mean()).float())
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
     best, best_state, stale, epochs = -math.inf, _state(model), 0, 0
+    if train.frequency_prior and len(check_part):
+        best = _recall(model, check_part, 20)  # the prior alone: training must beat it to replace it
     bar = tqdm(total=train.max_epochs, desc="Training the recommender", unit="epoch", disable=not train.progress)
     while epochs < train.max_epochs:
         epochs += 1
