@@ -205,10 +205,8 @@ class MarketingAgent:
             model = self._chat_model
             if model is None:
                 model = chat_model(self.settings)
-            from tools.segments import known_customer_ids
-
             workspace = self.workspace
-            self._llm_router = LLMRouter(model, self.executor, self.budget, lambda: known_customer_ids(workspace))
+            self._llm_router = LLMRouter(model, self.executor, self.budget, lambda: known_customers(workspace))
         return self._llm_router
 
     def _audit(
@@ -277,3 +275,8 @@ def _outcome(plan: Plan | None, outcomes: list[CallOutcome]) -> str:
     if statuses <= {"ok"}:
         return "answered"
     return "partial" if "ok" in statuses else "failed"
+
+
+def known_customers(workspace: Workspace) -> frozenset[str]:
+    """Every customer id a tool's models know in the workspace: what the LLM router keeps from a remote model."""
+    return frozenset().union(*(unit.known_customers(workspace) for unit in TOOLS.values()))

@@ -41,15 +41,24 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """A small demo store (800 reviews), built once per test session. Tests must not write to it."""
     folder = tmp_path_factory.mktemp("demo-workspace")
-    return build_demo_workspace(
-        folder,
-        n_reviews=800,
-        n_customers=200,
-        progress=False,
-        forecaster_seconds=20,
-        segmenter_seconds=15,
-        recommender_seconds=10,
-    )
+    return build_demo_workspace(folder, **SMALL_DEMO)
+
+
+# The small demo store's size and training budgets (a rebuild with the same settings does no work).
+SMALL_DEMO: dict[str, Any] = {
+    "n_reviews": 800,
+    "n_customers": 200,
+    "progress": False,
+    "forecaster_seconds": 20,
+    "segmenter_seconds": 15,
+    "recommender_seconds": 10,
+}
+
+
+@pytest.fixture(scope="session")
+def small_demo() -> dict[str, Any]:
+    """The keyword arguments `demo_store` was built with."""
+    return dict(SMALL_DEMO)
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 from agent.demo.build import build_demo_workspace
 
 
-def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store, tmp_path: Path) -> None:
+def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store, small_demo: dict[str, Any]) -> None:
     assert demo_store.generated
     assert demo_store.reviews.added == 800
     assert (demo_store.workspace / "models" / "sentiment" / "manifest.json").exists()
@@ -16,15 +16,7 @@ def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store, tmp_path: Pat
     assert (demo_store.workspace / "models" / "segmenter" / "manifest.json").exists()
     assert demo_store.segmenter is not None and demo_store.segmenter.customers > 100
     assert demo_store.recommender is not None and demo_store.recommender.products > 10
-    again = build_demo_workspace(
-        demo_store.workspace,
-        n_reviews=800,
-        n_customers=200,
-        progress=False,
-        forecaster_seconds=20,
-        segmenter_seconds=15,
-        recommender_seconds=10,
-    )
+    again = build_demo_workspace(demo_store.workspace, **small_demo)
     assert not again.generated
     assert again.forecaster is None and again.segmenter is None and again.recommender is None
     assert (again.reviews.written, again.reviews.unchanged) == (0, 800)

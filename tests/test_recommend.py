@@ -160,18 +160,18 @@ def agent(demo_copy: Path) -> MarketingAgent:
 
 def test_the_agent_answers_the_issues_demo_questions(agent: MarketingAgent, transactions: pd.DataFrame) -> None:
     customer = "C00012" if "C00012" in set(transactions["customer_id"]) else str(transactions["customer_id"].iloc[0])
-    who = agent.ask(f"What should we recommend to {customer}?")
+    who = agent.ask(f"What should we recommend to customer {customer} next?")
     assert [c.name for c in who.tool_calls] == ["recommend_products"] and who.tool_calls[0].status == "ok"
     assert who.tool_calls[0].arguments["customer_ids"] == [customer]
     assert f"Recommended for {customer}" in who.answer and ("repeat" in who.answer or "new for them" in who.answer)
 
-    email = agent.ask("Who should get the Harbor tee email?")
+    email = agent.ask("Who should we send the Harbor tee email to?")
     assert [(c.name, c.arguments.get("product")) for c in email.tool_calls] == [("recommend_products", "1002")]
     assert "Who to target for Harbor Organic Crew Tee" in email.answer
 
     segment = agent.ask("Which products should we feature for at-risk customers?")
     assert [(c.name, c.arguments.get("segment")) for c in segment.tool_calls] == [("recommend_products", "at_risk")]
-    assert "Products to feature for at_risk" in segment.answer
+    assert "Products to feature for at-risk customers" in segment.answer
 
 
 def test_a_follow_up_and_them_keep_the_conversation(agent: MarketingAgent, transactions: pd.DataFrame) -> None:
@@ -248,3 +248,14 @@ def test_the_chat_page_draws_the_recommendations(
         expect(page.locator(".step-name").first).to_have_text("Recommend products")
         page.close()
     assert not errors, errors
+
+
+def test_customers_only_the_recommender_knows_are_still_kept_from_remote_models(
+    tmp_path: Path, workspace: Path, transactions: pd.DataFrame
+) -> None:
+    from agent.core import known_customers
+    from core.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "ws")
+    train_recommender(workspace / "data" / "transactions.csv", max_seconds=5, workspace=ws)
+    assert known_customers(ws) == set(transactions["customer_id"])  # no customer model here, only the recommender

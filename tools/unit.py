@@ -220,6 +220,7 @@ class ToolUnit:
     operator_only: frozenset[str] = frozenset()  # arguments only an operator may set (CLI), never a request
     needs_generator: bool = False  # the agent hands it its text generator (one loaded model per process)
     detail_in_chat: bool = True  # the terminal chat shows `presenter.terminal` under the answer
+    customers_at: str | None = None  # "module:function" (workspace -> frozenset of ids): the customer ids it knows
     exemplars: tuple[str, ...] = ()  # requests for the offline router's classifier, beside exemplars.yaml
     cues: tuple[tuple[float, str], ...] = ()  # keyword cues (weight, regex), beside lexicon.yaml
 
@@ -252,6 +253,13 @@ class ToolUnit:
         if not isinstance(found, Implementation):
             raise TypeError(f"tool {self.name}: {self.implementation_at!r} is not an Implementation")
         return found
+
+    def known_customers(self, workspace: Any) -> frozenset[str]:
+        """The customer ids this tool's models know in `workspace` (kept from remote models); none for most tools."""
+        if self.customers_at is None:
+            return frozenset()
+        module, _, attribute = self.customers_at.partition(":")
+        return frozenset(getattr(importlib.import_module(module), attribute)(workspace))
 
     @property
     def function(self) -> Callable[..., BaseModel]:

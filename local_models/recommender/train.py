@@ -498,25 +498,7 @@ def fit_recommender(
         with torch.no_grad():
             prior = np.log1p(_buyer_counts(lines, vocabulary))
             model.bias.copy_(torch.from_numpy(prior - prior[2:].mean()).float())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
-    best, best_state, stale, epochs = -math.inf, _state(model), 0, 0
-    if train.frequency_prior and len(check_part):
-        best = _recall(model, check_part, 20)  # the prior alone: training must beat it to replace it
-    bar = tqdm(total=train.max_epochs, desc="Training the recommender", unit="epoch", disable=not train.progress)
-    while epochs < train.max_epochs:
-        epochs += 1
-        _epoch(model, optimizer, fit_part, train, rng, generator)
-        score = _recall(model, check_part, 20) if len(check_part) else -float(epochs)
-        bar.update(1)
-        bar.set_postfix(recall_at_20=f"{score:.3f}")
-        if score > best + 1e-4:
-            best, best_state, stale = score, _state(model), 0
-        else:
-            stale += 1
-        if stale >= train.patience or time.perf_counter() - started > train.max_seconds:
-            break
-    bar.close()
-    model.load_state_dict(best_state)
+    best, epochs = _train(model, fit_part, check_part, train, rng, generator, started)
     model.eval()
     as_of = lines["date"].max() + pd.Timedelta(days=1)
     state = make_examples(lines, as_of, vocabulary, config)
@@ -542,6 +524,39 @@ def fit_recommender(
         metrics=metrics,
         train=train,
     )
+
+
+def _train(
+    model: RecommenderModel,
+    fit_part: Examples,
+    check_part: Examples,
+    train: RecommenderTrainConfig,
+    rng: np.random.Generator,
+    generator: torch.Generator,
+    started: float,
+) -> tuple[float, int]:
+    """Epochs until held-out recall@20 stops improving or time runs out; leaves the model at its best state.
+    Returns that recall and the epochs run."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+    best, best_state, stale, epochs = -math.inf, _state(model), 0, 0
+    if train.frequency_prior and len(check_part):
+        best = _recall(model, check_part, 20)  # the prior alone: training must beat it to replace it
+    bar = tqdm(total=train.max_epochs, desc="Training the recommender", unit="epoch", disable=not train.progress)
+    while epochs < train.max_epochs:
+        epochs += 1
+        _epoch(model, optimizer, fit_part, train, rng, generator)
+        score = _recall(model, check_part, 20) if len(check_part) else -float(epochs)
+        bar.update(1)
+        bar.set_postfix(recall_at_20=f"{score:.3f}")
+        if score > best + 1e-4:
+            best, best_state, stale = score, _state(model), 0
+        else:
+            stale += 1
+        if stale >= train.patience or time.perf_counter() - started > train.max_seconds:
+            break
+    bar.close()
+    model.load_state_dict(best_state)
+    return best, epochs
 
 
 def _history(lines: pd.DataFrame, customers: np.ndarray, vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ UNIT = ToolUnit.in_package(
     title="Recommend products",
     brief="products to recommend to customers (repeat or new, with reasons), who to target for a product, "
     "products to feature for a segment",
+    customers_at="tools.recommend.tool:known_customer_ids",
     exemplars=EXEMPLARS,
     cues=CUES,
 )

@@ -15,6 +15,7 @@ from tools.recommend.tool import (
     RecommendedItem,
     RecommendProductsInput,
     RecommendProductsResult,
+    group_label,
     recommend_products,
 )
 from tools.unit import Implementation
@@ -61,7 +62,7 @@ class RecommendPresenter:
 
     @staticmethod
     def _segment(result: RecommendProductsResult) -> str:
-        lines = [f"**Products to feature for {result.segment}** ({result.population:,} customers):"]
+        lines = [f"**Products to feature for {group_label(result.segment or '')}** ({result.population:,} customers):"]
         for i, p in enumerate(result.featured, start=1):
             lines.append(
                 f"{i}. {_name(p)}: {p.score:.1%} of their predicted next purchases; {p.buyers:,} of them bought it "
@@ -128,7 +129,7 @@ class RecommendPresenter:
         if result.featured:
             parts.append(
                 _table(
-                    f"Products to feature for {escape(result.segment or '')}",
+                    f"Products to feature for {escape(group_label(result.segment or ''))}",
                     ("#", "product", "category", "score", "buyers so far", "repeat share"),
                     [
                         (

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from core.errors import DataError, DataProblem
+from core.errors import DataError, DataProblem, ModelNotTrainedError
 from core.workspace import Workspace
 from local_models.recommender.model import UNKNOWN
 from local_models.recommender.train import (
@@ -215,6 +215,16 @@ _cache = ModelCache(
     train_hint="Train one with `marketing-agent train-recommender transactions.csv` (or build the demo: "
     "`marketing-agent demo`).",
 )
+
+
+def known_customer_ids(workspace: str | Path | Workspace | None = None) -> frozenset[str]:
+    """The customer ids the workspace's recommender knows (none when none is trained)."""
+    ws = Workspace.open(workspace)
+    try:
+        fitted, _ = _cache.get(ws.models_dir / "recommender", ws.root)
+    except ModelNotTrainedError:
+        return frozenset()
+    return frozenset(str(c) for c in fitted.customer_ids)
 
 
 def recommend_products(
@@ -562,6 +572,20 @@ def _label(name: str, product_id: str) -> str:
     return name or product_id
 
 
+GROUPS = {
+    "at_risk": "at-risk customers",
+    "best": "best customers",
+    "new": "new customers",
+    "lapsed": "lapsed customers",
+}
+
+
+def group_label(segment: str) -> str:
+    """A segment or filter as a marketer says it: "at_risk" -> "at-risk customers"."""
+    key = segment.strip().lower().replace(" ", "_").replace("-", "_")
+    return GROUPS.get(key, segment)
+
+
 def _customers_summary(recommendations: list[CustomerRecommendations]) -> str:
     items = [i for r in recommendations for i in r.items]
     if not items:
@@ -580,7 +604,7 @@ def _customers_summary(recommendations: list[CustomerRecommendations]) -> str:
 
 def _audience_summary(ref: ProductRef, audience: list[AudienceMember], population: int, segment: str | None) -> str:
     name = _label(ref.product_name, ref.product_id)
-    among = f" among the {population:,} customers in {segment}" if segment else f" of {population:,} customers"
+    among = f" among {population:,} {group_label(segment)}" if segment else f" of {population:,} customers"
     if not audience:
         return f"No customer{among} left to target for {name}."
     bought = sum(a.bought_before for a in audience)
@@ -591,9 +615,9 @@ def _audience_summary(ref: ProductRef, audience: list[AudienceMember], populatio
 
 def _segment_summary(segment: str, size: int, featured: list[FeaturedProduct]) -> str:
     if not featured:
-        return f"No product matched the filters for {segment}."
+        return f"No product matched the filters for {group_label(segment)}."
     top = featured[0]
     return (
-        f"Feature {_label(top.product_name, top.product_id)} for {segment} ({size:,} customers): "
+        f"Feature {_label(top.product_name, top.product_id)} for {group_label(segment)} ({size:,} customers): "
         f"{top.score:.0%} of their predicted next purchases."
     )

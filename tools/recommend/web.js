@@ -4,7 +4,7 @@
 "use strict";
 
 (({ registerView, ui }) => {
-  const { el, card, table, numbers, percent } = ui;
+  const { el, card, table, numbers, percent, humanise } = ui;
   const MAX_CUSTOMERS = 5;
   const MAX_AUDIENCE = 20;
 
@@ -55,7 +55,7 @@
     if (featured.length) {
       parts.push(
         table(
-          `Products to feature for ${result.segment} (${numbers.format(result.population || 0)} customers)`,
+          `Products to feature for ${humanise(result.segment || "")} (${numbers.format(result.population || 0)} customers)`,
           ["#", "Product", "Category", "Share of predicted purchases", "Bought it before", "From repeat buying"],
           featured.map((p, i) => [
             String(i + 1),

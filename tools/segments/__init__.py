@@ -30,6 +30,7 @@ UNIT = ToolUnit.in_package(
     # training on a file path is an operator's action (`marketing-agent segment FILE`), not something a chat
     # message, a model or a REST call may trigger
     operator_only=frozenset({"file"}),
+    customers_at="tools.segments.tool:known_customer_ids",
 )
 
 # The tool's API, imported on first use (its models load torch, chromadb and pandas behind them).
