@@ -103,3 +103,11 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last. pytest-playwright's sync API keeps an event loop running on the main
+    thread for the rest of the session once its session-scoped `playwright` fixture starts, and every
+    asyncio test after that (langchain's standard `ainvoke` tests) fails with "Runner.run() cannot be
+    called from a running event loop". The sort is stable, so the order within each group is kept."""
+    items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))

@@ -98,7 +98,7 @@ def test_examples_describe_the_past_and_label_the_window(split: tuple[pd.DataFra
     )
 
 
-def test_training_learns_a_personal_pattern_popularity_cannot_see(
+def test_a_trained_model_beats_popularity_on_a_personal_pattern(
     split: tuple[pd.DataFrame, pd.DataFrame],
     fitted,  # type: ignore[no-untyped-def]
 ) -> None:
