@@ -15,6 +15,9 @@ Labelling conventions (the offline router's documented policy, agent/router/plan
   `customer_id`; `limit`.
 - generate_ad_copy: `product` (id), `channel` (default google_search), `n_variants`, `tone`, `key_message`
   and `audience` (checked as "contains").
+- analyze_experiment: `experiment` (the test's name as said, checked as "contains"; null when no test is named:
+  the most recent), `lift` as a fraction (10% -> 0.1), `daily_exposures`; "...and set up a test" after ad copy
+  takes the copy's variants: {"$from": 0, "path": "variants"}.
 - Multi-step: a later argument taken from an earlier result is {"$from": i, "path": ...}.
 
 Metrics: tool-choice accuracy (kind and tool names in order both right), argument accuracy (labelled
@@ -37,7 +40,7 @@ from agent.types import Plan
 from eval.metrics import percentile_ms
 
 CASES_FILE = Path(__file__).resolve().parent / "cases" / "routing.jsonl"
-CONTAINS = frozenset({"key_message", "audience", "query"})  # free text: the label must appear in the value
+CONTAINS = frozenset({"key_message", "audience", "query", "experiment"})  # free text: the label must be in the value
 DEFAULT_TODAY = date(2026, 11, 30)
 
 

@@ -172,7 +172,7 @@ def test_out_of_scope_gets_a_refusal_and_no_tool_call(router: Router, message: s
     ("message", "job"),
     [
         ("How should I split a $20,000 budget between Google and Meta next month?", "split a marketing budget"),
-        ("Which ad variant is winning in my last email test?", "read A/B test results"),
+        ("what's the ROAS of our facebook campaigns", "split a marketing budget"),
         ("Is our at-risk offer fair across age groups?", "audit targeting for fairness"),
     ],
 )

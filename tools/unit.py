@@ -131,6 +131,17 @@ class Grounding:
 
 
 @dataclass(frozen=True)
+class ResultUse:
+    """When `wanted(details)` and an earlier call of the same plan ran `tool`, `argument` is that call's result at
+    `path` (a reference the executor resolves)."""
+
+    tool: str
+    path: str
+    argument: str
+    wanted: Callable[[RequestDetails], bool]
+
+
+@dataclass(frozen=True)
 class Planning:
     """How the offline router builds this tool's calls.
 
@@ -143,6 +154,8 @@ class Planning:
       customers buy most"); such a tool is called once per `source_keys` value and later steps refer to it.
     - `grounding`: a call of another tool to make first; `takes_over(details)`: a request the router read as that
       other tool is this one's ("write an ad using what reviews praise").
+    - `uses_result`: an earlier call's result this call takes as an argument, when the step wants it ("write three
+      subject lines and set up a test": the test's variants are the copy's variants).
     - `customer_group`: the argument that holds a group of customers ("at_risk", a segment's name); "them" in the
       next turn means that group ("what should we recommend to them?" after "who are our best customers?").
     - `capability` and `offer`: how the agent describes the tool ("forecast a product's sales"; "a sales
@@ -162,6 +175,7 @@ class Planning:
     grounding: Grounding | None = None
     takes_over: Callable[[RequestDetails], bool] | None = None
     customer_group: str | None = None
+    uses_result: ResultUse | None = None
 
 
 def no_products(_: Mapping[str, Any]) -> list[Any]:

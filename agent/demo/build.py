@@ -10,15 +10,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.demo.experiments import TESTS
 from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
 from core.workspace import Workspace
+from tools.experiment import store_experiment, stored_experiments
 from tools.forecast import TrainingReport, train_forecaster
 from tools.recommend import RecommenderReport, train_recommender
 from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
 from tools.segments import SegmentationReport, train_segmenter
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the ad tests
 DEMO_HORIZON = 13  # a quarter of weeks: "next 8 weeks" and "next quarter" both fit
 MARKER = "demo.json"
 
@@ -80,6 +82,10 @@ def build_demo_workspace(
         recommender = train_recommender(
             files.transactions, max_seconds=recommender_seconds, seed=seed, progress=progress, workspace=ws
         )
+    stored = {test.name for test in stored_experiments(ws)}
+    for test, path in zip(TESTS, files.experiments, strict=True):
+        if generated or test.name not in stored:
+            store_experiment(path, name=test.name, variants=test.copy, workspace=ws)
     return DemoBuild(ws.root, files, generated, reviews, forecaster, segmenter, recommender)
 
 

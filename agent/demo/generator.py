@@ -23,6 +23,7 @@ from agent.demo.customers import (
     personas_frame,
     simulate_transactions,
 )
+from agent.demo.experiments import TESTS, simulate_test
 from agent.demo.reviews import simulate_reviews
 from agent.demo.sales import sales_csv_frame, simulate_sales, week_starts
 
@@ -41,6 +42,7 @@ class DemoFiles:
     brand: Path
     product_aspects: Path  # ground truth: hidden per-aspect quality, for evals only
     customer_personas: Path  # ground truth: each customer's persona, for evals only
+    experiments: tuple[Path, ...]  # ad tests' daily results, one file per test (agent.demo.experiments.TESTS)
 
 
 def demo_paths(out_dir: Path) -> DemoFiles:
@@ -54,6 +56,7 @@ def demo_paths(out_dir: Path) -> DemoFiles:
         brand=out_dir / "brand.yaml",
         product_aspects=truth / "product_aspects.csv",
         customer_personas=truth / "customer_personas.csv",
+        experiments=tuple(out_dir / "experiments" / f"{test.file_stem}.csv" for test in TESTS),
     )
 
 
@@ -82,8 +85,9 @@ def generate_demo_data(
     """Generate the fictional store's data into `out_dir` and return the written paths."""
     _check_sizes(n_reviews, n_customers, weeks)
     files = demo_paths(Path(out_dir))
-    catalogue_rng, sales_rng, review_rng, customer_rng = (
-        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(4)
+    # a fifth child for the ad tests: the first four (and so the other files) are the same as with four
+    catalogue_rng, sales_rng, review_rng, customer_rng, test_rng = (
+        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(5)
     )
     starts = week_starts(end_date, weeks)
     window_start = starts[0]
@@ -106,6 +110,9 @@ def generate_demo_data(
     _write_csv(customers_frame(customers), files.customers)
     _write_csv(personas_frame(customers), files.customer_personas)
     _write_csv(transactions, files.transactions)
+
+    for test, path in zip(TESTS, files.experiments, strict=True):
+        _write_csv(simulate_test(test, test_rng), path)
 
     write_brand(files.brand)
     return files

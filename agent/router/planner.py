@@ -168,6 +168,11 @@ class Planner:
                 calls.append(_call(unit.name, planning.build(step.slots, single, self.catalogue)))
         else:
             calls.append(_call(unit.name, planning.build(step.slots, products, self.catalogue)))
+        use = planning.uses_result
+        if use is not None and use.wanted(step.slots):
+            earlier = [i for i, c in enumerate(calls[:-1]) if c.name == use.tool]
+            if earlier:
+                calls[-1].arguments[use.argument] = reference(earlier[-1], use.path)
         self._check_step(planning, step.slots.mention, products)
 
     def _check_step(self, planning: Planning, mention: ProductMention, products: Products | None) -> None:

@@ -22,7 +22,9 @@ class AdCopyPresenter:
         channel = result.channel.replace("_", " ")
         lines = [f"**{len(result.variants)} {channel} variants for {result.product_name}**, all passing brand rules:"]
         for i, variant in enumerate(result.variants, 1):
-            lines.append(f"{i}. " + "; ".join(f"{name}: {text}" for name, text in variant.fields.items()))
+            lines.append(
+                f"{i}. `{variant.variant_id}` " + "; ".join(f"{name}: {text}" for name, text in variant.fields.items())
+            )
         lines.append("")
         _cite_evidence(result, written)
         if result.grounding.praised:

@@ -97,7 +97,17 @@ class GenerateAdCopyInput(BaseModel):
     seed: int | None = Field(None, description="Same seed, same inputs: the same copy (local model).")
 
 
+def variant_id(product_id: str, channel: str, fields: dict[str, str]) -> str:
+    """A variant's stable id: the same copy for the same product and channel always gets it, so a test's results
+    (an experiment file's variant_id) come back to the copy they measured."""
+    text = "\x1f".join([product_id, channel, *(f"{name}={value}" for name, value in sorted(fields.items()))])
+    return "v-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
 class AdVariant(BaseModel):
+    variant_id: str = Field(
+        "", description="Stable id of this copy for this product and channel: use it as variant_id in test results."
+    )
     fields: dict[str, str]
     score: float = Field(description="0-1: grounding, use of the space, key message, clean endings, diversity.")
     compliance: ComplianceReport
@@ -629,6 +639,7 @@ class CopyWriter:
             score = sum(c.score for c in picked.values()) / len(picked)
             variants.append(
                 AdVariant(
+                    variant_id=variant_id(self.grounding.product_id, self.request.channel, fields),
                     fields=fields,
                     score=round(score, 4),
                     compliance=report,

@@ -32,6 +32,7 @@
         "header",
         null,
         el("strong", { text: `Variant ${number}` }),
+        variant.variant_id ? el("code", { class: "variant-id", title: "Use this id as variant_id in the test's results", text: variant.variant_id }) : null,
         el("span", { class: "pill score", title: "Grounding, use of space, key message, clean endings, diversity", text: `Score ${Math.round((variant.score || 0) * 100)}/100` }),
         el("span", {
           class: `pill ${passed ? "pass" : "fail"}`,

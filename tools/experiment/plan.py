@@ -1,0 +1,181 @@
+"""How the offline router fills analyze_experiment's arguments from what a request says: the test's name ("the
+spring email test"), the lift worth finding ("to detect a 10% lift") and the daily traffic ("we send 2,000 a
+day"). A request that names no test means the most recent one."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tools.unit import CatalogueFacts, Planning, Products, RequestDetails, ResultUse, no_products
+
+WORD = re.compile(r"[a-z0-9][a-z0-9'&/-]*")
+KEYWORDS = frozenset({"test", "tests", "experiment", "experiments"})
+DETERMINERS = frozenset({"the", "my", "our", "this", "that", "your", "its", "their"})
+# words that end a name read backwards from "test" without being part of it
+BREAKS = frozenset({
+    "of", "in", "on", "for", "from", "with", "to", "a", "an", "is", "was", "are", "and", "or", "did", "does", "do",
+    "which", "what", "who", "how", "results", "result", "winner", "stop", "end", "call", "set", "run", "start",
+})  # fmt: skip
+# words said about a test that are not its name
+NOT_NAME = frozenset({"a/b", "ab", "split", "last", "latest", "current", "running", "recent", "new", "same", "ad"})
+AFTER = frozenset({"statistically", "significant", "yet", "now", "so", "still", "winning", "doing", "going", "and"})
+
+
+def named_test(query: str) -> str | None:
+    """The test a request names, as said ("spring email" from "in the spring email test"), or None ("this test",
+    "our latest experiment"): the words between a determiner and "test"/"experiment", or after "test on the"."""
+    words = [m.group(0) for m in WORD.finditer(query.lower())]
+    for i, word in enumerate(words):
+        if word not in KEYWORDS:
+            continue
+        name: list[str] = []
+        for before in reversed(words[max(0, i - 7) : i]):
+            if before in DETERMINERS:
+                break
+            if before in BREAKS:
+                name = []
+                break
+            name.insert(0, before)
+        else:
+            name = []
+        kept = [w for w in name if w not in NOT_NAME]
+        if kept:
+            return " ".join(kept)
+        if i + 2 < len(words) and words[i + 1] in {"on", "for", "of"}:
+            start = i + 3 if words[i + 2] in DETERMINERS else i + 2
+            after = []
+            for w in words[start : start + 5]:
+                if w in AFTER or w in KEYWORDS:
+                    break
+                after.append(w)
+            kept = [w for w in after if w not in NOT_NAME]
+            if kept:
+                return " ".join(kept)
+    one = re.search(r"\b(?:the|and)\s+((?:[a-z0-9'&-]+\s+){0,4}?[a-z0-9'&-]+)\s+one\b", query, re.IGNORECASE)
+    if one is not None and re.search(r"\b(test|experiment|variant|winning|split)\b", query, re.IGNORECASE) is None:
+        kept = [w for w in one.group(1).lower().split() if w not in DETERMINERS and w not in NOT_NAME]
+        return " ".join(kept) or None
+    return None
+
+
+LIFT = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s*(?:relative\s+)?(?:lift|uplift|increase|improvement|difference|better|"
+    r"higher|more conversions)",
+    re.IGNORECASE,
+)
+DAILY = re.compile(
+    r"(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|people|views)?\s*"
+    r"(?:a|per|each)\s+day\b",
+    re.IGNORECASE,
+)
+
+
+def build(details: RequestDetails, _: Products | None, __: CatalogueFacts) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    _apply(arguments, details)
+    return arguments
+
+
+def change(arguments: dict[str, Any], details: RequestDetails, _: Products | None, __: CatalogueFacts) -> None:
+    """A follow-up naming another test, lift or pace replaces that argument ("and the homepage banner one?")."""
+    _apply(arguments, details)
+
+
+def _apply(arguments: dict[str, Any], details: RequestDetails) -> None:
+    query = details.query
+    name = named_test(query)
+    if name is not None:
+        arguments["experiment"] = name
+    if (lift := LIFT.search(query)) is not None and 0 < float(lift.group(1)) <= 1000:
+        arguments["lift"] = float(lift.group(1)) / 100
+    if (daily := DAILY.search(query)) is not None:
+        count = int(daily.group(1).replace(",", ""))
+        if re.search(r"\d\s*k\b", daily.group(0), re.IGNORECASE):
+            count *= 1000
+        if count > 0:
+            arguments["daily_exposures"] = count
+
+
+SET_UP = re.compile(
+    r"\b(set ?up|start|launch|run|create|begin|kick off)\b.{0,25}\b(a/b |ab |split )?(test|experiment)s?\b|"
+    r"\b(test|experiment) (them|these|those|it)\b",
+    re.IGNORECASE,
+)
+
+
+def sets_up(details: RequestDetails) -> bool:
+    """ "...and set up a test": a new test of the copy just written."""
+    return SET_UP.search(details.query) is not None
+
+
+PLANNING = Planning(
+    build,
+    change,
+    no_products,
+    capability="read an ad test's results: which variant wins, the next traffic split and how long to run it",
+    offer="an A/B test reading",
+    uses_result=ResultUse("generate_ad_copy", "variants", "variants", sets_up),
+)
+
+
+# Requests for the offline router's classifier (test names fictional; none of these is in the development or
+# frozen routing sets).
+EXEMPLARS = (
+    "which variant is winning in the autumn newsletter test",
+    "which ad version is ahead right now",
+    "did variant b beat variant a",
+    "is the subject line test significant yet",
+    "can we stop the checkout button experiment",
+    "who won the winter sale email a/b test",
+    "how long should the banner test keep running",
+    "how many more sends do we need to detect a 5% lift",
+    "what sample size do i need for a 10 percent uplift in clicks",
+    "how should we split traffic between the variants now",
+    "what share of sends should each subject line get next",
+    "read the results of the loyalty email experiment",
+    "show the a/b test results for the pricing page",
+    "which creative converts best in the meta ad test",
+    "is there a real difference between the two headlines in the test",
+    "should we keep the cart reminder test going",
+    "pick the winner of the welcome series test",
+    "what is the conversion rate of each variant in the promo test",
+    "has the holiday email test reached significance",
+    "which subject line got more clicks in the test",
+    "give me the probability each variant is best",
+    "analyse our latest experiment",
+    "how is the running test doing",
+    "revenue per send for each variant in the test",
+)
+
+CUES = (
+    (0.7, r"\ba ?/ ?b[- ]?tests?\w*\b|\bab[- ]tests?\w*\b|\bsplit[- ]tests?\w*\b|\bmultivariate\b|\bholdout test\b"),
+    (
+        0.7,
+        r"\b(experiment|test)\b.{0,40}\b(result\w*|winn\w*|won|significan\w*|lift|conversion|converts?|running|stop|"
+        r"sample size|how long)\b",
+    ),
+    (
+        0.7,
+        r"\b(which|what) (ad |email |subject line |creative |landing page )?(variant|version|creative|subject line|arm)"
+        r"s? (is |was )?(winning|won|better|best|ahead|leading|performing|performed|converting|converted)\b",
+    ),
+    (
+        0.7,
+        r"\b(winning|winner|losing) (variant|version|creative|arm|subject line|ad)\b|\bstatistical(ly)? significan\w*"
+        r"|\bp[- ]?values?\b|\bconfidence interval\b",
+    ),
+    (
+        0.7,
+        r"\bhow (many|long)\b.{0,50}\b(sends|impressions|visitors|users|days)\b.{0,40}\b(detect|lift|significan\w*|"
+        r"test)\b|\bsample size\b",
+    ),
+    (0.7, r"\bhow long\b.{0,30}\b(test|experiment)\b|\b(test|experiment)\b.{0,30}\bhow long\b"),
+    (
+        0.7,
+        r"\b(set ?up|start|launch|begin|kick off)\b.{0,25}\b(a/b |ab |split )?(test|experiment)s?\b|"
+        r"\b(a/b|split)[- ]test (them|these|those|it)\b",
+    ),
+    (0.6, r"\b(variant|version) [a-d]\b.{0,30}\b(beat|better|win|won|ahead|vs\.?|versus)\b"),
+    (0.6, r"\b(traffic|sends?)\b.{0,30}\b(split|allocat\w*|share)\b.{0,30}\b(variants?|arms?|versions?)\b"),
+)
