@@ -53,6 +53,7 @@ SUITES: dict[str, Suite] = {
     "forecast": Suite("eval.suites.forecast"),
     "segments": Suite("eval.suites.segments"),
     "recommend": Suite("eval.suites.recommend"),
+    "experiments": Suite("eval.suites.experiments"),
     "ad-copy": Suite("eval.suites.ad_copy"),
     "agent": Suite("eval.suites.agent"),
     "serve": Suite("eval.suites.serve"),
