@@ -62,6 +62,7 @@ eval: $(STAMP)
 	$(BIN)/marketing-agent eval segments
 	$(BIN)/marketing-agent eval recommend
 	$(BIN)/marketing-agent eval experiments
+	$(BIN)/marketing-agent eval fairness
 	$(BIN)/marketing-agent eval ad-copy
 	$(BIN)/marketing-agent eval agent
 	$(BIN)/marketing-agent eval serve

@@ -18,9 +18,12 @@ from tools.registry import TOOLS
 NUMBER = re.compile(r"(?<![\w.])[-+]?\$?\d[\d,]*(?:\.\d+)?%?")
 
 
-def write_answer(calls: list[ToolCall], snippets: SnippetLookup | None = None) -> Written:
-    """One section per call (in plan order), citations in order of first use, tool warnings de-duplicated."""
+def write_answer(calls: list[ToolCall], snippets: SnippetLookup | None = None, workspace: Any = None) -> Written:
+    """One section per call (in plan order), citations in order of first use, tool warnings de-duplicated. A call
+    that targets customers (a filter's members, a product's audience) gets one line from each auditing tool that
+    has something to say about that list (a fairness flag), unless the plan already audits it."""
     written = Written(snippets=snippets)
+    auditors = [u for u in TOOLS.values() if u.audits_at is not None and all(c.name != u.name for c in calls)]
     sections: list[str] = []
     for call in calls:
         unit = TOOLS[call.name]
@@ -32,6 +35,10 @@ def write_answer(calls: list[ToolCall], snippets: SnippetLookup | None = None) -
         sections.append(unit.write_answer(call.result, written))
         for warning in unit.warnings(call.result):
             written.warn(warning)
+        targeted = unit.targeted(call.result, workspace) if workspace is not None and auditors else []
+        for auditor in auditors if targeted else []:
+            if line := auditor.audit(targeted, workspace):
+                written.warn(line)
     written.answer = "\n\n".join(s for s in sections if s)
     if written.flagged:
         count, ids = len(written.flagged), ", ".join(written.flagged[:5])

@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.console import RenderableType
 from rich.markup import escape
 
 from core.errors import MarketingAgentError, validation_message
-from tools.commands import JsonOption, WorkspaceOption, column_map, console, errors
+from core.model_card import ModelCards, headline, render_card
+from tools.commands import JsonOption, WorkspaceOption, column_map, console, errors, print_json
 from tools.registry import TOOLS
 
 app = typer.Typer(
@@ -173,6 +175,61 @@ def serve(
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
+@app.command("models")
+def models_command(
+    name: Annotated[
+        str | None, typer.Argument(help="One model's card in full (forecaster, segmenter, recommender, ...).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The workspace's trained models and their cards: data, inputs, training budget, validation against a
+    simple baseline, known limits. Checkpoints saved before cards existed say so."""
+    from core.model_card import find_card, list_cards
+
+    if name is None:
+        cards = list_cards(workspace)
+        if as_json:
+            print_json(cards)
+        else:
+            console.print(_models_table(cards))
+        return
+    entry = find_card(name, workspace)
+    if entry is None:
+        known = ", ".join(e.name for e in list_cards(workspace).models) or "none yet"
+        raise MarketingAgentError(f"no trained model called {name!r} in this workspace (models: {known})")
+    if as_json:
+        print_json(entry)
+    elif entry.card is None:
+        console.print(f"{escape(entry.name)}: {escape(entry.note)}")
+    else:
+        from rich.markdown import Markdown
+
+        if entry.note:
+            errors.print(f"[yellow]{escape(entry.note)}[/]")
+        console.print(Markdown(render_card(entry.card)))
+
+
+def _models_table(cards: ModelCards) -> RenderableType:
+    from rich.table import Table
+
+    if not cards.models:
+        return "No trained models in this workspace yet (`marketing-agent demo` trains them all)."
+    table = Table(title=f"Trained models in {escape(cards.workspace)}")
+    for column in ("model", "saved", "validation (held out) vs baseline"):
+        table.add_column(column)
+    table.add_column("card", overflow="fold")  # a path: wrapped, never cut short
+    for entry in cards.models:
+        card = entry.card
+        if card is None:
+            table.add_row(escape(entry.name), escape(entry.saved_at[:10]), f"[yellow]{escape(entry.note)}[/]", "")
+            continue
+        where = escape(entry.card_path or "") + (f"\n[yellow]{escape(entry.note)}[/]" if entry.note else "")
+        table.add_row(f"{escape(card.title)} [dim]({escape(entry.name)})[/]", escape(card.saved_at[:10]),
+                      escape(headline(card)), where)  # fmt: skip
+    return table
+
+
 keys_app = typer.Typer(help="API keys for the REST server (stored hashed in the workspace).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -220,8 +277,8 @@ def eval_command(
     suite: Annotated[
         str,
         typer.Argument(
-            help="Suite to run: reviews, forecast, segments, recommend, experiments, ad-copy, agent, serve, security "
-            "or reliability."
+            help="Suite to run: reviews, forecast, segments, recommend, experiments, fairness, ad-copy, agent, serve, "
+            "security or reliability."
         ),
     ] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,

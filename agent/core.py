@@ -129,7 +129,7 @@ class MarketingAgent:
         warnings += [*plan.warnings, *more]
         calls = [o.call for o in outcomes]
         if plan.kind == "tools":
-            written = write_answer(calls, self._snippets)
+            written = write_answer(calls, self._snippets, self.workspace)
             answer = self._phrase(phrased, written, calls, warnings)
         else:
             written, answer = Written(answer=plan.message), plan.message

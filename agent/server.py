@@ -4,7 +4,8 @@
     app = create_app("workspace", keys=False)     # loopback development only: no keys
 
 Routes: `/` (the chat page), `/healthz`, `/v1/ask` and `/v1/ask/stream`, one typed `/v1/tools/{name}` per tool,
-`/v1/reviews` (ingest; large ones as jobs under `/v1/jobs/{id}`), `/v1/reviews/{id}`, and the local model as an
+`/v1/reviews` (ingest; large ones as jobs under `/v1/jobs/{id}`), `/v1/reviews/{id}`, the trained models' cards at
+`/v1/models` and `/v1/models/{name}`, and the local model as an
 OpenAI-compatible endpoint under `/openai/v1`. Errors are `application/problem+json` (RFC 9457). Requests run
 concurrently; every workspace write goes through one writer thread.
 """
@@ -43,6 +44,7 @@ from agent.openai_server import OpenAIError, openai_router
 from agent.problems import ApiProblem, problem, problem_json_openapi, problem_responses
 from agent.types import AgentResponse, ToolCall
 from core.errors import DataError, MarketingAgentError
+from core.model_card import ModelCardEntry, ModelCards, find_card, list_cards
 from local_models.textgen.base import TextGenerator
 from tools.models import text_generator
 from tools.registry import TOOLS
@@ -149,6 +151,25 @@ def create_app(
         if review_id not in found:
             raise ApiProblem(404, "Not found", f"No review with id {review_id!r} is stored in this workspace.")
         return found[review_id]
+
+    @app.get("/v1/models", response_model=ModelCards, dependencies=[authorise])
+    async def models() -> ModelCards:
+        """The workspace's trained models with their cards (data, inputs, training budget, validation against a
+        simple baseline, known limits); a checkpoint saved before cards existed has status `no_card`."""
+        return await run_in_threadpool(list_cards, shared.workspace)
+
+    @app.get(
+        "/v1/models/{name}",
+        response_model=ModelCardEntry,
+        dependencies=[authorise],
+        responses=problem_responses(404),
+    )
+    async def model_card(name: str = Path_(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")) -> ModelCardEntry:
+        """One trained model's card, by name (forecaster, segmenter, recommender, sentiment, ...)."""
+        entry = await run_in_threadpool(find_card, name, shared.workspace)
+        if entry is None:
+            raise ApiProblem(404, "Not found", f"No trained model called {name!r} in this workspace; GET /v1/models.")
+        return entry
 
     app.include_router(ingest_router(shared.workspace, writer, jobs, idempotency, identify))
 

@@ -54,6 +54,7 @@ SUITES: dict[str, Suite] = {
     "segments": Suite("eval.suites.segments"),
     "recommend": Suite("eval.suites.recommend"),
     "experiments": Suite("eval.suites.experiments"),
+    "fairness": Suite("eval.suites.fairness"),
     "ad-copy": Suite("eval.suites.ad_copy"),
     "agent": Suite("eval.suites.agent"),
     "serve": Suite("eval.suites.serve"),

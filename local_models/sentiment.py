@@ -122,6 +122,55 @@ def train_sentiment(
     return model
 
 
+def validate_sentiment(
+    texts: Sequence[str],
+    ratings: Sequence[int],
+    config: SentimentConfig | None = None,
+    *,
+    share: float = 0.2,
+    max_fit: int = 8000,
+    max_held_out: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Held-out figures for a model card: fit a model as `train_sentiment` does on most of the reviews and score
+    it and VADER (compound >= 0.05 = praise, as in the eval) on the rest (1-2 stars = complaint, 4-5 = praise;
+    3-star reviews left out). Samples are capped (`max_fit`, `max_held_out`) so this costs
+    at most a few seconds on any store. Empty when there are too few labelled reviews to hold any out."""
+    labels = np.asarray(ratings)
+    order = np.random.default_rng(seed).permutation(np.flatnonzero(labels != 3))
+    cut = int(len(order) * (1.0 - share))
+    fit_rows, held_rows = order[:cut][:max_fit], order[cut:][:max_held_out]
+    truth = (labels[held_rows] >= 4).astype(np.int64)  # (M,) 1 = praise
+    if len(np.unique(truth)) < 2:
+        return {}
+    try:
+        model = train_sentiment([texts[i] for i in fit_rows], labels[fit_rows].tolist(), config)
+    except NotEnoughLabelsError:
+        return {}
+    held = [texts[i] for i in held_rows]
+    figures = {"validation_reviews": float(len(held_rows)), "validation_fit_reviews": float(len(fit_rows))}
+    for name, predicted in (
+        ("", (model.praise_probability(held) >= 0.5).astype(np.int64)),
+        ("_vader", (LexiconSentiment().praise_probability(held) >= 0.525).astype(np.int64)),
+    ):
+        figures[f"validation_balanced_accuracy{name}"] = _balanced_accuracy(truth, predicted)
+        figures[f"validation_macro_f1{name}"] = _macro_f1(truth, predicted)
+    return figures
+
+
+def _balanced_accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
+    return float(np.mean([(predicted[truth == c] == c).mean() for c in (0, 1)]))
+
+
+def _macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    scores = []
+    for c in (0, 1):
+        hits = float(((predicted == c) & (truth == c)).sum())
+        said, real = float((predicted == c).sum()), float((truth == c).sum())
+        scores.append(2 * hits / (said + real) if said + real else 0.0)
+    return float(np.mean(scores))
+
+
 def mark_negation(text: str, window: int = 3) -> str:
     """Prefix the few words after a negator with NOT_, stopping at punctuation: "not true to size" ->
     "not NOT_true NOT_to NOT_size"."""

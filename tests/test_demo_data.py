@@ -43,7 +43,12 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _paths(files: DemoFiles) -> list[Path]:
-    return [getattr(files, f.name) for f in fields(files)]
+    """Every file written, the ad tests' results included (a tuple of paths)."""
+    found: list[Path] = []
+    for f in fields(files):
+        value = getattr(files, f.name)
+        found += list(value) if isinstance(value, tuple) else [value]
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +131,17 @@ COLUMNS = {
         "product_id",
         "channel",
     ],
-    "customers": ["customer_id", "name", "email", "phone", "signup_date", "region"],
+    "customers": [
+        "customer_id",
+        "name",
+        "email",
+        "phone",
+        "signup_date",
+        "region",
+        "age_band",
+        "gender",
+        "income_band",
+    ],
     "product_aspects": ["product_id", "aspect", "mean_sentiment"],
     "customer_personas": ["customer_id", "persona"],
 }

@@ -173,7 +173,7 @@ def test_out_of_scope_gets_a_refusal_and_no_tool_call(router: Router, message: s
     [
         ("How should I split a $20,000 budget between Google and Meta next month?", "split a marketing budget"),
         ("what's the ROAS of our facebook campaigns", "split a marketing budget"),
-        ("Is our at-risk offer fair across age groups?", "audit targeting for fairness"),
+        ("Allocate the Q3 media budget across search, social and email", "split a marketing budget"),
     ],
 )
 def test_a_job_no_tool_does_yet_is_refused_plainly_never_given_to_a_wrong_tool(
@@ -191,13 +191,15 @@ def test_a_not_yet_entry_falls_silent_once_its_tool_is_registered(demo_store) ->
 
     stand_in = dataclasses.replace(
         TOOLS["segment_customers"],
-        name="audit_fairness",
-        exemplars=("is the offer fair across age groups", "check the email list for gender bias"),
-        cues=((0.6, r"\bfair\w*|\bbias\w*"),),
+        name="plan_budget",
+        exemplars=("split the budget between search and social", "how much should we spend on each channel"),
+        cues=((0.6, r"\bbudget\w*|\bspend\b"),),
     )
     with register(stand_in):
-        result = Router(demo_store.workspace).plan("Is our at-risk offer fair across age groups?", today=TODAY)
-    assert result.kind == "tools" and names(result) == ["audit_fairness"]
+        result = Router(demo_store.workspace).plan(
+            "How should I split a $20,000 budget between Google and Meta?", today=TODAY
+        )
+    assert result.kind == "tools" and names(result) == ["plan_budget"]
 
 
 def test_tool_results_never_influence_routing(router: Router) -> None:

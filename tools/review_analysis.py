@@ -4,6 +4,7 @@ mentions and quotes cited by review id. Every number is counted from the reviews
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,10 +13,18 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from core.errors import CheckpointError
+from core.model_card import card_reference, write_card
 from core.workspace import Workspace
-from local_models.sentiment import LexiconSentiment, NotEnoughLabelsError, SentimentModel, train_sentiment
+from local_models.sentiment import (
+    LexiconSentiment,
+    NotEnoughLabelsError,
+    SentimentModel,
+    train_sentiment,
+    validate_sentiment,
+)
 from tools.aspects import Mention, aspect_label, find_mentions
 from tools.review_store import StoredReview
+from tools.reviews.card import sentiment_card
 
 MAX_QUOTE_CHARS = 220
 
@@ -86,17 +95,24 @@ def load_sentiment(workspace: Workspace) -> tuple[ClauseSentiment, str]:
         except (OSError, CheckpointError):
             return LexiconSentiment(), "VADER lexicon (no trained sentiment model in this workspace yet)"
     reviews = int(model.metrics.get("train_reviews", 0))
-    return model, f"trained on {reviews:,} of this workspace's rated reviews"
+    card = card_reference(folder, workspace.root).get("card")
+    note = f"; model card: {card}" if card else ""
+    return model, f"trained on {reviews:,} of this workspace's rated reviews{note}"
 
 
 def retrain_sentiment(workspace: Workspace, reviews: Sequence[StoredReview]) -> str:
     """Fit the sentiment model on the workspace's reviews and save it; returns a line for the ingest report."""
     texts = [f"{r.title}. {r.text}" if r.title else r.text for r in reviews]
+    ratings = [r.rating for r in reviews]
+    started = time.perf_counter()
     try:
-        model = train_sentiment(texts, [r.rating for r in reviews])
+        model = train_sentiment(texts, ratings)
     except NotEnoughLabelsError as exc:
         return f"sentiment model not trained ({exc}); insight uses the VADER lexicon meanwhile"
-    model.save(sentiment_folder(workspace))
+    seconds = time.perf_counter() - started
+    model.metrics |= validate_sentiment(texts, ratings, model.config)  # for its card: held out, against baselines
+    folder = model.save(sentiment_folder(workspace))
+    write_card(folder, sentiment_card(folder, workspace.root, model=model, reviews=reviews, seconds=seconds))
     return f"sentiment model trained on {int(model.metrics['train_reviews']):,} rated reviews"
 
 

@@ -178,6 +178,12 @@ class Planning:
     uses_result: ResultUse | None = None
 
 
+def _attribute(path: str) -> Any:
+    """The object a "module:attribute" path names (imported on first use)."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 def no_products(_: Mapping[str, Any]) -> list[Any]:
     return []
 
@@ -235,6 +241,11 @@ class ToolUnit:
     needs_generator: bool = False  # the agent hands it its text generator (one loaded model per process)
     detail_in_chat: bool = True  # the terminal chat shows `presenter.terminal` under the answer
     customers_at: str | None = None  # "module:function" (workspace -> frozenset of ids): the customer ids it knows
+    # "module:function" ((result dict, workspace) -> list of ids): the customers a result targets (a filter's
+    # members, a product's audience), which an auditing tool may check
+    targets_at: str | None = None
+    # "module:function" ((ids, workspace) -> one line or None): an auditor's note on any result's targeted customers
+    audits_at: str | None = None
     exemplars: tuple[str, ...] = ()  # requests for the offline router's classifier, beside exemplars.yaml
     cues: tuple[tuple[float, str], ...] = ()  # keyword cues (weight, regex), beside lexicon.yaml
 
@@ -272,8 +283,20 @@ class ToolUnit:
         """The customer ids this tool's models know in `workspace` (kept from remote models); none for most tools."""
         if self.customers_at is None:
             return frozenset()
-        module, _, attribute = self.customers_at.partition(":")
-        return frozenset(getattr(importlib.import_module(module), attribute)(workspace))
+        return frozenset(_attribute(self.customers_at)(workspace))
+
+    def targeted(self, result: Mapping[str, Any], workspace: Any) -> list[str]:
+        """The customer ids a result of this tool targets (none for most tools)."""
+        if self.targets_at is None:
+            return []
+        return list(_attribute(self.targets_at)(result, workspace) or [])
+
+    def audit(self, customer_ids: list[str], workspace: Any) -> str | None:
+        """This auditor's one-line note on a targeting list, or None (for tools that audit)."""
+        if self.audits_at is None or not customer_ids:
+            return None
+        line = _attribute(self.audits_at)(customer_ids, workspace)
+        return str(line) if line else None
 
     @property
     def function(self) -> Callable[..., BaseModel]:

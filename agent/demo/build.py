@@ -14,13 +14,15 @@ from agent.demo.experiments import TESTS
 from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
 from core.workspace import Workspace
 from tools.experiment import store_experiment, stored_experiments
+from tools.fairness import ingest_customers
+from tools.fairness.attributes import has_attributes
 from tools.forecast import TrainingReport, train_forecaster
 from tools.recommend import RecommenderReport, train_recommender
 from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
 from tools.segments import SegmentationReport, train_segmenter
 
-GENERATOR_VERSION = 2  # 2: the ad tests
+GENERATOR_VERSION = 3  # 2: the ad tests; 3: customer attributes
 DEMO_HORIZON = 13  # a quarter of weeks: "next 8 weeks" and "next quarter" both fit
 MARKER = "demo.json"
 
@@ -82,6 +84,8 @@ def build_demo_workspace(
         recommender = train_recommender(
             files.transactions, max_seconds=recommender_seconds, seed=seed, progress=progress, workspace=ws
         )
+    if generated or not has_attributes(ws):
+        ingest_customers(files.customers, workspace=ws)  # for audits only: no model reads them
     stored = {test.name for test in stored_experiments(ws)}
     for test, path in zip(TESTS, files.experiments, strict=True):
         if generated or test.name not in stored:

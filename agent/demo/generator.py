@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from agent.demo.attributes import with_attributes
 from agent.demo.brand import write_brand
 from agent.demo.catalogue import build_catalogue, catalogue_frame, product_aspects_frame
 from agent.demo.customers import (
@@ -85,9 +86,10 @@ def generate_demo_data(
     """Generate the fictional store's data into `out_dir` and return the written paths."""
     _check_sizes(n_reviews, n_customers, weeks)
     files = demo_paths(Path(out_dir))
-    # a fifth child for the ad tests: the first four (and so the other files) are the same as with four
-    catalogue_rng, sales_rng, review_rng, customer_rng, test_rng = (
-        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(5)
+    # later children for the ad tests and the customer attributes: the first four (and so the other files) are the
+    # same as with four
+    catalogue_rng, sales_rng, review_rng, customer_rng, test_rng, attribute_rng = (
+        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(6)
     )
     starts = week_starts(end_date, weeks)
     window_start = starts[0]
@@ -107,7 +109,8 @@ def generate_demo_data(
     calendar = SalesCalendar.from_sales(sales, products, starts)
     last_sales_day = starts[-1] + timedelta(days=6)
     transactions = simulate_transactions(customers, calendar, last_sales_day, customer_rng, progress)
-    _write_csv(customers_frame(customers), files.customers)
+    personas_of = pd.Series([c.persona for c in customers])
+    _write_csv(with_attributes(customers_frame(customers), personas_of, attribute_rng), files.customers)
     _write_csv(personas_frame(customers), files.customer_personas)
     _write_csv(transactions, files.transactions)
 

@@ -620,6 +620,90 @@
   }
 
   // ---------------------------------------------------------------------------------------------------
+  // The models dialog: each trained model's card (GET /v1/models), built from text nodes like everything else
+
+  async function openModels() {
+    const dialog = $("models-dialog");
+    $("models-list").replaceChildren();
+    $("models-note").textContent = "Loading the model cards…";
+    if (!dialog.open) dialog.showModal();
+    try {
+      const response = await fetch("/v1/models", { headers: headers() });
+      if (response.status === 401) {
+        $("models-note").textContent = "The model cards need an API key (close this and enter it below).";
+        askForKey(await readProblem(response), openModels);
+        return;
+      }
+      if (!response.ok) {
+        const problem = await readProblem(response);
+        $("models-note").textContent = problem.detail || problem.title;
+        return;
+      }
+      const body = await response.json();
+      const models = body.models || [];
+      $("models-list").replaceChildren(...models.map(modelCard));
+      $("models-note").textContent = models.length ? "" : "No trained models yet: `marketing-agent demo` trains them all.";
+    } catch {
+      $("models-note").textContent = "Could not reach the server.";
+    }
+  }
+
+  function modelCard(entry) {
+    const card = entry.card;
+    const heading = el("h3", null, card ? card.title : entry.name, " ", el("code", { text: entry.name }));
+    if (!card) {
+      return el("section", { class: "model-card", "data-model": entry.name }, heading, el("p", { class: "model-status", text: entry.note }));
+    }
+    const data = card.data || {};
+    const counts = [
+      [data.rows, data.rows_label],
+      [data.customers, "customers"],
+      [data.series, "series"],
+      [data.products, "products"],
+    ].filter(([n]) => n !== null && n !== undefined).map(([n, label]) => `${numbers.format(n)} ${label}`);
+    const training = card.training || {};
+    const budget = training.budget_seconds === null ? "no time budget" : `budget ${numbers.format(training.budget_seconds)} s`;
+    return el(
+      "section",
+      { class: "model-card", "data-model": entry.name },
+      heading,
+      entry.note ? el("p", { class: "model-status", text: entry.note }) : null,
+      el("p", { text: card.summary }),
+      facts([
+        ["Saved", card.saved_at],
+        ["Data", [data.source, data.period_start ? `${data.period_start} to ${data.period_end}` : "", counts.join(", ")].filter(Boolean).join(" · ")],
+        ["Fingerprint", data.fingerprint],
+        ["Training", `${budget}; took ${decimals.format(training.seconds)} s. ${training.stopped || ""}`.trim()],
+        ["Card", entry.card_path],
+      ]),
+      el("h4", { text: "Inputs" }),
+      el("ul", null, (card.inputs || []).map((text) => el("li", { text }))),
+      el("ul", { class: "model-never" }, (card.never_inputs || []).map((text) => el("li", { text }))),
+      el("h4", { text: "Validation" }),
+      el("p", { class: "model-split", text: `Held out: ${card.validation.split}` }),
+      metricTable(card.validation.metrics || []),
+      card.validation.note ? el("p", { class: "model-split", text: card.validation.note }) : null,
+      el("h4", { text: "Known limits" }),
+      el("ul", null, (card.limits || []).map((text) => el("li", { text }))),
+    );
+  }
+
+  function facts(pairs) {
+    return el("dl", { class: "model-facts" }, pairs.filter(([, value]) => value).map(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
+  }
+
+  function metricTable(metrics) {
+    const figure = (v) => (v === null || v === undefined ? "not measured" : Number(v).toFixed(3));
+    const verdict = (m) => (m.value !== null && m.value === m.baseline_value ? "equal" : m.beats_baseline === true ? "yes" : m.beats_baseline === false ? "no" : "–");
+    return table(
+      "Validation against a simple baseline",
+      ["metric", "this model", "baseline", "baseline's", "better"],
+      metrics.map((m) => [`${m.name} (${m.higher_is_better ? "higher" : "lower"} is better)`, figure(m.value), m.baseline || "–", figure(m.baseline_value), verdict(m)]),
+      ["", "num", "", "num", ""],
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------------
   // API key, page state and events
 
   function askForKey(problem, retry) {
@@ -689,6 +773,7 @@
     });
     input.addEventListener("input", fitInput);
     $("new-conversation").addEventListener("click", newConversation);
+    $("show-models").addEventListener("click", openModels);
     $("welcome").addEventListener("click", (event) => {
       const example = event.target.closest(".example");
       if (example) ask(example.textContent);
@@ -708,13 +793,14 @@
       const cite = event.target.closest("button.cite");
       if (cite) openReview(cite.dataset.reviewId);
     });
-    const dialog = $("review-dialog");
-    dialog.addEventListener("click", (event) => {
-      const box = dialog.getBoundingClientRect();
-      const outside =
-        event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
-      if (event.target === dialog && outside) dialog.close(); // a click on the backdrop
-    });
+    for (const dialog of [$("review-dialog"), $("models-dialog")]) {
+      dialog.addEventListener("click", (event) => {
+        const box = dialog.getBoundingClientRect();
+        const outside =
+          event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
+        if (event.target === dialog && outside) dialog.close(); // a click on the backdrop
+      });
+    }
     input.focus();
   }
 

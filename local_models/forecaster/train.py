@@ -24,6 +24,12 @@ from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble, 
 KIND = "forecaster"
 FORMAT_VERSION = 1
 EPS = 1e-6
+# Held-out figures of the model beside the seasonal naive forecast's (the model card's comparison)
+NAIVE_METRICS = (
+    "validation_scaled_pinball_seasonal_naive",
+    "validation_scaled_mae",
+    "validation_scaled_mae_seasonal_naive",
+)
 
 
 class CovariateValueError(MarketingAgentError):
@@ -121,9 +127,8 @@ def fit_ensemble(
         metrics.update({f"member{i}_{k}": v for k, v in result.metrics.items()})
     metrics["members"] = float(members)
     metrics["train_seconds"] = time.perf_counter() - started
-    metrics["validation_scaled_pinball"] = float(
-        np.mean([metrics[f"member{i}_validation_scaled_pinball"] for i in range(members)])
-    )
+    for key in ("validation_scaled_pinball", *NAIVE_METRICS):  # the members' mean
+        metrics[key] = float(np.mean([metrics[f"member{i}_{key}"] for i in range(members)]))
     return EnsembleFit(model=ForecasterEnsemble(fitted), metrics=metrics)
 
 
@@ -322,10 +327,12 @@ def fit(
         best_loss, best_step, best_state = math.nan, step, _state(ema)
     model.load_state_dict(best_state)
     ema.load_state_dict(best_state)
+    against_naive = _against_seasonal_naive(ema, validation, quantiles)  # before the fine-tune sees the tail
     finetune_steps = _finetune(model, ema, optimizer, bank, config, train, rng, quantiles, best_step, started)
     ema.eval()
     metrics = {
         "validation_scaled_pinball": float(best_loss),
+        **against_naive,
         "best_step": float(best_step),
         "steps": float(step),
         "finetune_steps": float(finetune_steps),
@@ -418,6 +425,32 @@ def _evaluate(model: TransformerForecaster, batch: Batch | None, quantiles: torc
         predicted = model(batch.features[part], batch.padding[part], batch.baseline[part])
         losses.append(pinball_loss(predicted, batch.target[part], quantiles).item() * predicted.shape[0])
     return float(sum(losses) / batch.features.shape[0])
+
+
+@torch.no_grad()
+def _against_seasonal_naive(
+    model: TransformerForecaster, batch: Batch | None, quantiles: torch.Tensor
+) -> dict[str, float]:
+    """The held-out tail scored for the model and for the seasonal naive forecast (last season repeated, the
+    baseline every forecaster must beat), in the same scaled units: pinball loss over the quantiles (the naive
+    forecast puts every quantile on its one value) and the median's mean absolute error (MASE-style: errors over
+    each series' mean seasonal change, on log1p(sales) when the model works in logs)."""
+    if batch is None:
+        return dict.fromkeys(NAIVE_METRICS, math.nan)
+    model.eval()
+    predicted = torch.cat(
+        [
+            model(batch.features[part], batch.padding[part], batch.baseline[part])
+            for part in (slice(start, start + 1024) for start in range(0, batch.features.shape[0], 1024))
+        ]
+    )  # (B, H, Q)
+    naive = batch.baseline.unsqueeze(-1).expand_as(predicted)  # (B, H, Q)
+    median = model.config.median_index
+    return {
+        "validation_scaled_pinball_seasonal_naive": float(pinball_loss(naive, batch.target, quantiles)),
+        "validation_scaled_mae": float((predicted[..., median] - batch.target).abs().mean()),
+        "validation_scaled_mae_seasonal_naive": float((batch.baseline - batch.target).abs().mean()),
+    }
 
 
 def _schedule(step: int, done: float, train: TrainConfig) -> float:

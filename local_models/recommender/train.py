@@ -498,7 +498,7 @@ def fit_recommender(
         with torch.no_grad():
             prior = np.log1p(_buyer_counts(lines, vocabulary))
             model.bias.copy_(torch.from_numpy(prior - prior[2:].mean()).float())
-    best, epochs = _train(model, fit_part, check_part, train, rng, generator, started)
+    best, epochs, prior = _train(model, fit_part, check_part, train, rng, generator, started)
     model.eval()
     as_of = lines["date"].max() + pd.Timedelta(days=1)
     state = make_examples(lines, as_of, vocabulary, config)
@@ -506,6 +506,9 @@ def fit_recommender(
     recent = lines[lines["date"] >= as_of - pd.Timedelta(days=train.window_days)]
     metrics = {
         "validation_recall_at_20": float(best),
+        "validation_recall_at_20_popularity": _popularity_recall(check_part, _buyer_counts(lines, vocabulary), 20),
+        "validation_recall_at_20_frequency_prior": prior,
+        "validation_customers": float(len(np.unique(check_part.customer_ids))),
         "epochs": float(epochs),
         "examples": float(len(data)),
         "customers": float(len(state)),
@@ -534,13 +537,13 @@ def _train(
     rng: np.random.Generator,
     generator: torch.Generator,
     started: float,
-) -> tuple[float, int]:
+) -> tuple[float, int, float]:
     """Epochs until held-out recall@20 stops improving or time runs out; leaves the model at its best state.
-    Returns that recall and the epochs run."""
+    Returns that recall, the epochs run and the recall of the frequency prior alone (NaN without one)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
-    best, best_state, stale, epochs = -math.inf, _state(model), 0, 0
+    best, best_state, stale, epochs, prior = -math.inf, _state(model), 0, 0, math.nan
     if train.frequency_prior and len(check_part):
-        best = _recall(model, check_part, 20)  # the prior alone: training must beat it to replace it
+        best = prior = _recall(model, check_part, 20)  # the prior alone: training must beat it to replace it
     bar = tqdm(total=train.max_epochs, desc="Training the recommender", unit="epoch", disable=not train.progress)
     while epochs < train.max_epochs:
         epochs += 1
@@ -556,7 +559,7 @@ def _train(
             break
     bar.close()
     model.load_state_dict(best_state)
-    return best, epochs
+    return best, epochs, prior
 
 
 def _history(lines: pd.DataFrame, customers: np.ndarray, vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
@@ -672,6 +675,17 @@ def _recall(model: RecommenderModel, data: Examples, k: int) -> float:
             truth = part.targets(i)
             total += len(np.intersect1d(top[i], truth)) / max(len(truth), 1)
     return total / max(len(data), 1)
+
+
+def _popularity_recall(data: Examples, buyers: np.ndarray, k: int) -> float:
+    """Mean recall@k of the simplest baseline, the same k best sellers (most buyers) for everyone."""
+    if not len(data):
+        return math.nan
+    scores = buyers.astype(np.float64).copy()
+    scores[: UNKNOWN + 1] = -np.inf  # padding and unknown are never recommended
+    top = _top(scores, k)
+    hits = [len(np.intersect1d(top, data.targets(i))) / max(len(data.targets(i)), 1) for i in range(len(data))]
+    return float(np.mean(hits))
 
 
 def _state(model: RecommenderModel) -> dict[str, torch.Tensor]:

@@ -33,6 +33,13 @@ from local_models.segmenter.model import (
 
 KIND = "segmenter"
 FORMAT_VERSION = 1
+# Held-out errors of the model beside the past-rate baseline's (the model card's comparison)
+PAST_RATE_METRICS = (
+    "validation_purchases_mae",
+    "validation_purchases_mae_past_rate",
+    "validation_spend_mae",
+    "validation_spend_mae_past_rate",
+)
 
 
 @dataclass
@@ -253,11 +260,33 @@ def fit_segmenter(
     model.eval()
     metrics = {
         "validation_loss": float(best),
+        **against_past_rate(model, check_part),
+        "validation_customers": float(len(np.unique(check_part.customer_ids))),
         "epochs": float(epochs),
         "examples": float(len(data)),
         "train_seconds": time.perf_counter() - started,
     }
     return SegmenterFit(model, vocabulary, metrics)
+
+
+def against_past_rate(model: CustomerModel, held_out: Examples) -> dict[str, float]:
+    """Held-out customers' purchases and spend in the window, predicted by the model and by the simple
+    frequency baseline (each customer keeps buying at their past rate: purchases and spend per day since their
+    first purchase, counted over at least one window, times the window): mean absolute errors."""
+    if not len(held_out) or held_out.count is None or held_out.spend is None:
+        return dict.fromkeys(PAST_RATE_METRICS, math.nan)
+    forecast = predict_customers(model, held_out)
+    features = held_out.customer.astype(np.float64)  # (N, 7): see _fill_customer for the order
+    frequency, monetary, tenure = np.expm1(features[:, 1]), np.expm1(features[:, 2]), np.expm1(features[:, 3])
+    window = np.exp(features[:, 6])
+    share = window / np.maximum(tenure, window)  # (N,) the window as a share of the history it is rated on
+    count, spend = held_out.count.astype(np.float64), held_out.spend.astype(np.float64)
+    return {
+        "validation_purchases_mae": float(np.abs(forecast.expected_purchases - count).mean()),
+        "validation_purchases_mae_past_rate": float(np.abs(frequency * share - count).mean()),
+        "validation_spend_mae": float(np.abs(forecast.expected_spend - spend).mean()),
+        "validation_spend_mae_past_rate": float(np.abs(monetary * share - spend).mean()),
+    }
 
 
 def _held_out_customers(ids: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:

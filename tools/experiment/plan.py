@@ -146,6 +146,18 @@ EXEMPLARS = (
     "analyse our latest experiment",
     "how is the running test doing",
     "revenue per send for each variant in the test",
+    "which of the two landing pages converts better so far",
+    "is version b of the welcome email really better or is it noise",
+    "the push notification test: who is ahead",
+    "give me the results of the cta button colour test",
+    "can i end the free trial banner experiment now",
+    "how much longer until the checkout test has a winner",
+    "what allocation should each arm get tomorrow",
+    "did the new subject line lift open-to-click rates",
+    "compare the conversion rates of the three hero images",
+    "is our headline experiment conclusive",
+    "how many visitors per variant do we need to see a 2 point lift",
+    "what is the chance variant c is the best one",
 )
 
 CUES = (

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from core.errors import MarketingAgentError
+from core.model_card import card_line
 from tools.answer import Written
 from tools.forecast.tool import (
     ForecastSalesInput,
@@ -45,6 +46,8 @@ class ForecastPresenter:
                 f"{series.total_p90:,.0f}){change}."
             )
             lines += [f"  - {driver}" for driver in series.drivers[:3]]
+        if card := card_line(result.model):
+            lines += ["", card]
         return "\n".join(lines)
 
     def model_view(self, result: ForecastSalesResult) -> dict[str, Any]:

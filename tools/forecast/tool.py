@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
 from core.errors import DataError, DataProblem
+from core.model_card import card_reference, write_card
 from core.workspace import Workspace
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
 from local_models.forecaster.train import (
@@ -31,6 +32,7 @@ from local_models.forecaster.train import (
     save_forecaster,
 )
 from tools.catalogue import catalogue_names, resolve_product
+from tools.forecast.card import forecaster_card
 from tools.model_cache import ModelCache
 from tools.sales_data import FillPolicy, SalesPanel, SalesSeries, read_sales_file, seasonal_period
 from tools.unit import fields_of
@@ -122,27 +124,28 @@ def train_forecaster(
             bar.set_postfix(step=step, validation=f"{loss:.3f}")
             bar.update(max(0, min(round(seconds), budget) - bar.n))
 
-        result = fit_ensemble(
-            histories,
-            config,
-            TrainConfig(max_seconds=max_seconds, seed=seed),
-            members=members,
-            progress=report_progress,
-        )
+        train = TrainConfig(max_seconds=max_seconds, seed=seed)
+        result = fit_ensemble(histories, config, train, members=members, progress=report_progress)
     ws = Workspace.open(workspace).ensure()
     folder = ws.models_dir / "forecaster"
+    fingerprint = data_fingerprint(histories)
     save_forecaster(
         folder,
         result.model,
         metrics=result.metrics,
         extra={
-            "data_fingerprint": data_fingerprint(histories),
+            "data_fingerprint": fingerprint,
             "series_ids": [s.series_id for s in panel.series],
             "last_dates": [s.dates[-1].isoformat() for s in panel.series],
             "source": str(path or "data"),
         },
         arrays=_stored_history(panel, config, result.model.max_context),
     )
+    card = forecaster_card(
+        folder, ws.root, panel=panel, config=config, train=train, metrics=result.metrics, members=members,
+        source=str(path or "data"), fingerprint=fingerprint,
+    )  # fmt: skip
+    write_card(folder, card)
     _forecasters.forget(folder)
     return TrainingReport(
         folder, len(panel.series), panel.freq, horizon, list(panel.covariates), result.metrics, list(panel.warnings)
@@ -321,6 +324,7 @@ def forecast_sales(
             "trained_on": loaded.manifest.get("source", ""),
             "saved_at": loaded.manifest.get("saved_at", ""),
             **{k: v for k, v in loaded.manifest.get("metrics", {}).items() if k != "series"},
+            **card_reference(ws.models_dir / "forecaster", ws.root),
         },
     )
 

@@ -30,6 +30,7 @@ UNIT = ToolUnit.in_package(
     brief="products to recommend to customers (repeat or new, with reasons), who to target for a product, "
     "products to feature for a segment",
     customers_at="tools.recommend.tool:known_customer_ids",
+    targets_at="tools.recommend.tool:targeted_customers",
     exemplars=EXEMPLARS,
     cues=CUES,
 )

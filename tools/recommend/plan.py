@@ -117,6 +117,7 @@ CUES = (
         r"\b(cross-?sell\w*|up-?sell\w*|next[- ]best[- ](product|offer|action)|product rec(ommendation)?s?\b|"
         r"personali[sz]ed (product |offers?|recommendations?|picks)\w*|recommender|recs for)\b",
     ),
+    (0.7, r"\b(suggest|recommend|propose|pick)\w*\b.{0,40}\b(for|to)\s+(customer\s+|shopper\s+)?c\d{3,}\b"),
     (0.6, r"\b(likely|likeliest|probability|chance) to (buy|purchase|order|want)\b(?! again)"),
     (
         0.7,

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from core.model_card import card_line
 from tools.answer import Written
 from tools.recommend.tool import (
     RecommendedItem,
@@ -31,9 +32,16 @@ def _name(item: RecommendedItem | Any) -> str:
 class RecommendPresenter:
     def answer(self, result: RecommendProductsResult, written: Written) -> str:
         if result.mode == "audience" and result.product is not None:
-            return self._audience(result)
-        if result.mode == "segment":
-            return self._segment(result)
+            text = self._audience(result)
+        elif result.mode == "segment":
+            text = self._segment(result)
+        else:
+            text = self._customers(result)
+        card = card_line(result.model)
+        return f"{text}\n\n{card}" if card else text
+
+    @staticmethod
+    def _customers(result: RecommendProductsResult) -> str:
         lines: list[str] = []
         for recommendation in result.customers[:SHOWN_CUSTOMERS]:
             lines.append(f"**Recommended for {recommendation.customer_id}** (next {result.window_days} days):")

@@ -8,6 +8,7 @@ segment. Only customer ids ever leave this module.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from core.errors import DataError, DataProblem, ModelNotTrainedError
+from core.model_card import card_reference, write_card
 from core.workspace import Workspace
 from local_models.recommender.model import UNKNOWN
 from local_models.recommender.train import (
@@ -31,6 +33,7 @@ from local_models.recommender.train import (
 )
 from tools.catalogue import catalogue_table, resolve_product
 from tools.model_cache import ModelCache
+from tools.recommend.card import recommender_card
 from tools.transactions_data import NegativePolicy, TransactionsTable, read_transactions_file
 from tools.unit import fields_of
 
@@ -81,20 +84,24 @@ def train_recommender(
     without = int((table.frame["product_id"] == "").sum())
     if without:
         warnings.append(f"{without:,} transactions without a product id were left out")
+    side_facts = _side_facts(ws)
     try:
         fitted = fit_recommender(
             table.frame,
-            _side_facts(ws),
+            side_facts,
             RecommenderTrainConfig(max_seconds=max_seconds, seed=seed, progress=progress),
         )
     except ValueError as exc:
         raise DataError(table.source, [DataProblem(str(exc))]) from None
     folder = ws.models_dir / "recommender"
-    save_recommender(
-        folder,
-        fitted,
-        extra={"data_fingerprint": lines_fingerprint(purchase_lines(table.frame)), "source": table.source},
-    )
+    lines = purchase_lines(table.frame)
+    fingerprint = lines_fingerprint(lines)
+    save_recommender(folder, fitted, extra={"data_fingerprint": fingerprint, "source": table.source})
+    card = recommender_card(
+        folder, ws.root, fitted=fitted, lines=lines, side_facts=side_facts is not None, source=table.source,
+        fingerprint=fingerprint,
+    )  # fmt: skip
+    write_card(folder, card)
     _cache.forget(folder)
     return RecommenderReport(folder, len(fitted.customer_ids), fitted.vocabulary.size - 2, fitted.metrics, warnings)
 
@@ -263,6 +270,7 @@ def recommend_products(
             "trained_on": manifest.get("source", ""),
             "saved_at": manifest.get("saved_at", ""),
             **manifest.get("metrics", {}),
+            **card_reference(ws.models_dir / "recommender", ws.root),
         },
     }
     if request.product:
@@ -578,6 +586,13 @@ GROUPS = {
     "new": "new customers",
     "lapsed": "lapsed customers",
 }
+
+
+def targeted_customers(result: Mapping[str, Any], workspace: Any = None) -> list[str]:
+    """The customers a product's audience targets (what a targeting audit checks); none in the other modes."""
+    if result.get("mode") != "audience":
+        return []
+    return [str(m["customer_id"]) for m in result.get("audience", [])]
 
 
 def group_label(segment: str) -> str:

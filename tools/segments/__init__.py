@@ -31,6 +31,7 @@ UNIT = ToolUnit.in_package(
     # message, a model or a REST call may trigger
     operator_only=frozenset({"file"}),
     customers_at="tools.segments.tool:known_customer_ids",
+    targets_at="tools.segments.tool:targeted_customers",
 )
 
 # The tool's API, imported on first use (its models load torch, chromadb and pandas behind them).

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from core.model_card import card_line
 from tools.answer import Written, sentence
 from tools.plots import plot_segments
 from tools.segments.tool import SegmentCustomersInput, SegmentCustomersResult, segment_customers
@@ -42,6 +43,8 @@ class SegmentsPresenter:
             )
             lines.append(f"They buy most: {tops}.")
         lines.append(result.summary)
+        if card := card_line(result.model):
+            lines += ["", card]
         return "\n".join(lines)
 
     def model_view(self, result: SegmentCustomersResult) -> dict[str, Any]:

@@ -6,6 +6,7 @@ rule-made name. Only customer ids ever leave this module: names, emails and phon
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import DataError, DataProblem, ModelNotTrainedError
+from core.model_card import card_reference, write_card
 from core.workspace import Workspace
 from local_models.segmenter.model import SegmenterConfig
 from local_models.segmenter.train import (
@@ -37,6 +39,7 @@ from tools.segment_profiles import (
     segment_name,
     unique_names,
 )
+from tools.segments.card import segmenter_card
 from tools.transactions_data import NegativePolicy, TransactionsTable, read_transactions_file
 from tools.unit import fields_of
 
@@ -88,9 +91,8 @@ def train_segmenter(
         )
     windows = tuple(w for w in (PERIOD_DAYS, 126, 182) if w < span)
     config = SegmenterConfig()
-    fitted = fit_segmenter(
-        events, config, SegmenterTrainConfig(windows_days=windows, max_seconds=max_seconds, seed=seed)
-    )
+    train = SegmenterTrainConfig(windows_days=windows, max_seconds=max_seconds, seed=seed)
+    fitted = fit_segmenter(events, config, train)
     as_of = events["date"].max() + pd.Timedelta(days=1)
     forecast = predict_customers(
         fitted.model, make_examples(events, as_of, PERIOD_DAYS, config, fitted.vocabulary, with_labels=False)
@@ -101,11 +103,12 @@ def train_segmenter(
     labels = cluster_embeddings(embedding, chosen_k, seed=seed)
     ws = Workspace.open(workspace).ensure()
     folder = ws.models_dir / "segmenter"
+    fingerprint = events_fingerprint(events)
     save_segmenter(
         folder,
         fitted,
         extra={
-            "data_fingerprint": events_fingerprint(events),
+            "data_fingerprint": fingerprint,
             "as_of": as_of.date().isoformat(),
             "period_days": PERIOD_DAYS,
             "k": chosen_k,
@@ -114,6 +117,11 @@ def train_segmenter(
         },
         arrays=_customer_arrays(customers, embedding, labels) | _purchase_arrays(table, customers.index),
     )
+    card = segmenter_card(
+        folder, ws.root, table=table, config=config, train=train, metrics=fitted.metrics, fingerprint=fingerprint,
+        as_of=as_of, period_days=PERIOD_DAYS, k=chosen_k, k_chosen_by="user" if k else "silhouette",
+    )  # fmt: skip
+    write_card(folder, card)
     _cache.forget(folder)
     return SegmentationReport(folder, len(customers), chosen_k, fitted.metrics, list(table.warnings))
 
@@ -244,6 +252,7 @@ class SegmentCustomersResult(BaseModel):
     k_chosen_by: str
     customers: list[CustomerLookup] = Field(default_factory=list, description="Customers matching the filter.")
     customer: CustomerLookup | None = None
+    filter: str | None = Field(None, description="The filter or segment the customers were listed for, if any.")
     top_products: list[ProductShare] = Field(
         default_factory=list,
         description="Most bought products by spend among the customers matching the filter (all customers "
@@ -293,6 +302,18 @@ def known_customer_ids(workspace: str | Path | Workspace | None = None) -> froze
         return frozenset()
 
 
+def targeted_customers(result: Mapping[str, Any], workspace: str | Path | Workspace | None = None) -> list[str]:
+    """Every customer a filtered result stands for (its whole membership, not the few listed): what a targeting
+    audit checks. None without a filter."""
+    chosen = result.get("filter")
+    return segment_members(str(chosen), workspace=workspace) if chosen else []
+
+
+def expected_spend(workspace: str | Path | Workspace | None = None) -> pd.Series:
+    """Each known customer's predicted spend in the next period (customer id -> amount), from the customer model."""
+    return _load(Workspace.open(workspace)).customers["expected_spend"].rename("expected_spend")
+
+
 def segment_customers(
     *,
     k: int | None = None,
@@ -334,6 +355,7 @@ def segment_customers(
     if loaded.purchases is None:
         warnings.append("the transactions had no product ids, so no top products (retrain with a product_id column)")
     return SegmentCustomersResult(
+        filter=request.filter,
         segments=sorted(segments, key=lambda s: -s.predicted_value),
         customers_total=len(customers),
         period_days=int(loaded.manifest.get("period_days", PERIOD_DAYS)),
@@ -348,6 +370,7 @@ def segment_customers(
             "trained_on": loaded.manifest.get("source", ""),
             "saved_at": loaded.manifest.get("saved_at", ""),
             **loaded.manifest.get("metrics", {}),
+            **card_reference(ws.models_dir / "segmenter", ws.root),
         },
     )
 
