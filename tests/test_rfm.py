@@ -225,7 +225,7 @@ def test_demo_transactions_read_cleanly(demo_dir: Path) -> None:
     joined = pd.read_csv(demo_dir / "transactions.csv", dtype=str).merge(customers, on="customer_id")
     crm = transactions_from_frame(joined, source="crm")
     assert crm.warnings[0] == "ignored personal columns: email, name, phone"
-    assert crm.warnings[1:] == ["ignored columns: signup_date, region"]
+    assert crm.warnings[1:] == ["ignored columns: signup_date, region, age_band, gender, income_band"]
     text = repr(crm) + crm.frame.to_csv()
     for value in customers["email"].tolist() + customers["phone"].tolist() + customers["name"].tolist():
         assert value not in text
