@@ -560,26 +560,28 @@ def _rounded(shares: dict[str, float], places: int = 4) -> dict[str, float]:
 
 
 def _looks(rows: list[ResultRow], names: list[str], days: list[str]) -> list[list[stats.Arm]]:
-    """Cumulative totals per variant after each day (one look when undated)."""
-    if not days:
-        return [_totals(rows, names)]
-    return [_totals([r for r in rows if r.date is not None and r.date <= day], names) for day in days]
-
-
-def _totals(rows: list[ResultRow], names: list[str]) -> list[stats.Arm]:
-    arms: list[stats.Arm] = []
-    for name in names:
-        mine = [r for r in rows if r.variant_id == name]
-        money = [r.revenue for r in mine if r.revenue is not None]
-        arms.append(
-            stats.Arm(
-                name,
-                sum(r.exposures for r in mine),
-                sum(r.conversions for r in mine),
-                round(sum(money), 2) if money else None,
-            )
+    """Cumulative totals per variant after each day (one look when undated), in one pass over the rows."""
+    by_day: dict[str | None, list[ResultRow]] = {}
+    for row in rows:
+        by_day.setdefault(row.date, []).append(row)
+    exposures = dict.fromkeys(names, 0)
+    conversions = dict.fromkeys(names, 0)
+    revenue: dict[str, float | None] = dict.fromkeys(names)
+    looks: list[list[stats.Arm]] = []
+    looked_at: list[str | None] = list(days) if days else [None]
+    for day in looked_at:
+        for row in by_day.get(day, []):
+            exposures[row.variant_id] += row.exposures
+            conversions[row.variant_id] += row.conversions
+            if row.revenue is not None:
+                revenue[row.variant_id] = (revenue[row.variant_id] or 0.0) + row.revenue
+        looks.append(
+            [
+                stats.Arm(n, exposures[n], conversions[n], round(m, 2) if (m := revenue[n]) is not None else None)
+                for n in names
+            ]
         )
-    return arms
+    return looks
 
 
 def _plan(
