@@ -277,8 +277,8 @@ def eval_command(
     suite: Annotated[
         str,
         typer.Argument(
-            help="Suite to run: reviews, forecast, segments, recommend, experiments, fairness, ad-copy, agent, serve, "
-            "security or reliability."
+            help="Suite to run: reviews, forecast, segments, recommend, experiments, fairness, budget, ad-copy, agent, "
+            "serve, security or reliability."
         ),
     ] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,

@@ -55,6 +55,7 @@ SUITES: dict[str, Suite] = {
     "recommend": Suite("eval.suites.recommend"),
     "experiments": Suite("eval.suites.experiments"),
     "fairness": Suite("eval.suites.fairness"),
+    "budget": Suite("eval.suites.budget"),
     "ad-copy": Suite("eval.suites.ad_copy"),
     "agent": Suite("eval.suites.agent"),
     "serve": Suite("eval.suites.serve"),

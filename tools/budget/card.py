@@ -79,8 +79,11 @@ def budget_card(folder: Path, root: Path, *, posterior: BudgetPosterior, table: 
         ],
         benchmarks=[
             Benchmark(
-                what="Recovery of known ROAS and the optimiser against the oracle",
-                result="see the report",
+                what="Recovery of known ROAS and contribution on PyMC-Marketing's documented example and 20 seeds "
+                "of a harder five-channel process, and the optimiser's split against the oracle's, beside a ridge "
+                "regression on fixed-decay adstock",
+                result="see the report's recovery (ROAS error, interval coverage) and optimiser (share of the "
+                "oracle's outcome) tables",
                 command="marketing-agent eval budget",
                 report="eval/reports/budget.md",
             )
