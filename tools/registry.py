@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import MarketingAgentError
-from tools import ad_copy, experiment, fairness, forecast, recommend, reviews, segments
+from tools import ad_copy, budget, experiment, fairness, forecast, recommend, reviews, segments
 from tools.unit import ToolUnit
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ TOOLS: dict[str, ToolUnit] = {
         segments.UNIT,
         ad_copy.UNIT,
         recommend.UNIT,
+        budget.UNIT,
         experiment.UNIT,
         fairness.UNIT,
     )

@@ -23,10 +23,10 @@ class InfeasibleBudget(ValueError):
 def check_feasible(total: float, lows: Sequence[float], highs: Sequence[float]) -> None:
     if total < 0:
         raise InfeasibleBudget("the budget must be zero or more")
-    if any(lo > hi + 1e-9 for lo, hi in zip(lows, highs, strict=True)):
-        raise InfeasibleBudget("a channel's minimum is above its maximum")
     if sum(lows) > total + 1e-6:
         raise InfeasibleBudget(f"the minimums add up to {sum(lows):,.0f}, more than the budget of {total:,.0f}")
+    if any(lo > hi + 1e-9 for lo, hi in zip(lows, highs, strict=True)):
+        raise InfeasibleBudget("a channel's minimum is above its maximum")
     if sum(highs) < total - 1e-6:
         raise InfeasibleBudget(f"the maximums add up to {sum(highs):,.0f}, less than the budget of {total:,.0f}")
 
