@@ -88,6 +88,24 @@ def test_training_reports_roas_with_intervals_diagnostics_and_progress(
     assert (workspace / "models" / "budget" / "card.md").is_file()
 
 
+def test_training_without_json_prints_the_roas_table_diagnostics_and_notes(
+    trained: tuple[Path, dict[str, Any], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools.budget.cli import _print_report
+    from tools.budget.tool import BudgetReport, ChannelEffect
+
+    _, report, _ = trained
+    diagnostics = {**report["diagnostics"], "converged": False}
+    effects = [ChannelEffect.model_validate(e) for e in report["effects"]]
+    _print_report(
+        BudgetReport(Path("models/budget"), 179, ["x1", "x2"], diagnostics, effects, ["[red]x2[/] varies little"])
+    )
+    out = capsys.readouterr().out
+    assert "Trained on 179 weeks and 2 channels" in out and "Return on ad spend by channel" in out
+    assert "x1" in out and "x2" in out and "not converged" in out and "max R-hat" in out
+    assert "note: [red]x2[/] varies little" in out  # a note is printed as it is, never read as markup
+
+
 def test_plan_budget_prints_json_a_table_and_a_png(workspace: Path, tmp_path: Path) -> None:
     shown = invoke("plan-budget", "--budget", "2", "--weeks", "4", "--workspace", str(workspace), "--json")
     assert shown.exit_code == 0, shown.output

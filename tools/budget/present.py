@@ -48,9 +48,12 @@ def amount(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def signed(value: float | None) -> str:
+def signed(value: float | None, scale: float | None = None) -> str:
+    """A difference with its sign; one below a thousandth of `scale` (the outcome it changes) reads as 0."""
+    if value is not None and scale is not None and abs(value) < 1e-3 * abs(scale):
+        value = 0.0
     text = amount(value)
-    return text if value is None or text.startswith("-") or text == "n/a" else f"+{text}"
+    return text if value is None or value == 0 or text.startswith("-") or text == "n/a" else f"+{text}"
 
 
 def plain(text: str, limit: int = 60) -> str:
@@ -58,9 +61,17 @@ def plain(text: str, limit: int = 60) -> str:
     return clip(text.translate(_MARKDOWN), limit) or "outcome"
 
 
-def _interval(low: float | None, high: float | None, sign: bool = False) -> str:
-    show = signed if sign else amount
-    return f"80% interval {show(low)} to {show(high)}"
+def _interval(low: float | None, high: float | None, sign: bool = False, scale: float | None = None) -> str:
+    if sign:
+        return f"80% interval {signed(low, scale)} to {signed(high, scale)}"
+    return f"80% interval {amount(low)} to {amount(high)}"
+
+
+def _uplift(result: PlanBudgetResult) -> str:
+    """The difference between the two outcomes, with its interval, at the outcome's own precision."""
+    scale = result.current.outcome_p50 if result.current is not None else None
+    interval = _interval(result.uplift_p10, result.uplift_p90, sign=True, scale=scale)
+    return f"**{signed(result.uplift_p50, scale)}** ({interval})"
 
 
 def _outcome(o: Outcome) -> str:
@@ -68,7 +79,7 @@ def _outcome(o: Outcome) -> str:
 
 
 def _gain(result: PlanBudgetResult) -> str:
-    gain = f"**{signed(result.uplift_p50)}** ({_interval(result.uplift_p10, result.uplift_p90, sign=True)})"
+    gain = _uplift(result)
     if (result.uplift_p50 or 0.0) >= 0:
         return f"the plan adds {gain}"
     return f"the plan changes it by {gain}: the bounds asked for keep it from today's split"
@@ -140,8 +151,7 @@ class BudgetPresenter:
         lines += [
             "",
             f"Expected {label} from media: {_outcome(result.planned)}, against {_outcome(result.current)} at today's "
-            f"level: a change of **{signed(result.uplift_p50)}** "
-            f"({_interval(result.uplift_p10, result.uplift_p90, sign=True)}).",
+            f"level: a change of {_uplift(result)}.",
         ]
         return lines
 
@@ -246,8 +256,7 @@ class BudgetPresenter:
                     f"({_interval(result.planned.outcome_p10, result.planned.outcome_p90)})\n"
                     f"{versus}: {amount(result.current.outcome_p50)} "
                     f"({_interval(result.current.outcome_p10, result.current.outcome_p90)})\n"
-                    f"difference: {signed(result.uplift_p50)} "
-                    f"({_interval(result.uplift_p10, result.uplift_p90, sign=True)})",
+                    f"difference: {_uplift(result).replace('**', '')}",
                     title="plan" if result.mode == "plan" else "what-if",
                     expand=False,
                 )

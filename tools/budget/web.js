@@ -19,8 +19,14 @@
     if (size >= 10) return (Math.round(v * 10) / 10).toLocaleString();
     return String(Number(v.toPrecision(3)));
   }
-  const signed = (value) => (Number(value) > 0 ? "+" : "") + amount(value);
-  const interval = (low, high, sign) => `${(sign ? signed : amount)(low)} to ${(sign ? signed : amount)(high)}`;
+  // A difference with its sign; one below a thousandth of `scale` (the outcome it changes) reads as 0.
+  function signed(value, scale) {
+    const v = Number(value);
+    if (Number.isFinite(v) && scale !== undefined && Math.abs(v) < 1e-3 * Math.abs(Number(scale) || 0)) return "0";
+    return (v > 0 ? "+" : "") + amount(v);
+  }
+  const interval = (low, high, sign, scale) =>
+    sign ? `${signed(low, scale)} to ${signed(high, scale)}` : `${amount(low)} to ${amount(high)}`;
   const ratio = (value) => (Number(value) || 0).toFixed(2);
   const clipped = (text, limit) => (String(text).length > limit ? `${String(text).slice(0, limit - 1)}…` : String(text));
 
@@ -65,6 +71,7 @@
         : "";
       return el("p", { class: "budget-headline", text });
     }
+    if (!planned || !current) return null;
     const versus = result.mode === "plan" ? "today's split of the same total" : "today's level";
     const what =
       result.mode === "plan"
@@ -77,8 +84,8 @@
       el("strong", { text: `${amount(planned.outcome_p50)} ${label}` }),
       ` from media (80% interval ${interval(planned.outcome_p10, planned.outcome_p90)}), against `,
       `${amount(current.outcome_p50)} (${interval(current.outcome_p10, current.outcome_p90)}) for ${versus}: `,
-      el("strong", { class: "budget-uplift", text: signed(result.uplift_p50) }),
-      ` (80% interval ${interval(result.uplift_p10, result.uplift_p90, true)}).`,
+      el("strong", { class: "budget-uplift", text: signed(result.uplift_p50, current.outcome_p50) }),
+      ` (80% interval ${interval(result.uplift_p10, result.uplift_p90, true, current.outcome_p50)}).`,
     );
   }
 
@@ -221,7 +228,7 @@
     const compare = result.mode === "plan" ? "Today's split" : "Today";
     return table(
       `Spend over ${result.period_weeks} weeks and expected ${label} (80% intervals)`,
-      ["Channel", "Spend", compare, "Change", `Expected ${label}`, "80% interval"],
+      ["Channel", "Spend", compare, "Change", "Expected outcome", "80% interval"],
       allocation.map((a) => [
         el(
           "span",
@@ -243,7 +250,7 @@
     const period = model.first_week ? `, ${model.first_week} to ${model.last_week}` : "";
     return table(
       `Return on ad spend by channel (${label} per unit spent${period})`,
-      ["Channel", "ROAS", "80% interval", `Share of media ${label}`, "Marginal ROAS", "Spend a week now"],
+      ["Channel", "ROAS", "80% interval", "Share of media outcome", "Marginal ROAS", "Spend a week now"],
       effects.map((e) => [
         el(
           "span",
