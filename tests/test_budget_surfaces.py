@@ -85,6 +85,7 @@ def test_training_reports_roas_with_intervals_diagnostics_and_progress(
     assert {"divergences", "max_rhat", "min_ess", "converged"} <= set(report["diagnostics"])
     assert isinstance(report["warnings"], list)
     assert "Read 179 weeks, 2 channels (x1, x2)" in stderr  # what was read, before the wait
+    assert "this may take a minute" in stderr
     assert (workspace / "models" / "budget" / "card.md").is_file()
 
 

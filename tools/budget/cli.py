@@ -50,6 +50,8 @@ def train_budget_model_command(
         markup=False,
     )
     what = f"Fitting the marketing-mix model ({chains} chain{'s' if chains != 1 else ''} x {draws} draws)"
+    if not errors.is_terminal:  # no spinner where nobody watches it: say it once
+        errors.print(f"{what}: this may take a minute…", highlight=False, markup=False)
     # PyMC draws some progress bars of its own on stdout: keep them off it, so --json output stays parseable.
     with errors.status(f"{what}: this may take a minute…"), contextlib.redirect_stdout(sys.stderr):
         report = train_budget_model(

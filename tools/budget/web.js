@@ -30,6 +30,16 @@
   const ratio = (value) => (Number(value) || 0).toFixed(2);
   const clipped = (text, limit) => (String(text).length > limit ? `${String(text).slice(0, limit - 1)}…` : String(text));
 
+  // Round tick values a little under `top`, about `count` of them: 0, 0.5, 1, 1.5 rather than 0, 0.995, 1.99.
+  function ticks(top, count) {
+    const rough = top / count;
+    const power = 10 ** Math.floor(Math.log10(rough || 1));
+    const step = [1, 2, 2.5, 5, 10].map((f) => f * power).find((s) => s >= rough) || power * 10;
+    const found = [];
+    for (let v = 0; v <= top * (1 + 1e-9); v += step) found.push(Number(v.toPrecision(12)));
+    return found;
+  }
+
   function change(a) {
     if (a.current_spend > 0) return percent((a.spend - a.current_spend) / a.current_spend, true);
     return a.spend > 0 ? "new" : "0";
@@ -206,7 +216,7 @@
             "fill-opacity": 0.12,
           })
         : null,
-      [0, yMax / 2, yMax].map((v) =>
+      ticks(yMax, 4).map((v) =>
         svg(
           "g",
           { class: "axis y" },
@@ -214,7 +224,7 @@
           svg("text", { x: pad.left - 6, y: y(v) + 4, "text-anchor": "end" }, amount(v)),
         ),
       ),
-      [0, xMax / 2, xMax].map((v) =>
+      ticks(xMax, 4).map((v) =>
         svg("text", { class: "axis x", x: x(v), y: H - 8, "text-anchor": "middle" }, amount(v)),
       ),
       svg("path", { class: "band", d: band }),
