@@ -195,6 +195,8 @@ def test_the_effects_answer_gives_roas_share_and_marginal_roas(workspace: Path) 
     assert "Return on ad spend by channel" in text
     assert "ROAS" in text and "marginal ROAS" in text and "80% interval" in text
     assert "of the media-driven" in text and "Today's split: x1" in text
+    one, _ = answer(plan_budget(channels=["x2"], workspace=workspace))
+    assert "**x2**" in one and "**x1**" not in one and "Today's spend: " in one
 
 
 def test_caveats_are_always_said(workspace: Path, tmp_path: Path) -> None:

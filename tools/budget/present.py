@@ -167,8 +167,11 @@ class BudgetPresenter:
                 f"today's {amount(e.weekly_spend)} a week"
             )
         weekly = sum(e.weekly_spend for e in result.channels) or 1.0
-        split = ", ".join(f"{e.channel} {e.weekly_spend / weekly:.0%}" for e in result.channels)
-        lines += ["", f"Today's split: {split} ({amount(weekly)} a week in all)."]
+        if len(result.channels) > 1:
+            split = ", ".join(f"{e.channel} {e.weekly_spend / weekly:.0%}" for e in result.channels)
+            lines += ["", f"Today's split: {split} ({amount(weekly)} a week in all)."]
+        else:
+            lines += ["", f"Today's spend: {amount(weekly)} a week."]
         if result.current is not None:
             lines[-1] += (
                 f" Kept up for {result.period_weeks} weeks it brings {_outcome(result.current)} {label} from media."
