@@ -6,12 +6,14 @@ from dataclasses import fields
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from agent.demo import DemoFiles, generate_demo_data
 from agent.demo.catalogue import CATEGORY_ASPECTS, PRODUCT_RANGE
+from agent.demo.marketing import CHANNELS, EVENTS, marketing_truth
 from agent.demo.reviews import load_phrasebook
 from agent.demo.sales import week_starts
 
@@ -144,6 +146,20 @@ COLUMNS = {
     ],
     "product_aspects": ["product_id", "aspect", "mean_sentiment"],
     "customer_personas": ["customer_id", "persona"],
+    "marketing": [
+        "date",
+        "spend_search",
+        "spend_social",
+        "spend_display",
+        "spend_tv",
+        "sales",
+        "black_friday",
+        "cyber_monday",
+        "christmas",
+        "mothers_day",
+        "valentines",
+    ],
+    "marketing_effects": ["channel", "alpha", "lam", "beta", "scale", "spend", "roas", "contribution_share"],
 }
 
 
@@ -383,3 +399,56 @@ def test_loyal_customers_buy_most_and_some_buy_once(transactions: pd.DataFrame) 
     by_persona = per_customer.groupby(level="persona").mean()
     assert by_persona["purchases"]["loyal"] > 2 * by_persona["purchases"]["occasional"]
     assert by_persona["spend"]["loyal"] > by_persona["spend"]["lapsed"]
+
+
+# --- media spend ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def marketing(demo: DemoFiles) -> pd.DataFrame:
+    return pd.read_csv(demo.marketing, parse_dates=["date"])
+
+
+def test_marketing_sales_are_the_store_revenue_plus_true_media(marketing: pd.DataFrame, sales: pd.DataFrame) -> None:
+    revenue = (sales["quantity"] * sales["price"]).groupby(sales["date"]).sum()
+    assert list(marketing["date"]) == list(revenue.index) and len(marketing) == WEEKS
+    truth = marketing_truth(marketing)
+    media = np.sum(list(truth.contributions().values()), axis=0)
+    assert abs(marketing["sales"] - revenue.to_numpy() - media).max() < 0.02
+    assert 0.15 <= media.sum() / marketing["sales"].sum() <= 0.30  # media is a plausible share of sales
+
+
+def test_true_roas_is_recoverable_from_the_truth(demo: DemoFiles, marketing: pd.DataFrame) -> None:
+    truth = marketing_truth(marketing)
+    roas = truth.roas()
+    assert list(roas) == ["search", "social", "display", "tv"]
+    assert all(1.5 <= value <= 6.0 for value in roas.values()), roas
+    assert max(roas, key=roas.__getitem__) == "search"
+    # tv saturates hardest: the least of its curve left at a typical week's spend
+    headroom = {c.truth.name: float(c.truth.weekly_response(c.typical) / c.truth.beta) for c in CHANNELS}
+    assert max(headroom, key=headroom.__getitem__) == "tv"
+    effects = pd.read_csv(demo.marketing_effects).set_index("channel")
+    for name, value in roas.items():
+        assert effects.loc[name, "roas"] == pytest.approx(value, abs=1e-4)
+        assert effects.loc[name, "contribution_share"] == pytest.approx(truth.contribution_share()[name], abs=1e-4)
+    oracle = truth.oracle(20_000, 4)
+    assert sum(oracle.values()) == pytest.approx(20_000, rel=1e-3)
+
+
+def test_spend_varies_enough_to_learn_from(demo: DemoFiles, marketing: pd.DataFrame) -> None:
+    from tools.budget.data import read_spend_file
+
+    table = read_spend_file(demo.marketing)
+    assert table.channels == ["search", "social", "display", "tv"] and table.controls == list(EVENTS)
+    assert not table.warnings
+    for name in table.channels:
+        spend = marketing[f"spend_{name}"]
+        assert spend.std() > 0.4 * spend.mean(), name  # swings, flights and weeks off
+        assert (spend > 0).mean() >= 0.45, name
+    for name in ("display", "tv"):  # flighted: on and off in stretches
+        assert (marketing[f"spend_{name}"] == 0).mean() >= 0.3, name
+
+
+def test_marketing_events_are_the_sales_holidays(marketing: pd.DataFrame, sales: pd.DataFrame) -> None:
+    holiday = sales.groupby("date")["holiday"].first().astype(int)
+    assert (marketing[list(EVENTS)].sum(axis=1).to_numpy() == holiday.to_numpy()).all()

@@ -1,4 +1,4 @@
-"""Writes a complete, coherent demo workspace: catalogue, reviews, sales, customers, brand.
+"""Writes a complete, coherent demo workspace: catalogue, reviews, sales, customers, brand, media spend.
 
 Every component draws from its own child of one seed, so the same seed gives
 byte-identical files and changing, say, `n_reviews` leaves sales untouched.
@@ -25,6 +25,7 @@ from agent.demo.customers import (
     simulate_transactions,
 )
 from agent.demo.experiments import TESTS, simulate_test
+from agent.demo.marketing import effects_frame, marketing_csv_frame, simulate_marketing
 from agent.demo.reviews import simulate_reviews
 from agent.demo.sales import sales_csv_frame, simulate_sales, week_starts
 
@@ -44,6 +45,8 @@ class DemoFiles:
     product_aspects: Path  # ground truth: hidden per-aspect quality, for evals only
     customer_personas: Path  # ground truth: each customer's persona, for evals only
     experiments: tuple[Path, ...]  # ad tests' daily results, one file per test (agent.demo.experiments.TESTS)
+    marketing: Path  # weekly spend per channel and sales (agent.demo.marketing)
+    marketing_effects: Path  # ground truth: each channel's true media effect, for evals only
 
 
 def demo_paths(out_dir: Path) -> DemoFiles:
@@ -58,6 +61,8 @@ def demo_paths(out_dir: Path) -> DemoFiles:
         product_aspects=truth / "product_aspects.csv",
         customer_personas=truth / "customer_personas.csv",
         experiments=tuple(out_dir / "experiments" / f"{test.file_stem}.csv" for test in TESTS),
+        marketing=out_dir / "marketing.csv",
+        marketing_effects=truth / "marketing_effects.csv",
     )
 
 
@@ -86,10 +91,10 @@ def generate_demo_data(
     """Generate the fictional store's data into `out_dir` and return the written paths."""
     _check_sizes(n_reviews, n_customers, weeks)
     files = demo_paths(Path(out_dir))
-    # later children for the ad tests and the customer attributes: the first four (and so the other files) are the
-    # same as with four
-    catalogue_rng, sales_rng, review_rng, customer_rng, test_rng, attribute_rng = (
-        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(6)
+    # later children for the ad tests, the customer attributes and the media spend: spawn(n)'s first children are
+    # the same for any n, so adding one at the end leaves every earlier file byte-identical
+    catalogue_rng, sales_rng, review_rng, customer_rng, test_rng, attribute_rng, marketing_rng = (
+        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(7)
     )
     starts = week_starts(end_date, weeks)
     window_start = starts[0]
@@ -116,6 +121,10 @@ def generate_demo_data(
 
     for test, path in zip(TESTS, files.experiments, strict=True):
         _write_csv(simulate_test(test, test_rng), path)
+
+    marketing = simulate_marketing(sales, starts, marketing_rng)
+    _write_csv(marketing_csv_frame(marketing.frame), files.marketing)
+    _write_csv(effects_frame(marketing.process), files.marketing_effects)
 
     write_brand(files.brand)
     return files
