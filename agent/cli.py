@@ -32,7 +32,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the demo store generator.")] = 7,
     force: Annotated[bool, typer.Option("--force", help="Regenerate the demo files even if present.")] = False,
 ) -> None:
-    """Build the demo store (catalogue, reviews, sales, customers, brand) in the workspace and ingest it."""
+    """Build the demo store (catalogue, reviews, sales, customers, brand, media spend) in the workspace; ingest and
+    train on it."""
     from agent.demo.build import build_demo_workspace
     from tools.reviews.present import ingest_report
 
@@ -54,6 +55,15 @@ def demo(
             f"Recommender trained on {built.recommender.customers:,} customers and {built.recommender.products:,} "
             f"products in {built.recommender.metrics['train_seconds']:.0f} s"
         )
+    if built.budget is not None:
+        budget = built.budget
+        roas = ", ".join(f"{e.channel} {e.roas:.1f}" for e in budget.effects)
+        console.print(
+            f"Budget model trained on {budget.weeks} weeks of spend on {', '.join(budget.channels)} in "
+            f"{budget.diagnostics.get('fit_seconds', 0):.0f} s: ROAS {roas}"
+        )
+        for warning in budget.warnings:
+            console.print(f"[yellow]{escape(warning)}[/]")
 
 
 for _unit in TOOLS.values():  # each tool's own commands (ingest-reviews, forecast, segment, ad-copy, ...)

@@ -52,6 +52,8 @@ SMALL_DEMO: dict[str, Any] = {
     "forecaster_seconds": 20,
     "segmenter_seconds": 15,
     "recommender_seconds": 10,
+    "budget_draws": 200,  # the marketing-mix model's sampler: the least that converges cleanly (~25 s on 2 cores)
+    "budget_tune": 200,
 }
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from agent.demo.experiments import TESTS
 from agent.demo.generator import DemoFiles, demo_paths, generate_demo_data
 from core.workspace import Workspace
+from tools.budget.tool import MODEL_FOLDER as BUDGET_FOLDER
+from tools.budget.tool import BudgetReport, train_budget_model
 from tools.experiment import store_experiment, stored_experiments
 from tools.fairness import ingest_customers
 from tools.fairness.attributes import has_attributes
@@ -22,7 +24,7 @@ from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
 from tools.segments import SegmentationReport, train_segmenter
 
-GENERATOR_VERSION = 3  # 2: the ad tests; 3: customer attributes
+GENERATOR_VERSION = 4  # 2: the ad tests; 3: customer attributes; 4: weekly media spend with known true effects
 DEMO_HORIZON = 13  # a quarter of weeks: "next 8 weeks" and "next quarter" both fit
 MARKER = "demo.json"
 
@@ -36,6 +38,7 @@ class DemoBuild:
     forecaster: TrainingReport | None  # None when the trained model is already up to date
     segmenter: SegmentationReport | None
     recommender: RecommenderReport | None
+    budget: BudgetReport | None  # the marketing-mix model on data/marketing.csv
 
 
 def build_demo_workspace(
@@ -49,6 +52,8 @@ def build_demo_workspace(
     forecaster_seconds: float = 90.0,
     segmenter_seconds: float = 60.0,
     recommender_seconds: float = 60.0,
+    budget_draws: int = 500,
+    budget_tune: int = 500,
 ) -> DemoBuild:
     """Build (or refresh) the demo store in `workspace`."""
     ws = Workspace.open(workspace).ensure()
@@ -84,13 +89,18 @@ def build_demo_workspace(
         recommender = train_recommender(
             files.transactions, max_seconds=recommender_seconds, seed=seed, progress=progress, workspace=ws
         )
+    budget = None
+    if generated or not (ws.models_dir / BUDGET_FOLDER / "manifest.json").exists():
+        budget = train_budget_model(
+            files.marketing, draws=budget_draws, tune=budget_tune, seed=seed, progress=progress, workspace=ws
+        )
     if generated or not has_attributes(ws):
         ingest_customers(files.customers, workspace=ws)  # for audits only: no model reads them
     stored = {test.name for test in stored_experiments(ws)}
     for test, path in zip(TESTS, files.experiments, strict=True):
         if generated or test.name not in stored:
             store_experiment(path, name=test.name, variants=test.copy, workspace=ws)
-    return DemoBuild(ws.root, files, generated, reviews, forecaster, segmenter, recommender)
+    return DemoBuild(ws.root, files, generated, reviews, forecaster, segmenter, recommender, budget)
 
 
 def _marker(ws: Workspace) -> dict[str, int] | None:
