@@ -84,7 +84,8 @@ def test_waiting_and_trickling_providers_are_given_up_on_within_budget(
     remote = generator(fault_server, "long_retry_after", timeout=1.0)
     waited = watched(lambda: generate_attempt(remote), budget=10)
     assert waited.outcome == "fallback" and "asked to wait 100 s" in waited.message
-    trickled = watched(lambda: stream_attempt(generator(fault_server, "slow_drip", 1.0)), budget=10)
+    # a read timeout of 2 s against a byte every DRIP_INTERVAL_S (1 s): only the call's overall budget can end it
+    trickled = watched(lambda: stream_attempt(generator(fault_server, "slow_drip", 2.0)), budget=12)
     assert trickled.outcome == "fallback" and "did not finish within" in trickled.message
     short = dataclasses.replace(setup, sizes=dataclasses.replace(setup.sizes, budget_s=8.0))
     agent = fault_agent(short, fault_server.fault_url("slow_drip"), timeout=2.0)

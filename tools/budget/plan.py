@@ -318,8 +318,9 @@ CUES = (
     ),
     (
         0.7,
-        r"\bwhat if we\b.{0,30}\b(cut|reduce|halve|double|increase|add|stop|pause|drop|raise|spend)\b.{0,40}\b"
-        r"(tv|television|search|google|social|meta|facebook|instagram|display|video|youtube|spend|budget)\b",
+        r"\b(what if|if) we\b.{0,30}\b(cut\w*|reduc\w*|halv\w*|doubl\w*|tripl\w*|increas\w*|add\w*|stop\w*|paus\w*|"
+        r"drop\w*|rais\w*|spen[dt]\w*|boost\w*|trim\w*|slash\w*|scal\w*|turn\w* off)\b.{0,40}\b"
+        r"(tv|television|search|google|social|meta|facebook|instagram|display|video|youtube|tiktok|spend|budget)\b",
     ),
     (
         0.6,
