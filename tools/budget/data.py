@@ -109,7 +109,7 @@ def _checked(table: Table, outcome_label: str) -> SpendTable:
         raise DataError(table.source, problems, hint=_HINT)
     kept_controls = []
     for name in control_columns:
-        if frame[name].std() == 0:
+        if frame[name].nunique() <= 1:
             warnings.append(f"control {table.header(name)!r} never changes and was left out")
             frame = frame.drop(columns=name)
         else:

@@ -110,6 +110,7 @@ class BudgetPosterior:
 
 def fit_budget_model(table: SpendTable, config: FitConfig = FitConfig()) -> BudgetPosterior:
     """Fit the marketing-mix model on a checked weekly table."""
+    import pymc as pm
     from pymc_extras.prior import Prior
     from pymc_marketing.mmm import GeometricAdstock, LogisticSaturation
     from pymc_marketing.mmm.multidimensional import MMM
@@ -146,19 +147,26 @@ def fit_budget_model(table: SpendTable, config: FitConfig = FitConfig()) -> Budg
     with _quiet():
         mmm.build_model(X, y)
         mmm.add_original_scale_contribution_variable(var=["channel_contribution"])
-        idata = mmm.fit(
-            X,
-            y,
-            chains=config.chains,
-            cores=min(config.chains, 2),
-            draws=config.draws,
-            tune=config.tune,
-            target_accept=config.target_accept,
-            random_seed=config.seed,
-            progressbar=config.progress,
-        )
+        # Sampled here rather than by `mmm.fit`, which computes the deterministics with a progress bar it
+        # cannot turn off (it would be drawn on a server's stdout); the steps are the same as fit's.
+        with mmm.model:
+            idata = pm.sample(
+                var_names=[variable.name for variable in mmm.model.free_RVs],
+                chains=config.chains,
+                cores=min(config.chains, 2),
+                draws=config.draws,
+                tune=config.tune,
+                target_accept=config.target_accept,
+                random_seed=config.seed,
+                progressbar=config.progress,
+            )
+            idata.posterior = pm.compute_deterministics(
+                idata.posterior,
+                merge_dataset=True,
+                progressbar=config.progress,
+            )
     seconds = time.perf_counter() - started
-    post = idata.posterior  # type: ignore[attr-defined]
+    post = idata.posterior
 
     def draws(name: str) -> np.ndarray:
         values = post[name].transpose("chain", "draw", "channel").to_numpy()
@@ -250,12 +258,14 @@ def _version(package: str) -> str:
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Silence PyMC's and ArviZ's advisory warnings and info logs for the duration (diagnostics are ours)."""
-    names = ("pymc", "pymc.sampling.mcmc", "pytensor", "pymc_marketing", "arviz")
+    prefixes = ("pymc", "pytensor", "pymc_marketing", "arviz")
+    known = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in prefixes]
+    names = [*prefixes, "pymc.stats.convergence", "pymc.sampling.mcmc", *known]  # children may set their own level
     levels = {name: logging.getLogger(name).level for name in names}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in names:
-            logging.getLogger(name).setLevel(logging.ERROR)
+            logging.getLogger(name).setLevel(logging.CRITICAL)  # PyMC logs a low ESS as an error
         try:
             yield
         finally:

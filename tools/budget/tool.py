@@ -44,6 +44,7 @@ WIDE_ROAS = 3.0  # a channel whose ROAS p90 is this many times its p10 is not pi
 EXTRAPOLATION = 1.5  # a planned weekly spend this many times the most ever spent is beyond the data
 CURVE_POINTS = 41
 INTERVAL = (0.1, 0.5, 0.9)
+MAX_AMOUNT = 1e12  # the largest budget or bound taken: beyond it a number is a typo
 
 # Words marketers use for a channel, and the channel names they usually mean.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -127,7 +128,7 @@ class PlanBudgetInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     total_budget: float | None = Field(
-        None, gt=0, le=1e12, description="The total to split across channels over the period (plan mode)."
+        None, gt=0, le=MAX_AMOUNT, description="The total to split across channels over the period (plan mode)."
     )
     period_weeks: int = Field(4, ge=1, le=52, description="The period the budget covers, in weeks (a month is 4).")
     channels: list[ChannelName] | None = Field(
@@ -151,8 +152,8 @@ class PlanBudgetInput(BaseModel):
     def _consistent(self) -> PlanBudgetInput:
         for name, bounds in (("min_spend", self.min_spend), ("max_spend", self.max_spend)):
             for channel, amount in (bounds or {}).items():
-                if not np.isfinite(amount) or amount < 0:
-                    raise ValueError(f"{name} for {channel!r} must be a number of zero or more")
+                if not np.isfinite(amount) or amount < 0 or amount > MAX_AMOUNT:
+                    raise ValueError(f"{name} for {channel!r} must be a number from 0 to {MAX_AMOUNT:,.0f}")
         if self.changes and self.total_budget is not None:
             raise ValueError(
                 "a what-if changes today's spend, so it takes no total_budget: ask for the plan and the what-if "
@@ -313,12 +314,12 @@ def plan_budget(
         allocation.append(
             ChannelAllocation(
                 channel=known[i],
-                spend=round(float(spend[i]), 2),
-                current_spend=round(float(compare[i]), 2),
+                spend=float(spend[i]),
+                current_spend=float(compare[i]),
                 outcome_p50=mid,
                 outcome_p10=low,
                 outcome_p90=high,
-                weekly_spend=round(float(spend[i]) / weeks, 2),
+                weekly_spend=float(spend[i]) / weeks,
                 beyond_data=beyond,
             )
         )
@@ -382,6 +383,21 @@ def best_split(
 
         return mean_outcome
 
+    pinned = sum(float(today[model.index(c)]) for c in held)
+    if held and set(chosen) <= set(held):
+        everything = f"every channel is held at today's level ({pinned:,.0f} over the period): nothing is left to split"
+        raise DataError(
+            "plan_budget",
+            [DataProblem(everything)],
+            hint="Leave at least one channel free, or ask a what-if such as 'cut tv by 30%'.",
+        )
+    if pinned > total + 1e-6:
+        over = f"the channels held at today's level take {pinned:,.0f}, more than the budget of {total:,.0f}"
+        raise DataError(
+            "plan_budget",
+            [DataProblem(over)],
+            hint="Raise the budget or hold fewer channels.",
+        )
     now = today[index]
     current_share = now / now.sum() if now.sum() > 0 else np.full(len(index), 1 / len(index))
     try:
@@ -462,8 +478,8 @@ def _effects(model: BudgetPosterior) -> list[ChannelEffect]:
                 contribution_share=s_mid,
                 share_p10=s_low,
                 share_p90=s_high,
-                spend=round(float(model.spend_total[i]), 2),
-                weekly_spend=round(float(model.spend_recent[i]), 2),
+                spend=float(model.spend_total[i]),
+                weekly_spend=float(model.spend_recent[i]),
                 marginal_roas=float(np.median(marginal[:, i])),
                 well_measured=bool(r_low > 0 and r_high / r_low < WIDE_ROAS),
             )
@@ -473,7 +489,7 @@ def _effects(model: BudgetPosterior) -> list[ChannelEffect]:
 
 def _total(outcome: np.ndarray, spend: float) -> Outcome:
     low, mid, high = quantiles(outcome.sum(axis=1), INTERVAL)
-    return Outcome(spend=round(spend, 2), outcome_p50=mid, outcome_p10=low, outcome_p90=high)
+    return Outcome(spend=float(spend), outcome_p50=mid, outcome_p10=low, outcome_p90=high)
 
 
 def _curve(model: BudgetPosterior, i: int, planned: float | None) -> ResponseCurve:
@@ -484,15 +500,15 @@ def _curve(model: BudgetPosterior, i: int, planned: float | None) -> ResponseCur
     response = model.weekly_response(full)[:, :, i]  # (points, draws)
     q = np.quantile(response, INTERVAL, axis=1)
     points = [
-        CurvePoint(weekly_spend=round(float(s), 2), outcome_p10=float(a), outcome_p50=float(b), outcome_p90=float(c))
+        CurvePoint(weekly_spend=float(s), outcome_p10=float(a), outcome_p50=float(b), outcome_p90=float(c))
         for s, a, b, c in zip(grid, q[0], q[1], q[2], strict=True)
     ]
     return ResponseCurve(
         channel=model.channels[i],
         points=points,
-        current_weekly_spend=round(float(model.spend_recent[i]), 2),
-        planned_weekly_spend=None if planned is None else round(float(planned), 2),
-        max_seen=round(float(model.spend_max[i]), 2),
+        current_weekly_spend=float(model.spend_recent[i]),
+        planned_weekly_spend=None if planned is None else float(planned),
+        max_seen=float(model.spend_max[i]),
     )
 
 
