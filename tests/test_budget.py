@@ -120,6 +120,16 @@ def test_the_optimiser_finds_the_best_split_of_concave_curves() -> None:
     assert abs(best.sum() - 3000) < 1e-6 and value >= brute - 1e-6 * brute
 
 
+def test_a_channel_not_worth_funding_gets_exactly_nothing() -> None:
+    # the solver leaves the weak channel a few thousandths (shown to users as "0.00593 on display") unless snapped
+    curves = [lambda s: 5 * np.asarray(s, dtype=float), lambda s: logistic_saturation(np.asarray(s) / 1000, 5.0),
+              lambda s: 4 * np.sqrt(np.asarray(s, dtype=float))]  # fmt: skip
+    best = maximise(curves, 20_000.0, [0, 0, 0], [20_000] * 3)
+    assert best[1] == 0.0 and best.sum() == pytest.approx(20_000.0, abs=1e-6)
+    floor = maximise(curves, 20_000.0, [0, 1_000, 0], [20_000] * 3)
+    assert floor[1] == pytest.approx(1_000.0, abs=1e-6) and floor.sum() == pytest.approx(20_000.0)
+
+
 def test_the_optimiser_keeps_bounds_and_refuses_impossible_ones() -> None:
     curves = [lambda s: np.sqrt(np.asarray(s)), lambda s: 2 * np.sqrt(np.asarray(s))]
     best = maximise(curves, 100.0, [30, 0], [100, 60])

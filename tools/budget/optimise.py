@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.optimize import minimize
 
+SNAP = 1e-6  # a share of the budget this close to its floor is the floor
+
 Curve = Callable[[np.ndarray], np.ndarray]
 
 
@@ -68,7 +70,23 @@ def maximise(
         if score < best_value:
             best, best_value = share, score
     assert best is not None
-    return best * total
+    return _snapped(best, lo, hi) * total
+
+
+def _snapped(share: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Shares the solver left a hair above their floor (1e-6 of the budget) put on it, the rest to the largest
+    share with room: a plan says "nothing on display", not "0.00004 on display"."""
+    share = share.copy()
+    tiny = (share - lo < SNAP) & (share > lo)
+    if not tiny.any():
+        return share
+    spare = float((share[tiny] - lo[tiny]).sum())
+    share[tiny] = lo[tiny]
+    for k in np.argsort(-share):
+        if not tiny[k] and hi[k] - share[k] >= spare:
+            share[k] += spare
+            return share
+    return _within(share, lo, hi)
 
 
 def _within(share: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
