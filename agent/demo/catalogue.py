@@ -45,6 +45,7 @@ class ProductSpec:
     planted: Mapping[str, float] = field(default_factory=dict)
     quirks: Mapping[str, str] = field(default_factory=dict)
     hero: bool = False
+    name_zh: str = ""  # the name Chinese shoppers and marketers use (brand word kept in Latin letters)
 
 
 @dataclass(frozen=True, kw_only=True)
