@@ -3,6 +3,7 @@ results on stdout while progress bars go to stderr."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -168,21 +169,51 @@ def serve(
     no_keys: Annotated[
         bool, typer.Option("--no-keys", help="Development only: no API keys (allowed on a loopback host only).")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes behind the one port. They share API keys, rate limits, jobs, sessions and "
+            "idempotency keys (the workspace's sqlite files); above 1 the reviews must be on a Chroma server "
+            "(MARKETING_AGENT_CHROMA_URL).",
+        ),
+    ] = 1,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Serve the web chat page (/) and the REST API (/v1/..., OpenAPI at /docs) on the workspace."""
     import uvicorn
 
-    from agent.server import create_app
+    from agent.server import SERVE_KEYS_ENV, SERVE_WORKERS_ENV, create_app
+    from core.settings import ENV_PREFIX, load_settings
 
     if no_keys and host not in {"127.0.0.1", "::1", "localhost"}:
         raise typer.BadParameter(f"--no-keys is for loopback development only, not {host!r}", param_hint="--no-keys")
-    app_ = create_app(workspace, keys=not no_keys)
+    settings = load_settings(workspace)
+    if workers > 1 and not settings.chroma_url:
+        raise typer.BadParameter(
+            "several workers need the reviews on a Chroma server: the embedded store is not safe across processes. "
+            f"Start one (`chroma run --path DIR`) and set {ENV_PREFIX}CHROMA_URL, or serve with one worker.",
+            param_hint="--workers",
+        )
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    if workers == 1:
+        app_ = create_app(workspace, keys=not no_keys)
     errors.print(f"Chat page: {url}/   REST API docs: {url}/docs   (Ctrl+C stops)")
     if no_keys:
         errors.print("API keys are off (--no-keys): loopback development only.")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+        return
+    # Each worker process builds its own app from the environment (uvicorn imports the factory by name).
+    root = Path(workspace) if workspace is not None else settings.home
+    os.environ[f"{ENV_PREFIX}HOME"] = str(root.resolve())
+    os.environ[SERVE_KEYS_ENV] = "0" if no_keys else "1"
+    os.environ[SERVE_WORKERS_ENV] = str(workers)
+    errors.print(f"{workers} worker processes on {settings.chroma_url} for reviews.")
+    uvicorn.run(
+        "agent.server:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="warning"
+    )
 
 
 @app.command("models")

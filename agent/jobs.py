@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -62,7 +64,9 @@ def _now() -> datetime:
 
 
 @contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+def connect_state(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the server's state file (WAL: readers never block the writer), closed after use; safe
+    across threads and processes."""
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         connection.execute("PRAGMA journal_mode=WAL")
@@ -89,30 +93,45 @@ class JobStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.runner = f"{socket.gethostname()}:{os.getpid()}"  # the process whose writer thread runs its jobs
         self._lock = threading.Lock()
-        with _connect(path) as db:
-            db.execute("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, body TEXT NOT NULL)")
-            # Jobs live in this process's writer thread: any left unfinished belong to a server that stopped.
-            for job_id, body in db.execute("SELECT id, body FROM jobs").fetchall():
-                job = Job.model_validate_json(body)
-                if not job.final:
-                    job.status, job.finished_at = "interrupted", _now()
-                    job.error = INTERRUPTED
-                    db.execute("UPDATE jobs SET body = ? WHERE id = ?", (job.model_dump_json(), job_id))
+        with connect_state(path) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, body TEXT NOT NULL)"
+                )
+                columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+                if "runner" not in columns:  # a state file from before `serve --workers`
+                    db.execute("ALTER TABLE jobs ADD COLUMN runner TEXT")
+                # A job lives in its process's writer thread: one left unfinished by a process that is gone (a
+                # stopped server, a worker that died) is interrupted. Jobs of live sibling workers, and of other
+                # hosts (whose processes cannot be checked from here), are left alone.
+                for job_id, body, runner in db.execute("SELECT id, body, runner FROM jobs").fetchall():
+                    job = Job.model_validate_json(body)
+                    if not job.final and not _alive(runner):
+                        job.status, job.finished_at = "interrupted", _now()
+                        job.error = INTERRUPTED
+                        db.execute("UPDATE jobs SET body = ? WHERE id = ?", (job.model_dump_json(), job_id))
+            finally:
+                db.execute("COMMIT")
 
     def create(self, kind: str, owner: str) -> Job:
         job = Job(id=f"job_{uuid.uuid4().hex}", kind=kind, created_at=_now())
-        with self._lock, _connect(self.path) as db:
-            db.execute("INSERT INTO jobs VALUES (?, ?, ?)", (job.id, owner, job.model_dump_json()))
+        with self._lock, connect_state(self.path) as db:
+            db.execute(
+                "INSERT INTO jobs (id, owner, body, runner) VALUES (?, ?, ?, ?)",
+                (job.id, owner, job.model_dump_json(), self.runner),
+            )
         return job
 
     def get(self, job_id: str, owner: str) -> Job | None:
-        with _connect(self.path) as db:
+        with connect_state(self.path) as db:
             row = db.execute("SELECT body FROM jobs WHERE id = ? AND owner = ?", (job_id, owner)).fetchone()
         return Job.model_validate_json(row[0]) if row else None
 
     def update(self, job_id: str, **changes: Any) -> Job:
-        with self._lock, _connect(self.path) as db:
+        with self._lock, connect_state(self.path) as db:
             (body,) = db.execute("SELECT body FROM jobs WHERE id = ?", (job_id,)).fetchone()
             job = Job.model_validate_json(body).model_copy(update=changes)
             db.execute("UPDATE jobs SET body = ? WHERE id = ?", (job.model_dump_json(), job_id))
@@ -143,6 +162,22 @@ class JobStore:
         writer.submit(run)
 
 
+def _alive(runner: str | None) -> bool:
+    """Whether the process named `host:pid` may still be running: True for another host's (it cannot be checked
+    from here), False for a missing runner (a job from before runners were recorded) or a pid that is gone."""
+    if not runner or ":" not in runner:
+        return False
+    host, _, pid = runner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, PermissionError, ValueError):  # gone, someone else's pid now, or not a pid
+        return False
+    # This very process opening the store again (an app created anew, as tests do for a restart) starts over.
+    return int(pid) != os.getpid()
+
+
 class StoredResponse(BaseModel):
     status: int
     body: Any
@@ -162,7 +197,7 @@ class IdempotencyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        with _connect(path) as db:
+        with connect_state(path) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS idempotency (owner TEXT NOT NULL, key TEXT NOT NULL, "
                 "fingerprint TEXT NOT NULL, response TEXT, created REAL NOT NULL, PRIMARY KEY (owner, key))"
@@ -178,7 +213,7 @@ class IdempotencyStore:
     def begin(self, owner: str, key: str, fingerprint: str) -> StoredResponse | None:
         """The stored response to replay, or None when this request is the first with `key` (now reserved)."""
         now = time.time()
-        with _connect(self.path) as db:
+        with connect_state(self.path) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM idempotency WHERE created < ?", (now - IDEMPOTENCY_TTL_S,))
@@ -202,7 +237,7 @@ class IdempotencyStore:
         return StoredResponse.model_validate_json(response)
 
     def finish(self, owner: str, key: str, response: StoredResponse) -> None:
-        with _connect(self.path) as db:
+        with connect_state(self.path) as db:
             db.execute(
                 "UPDATE idempotency SET response = ? WHERE owner = ? AND key = ?",
                 (response.model_dump_json(), owner, key),
@@ -210,5 +245,5 @@ class IdempotencyStore:
 
     def release(self, owner: str, key: str) -> None:
         """Forget a reservation whose request failed on our side, so a retry runs again."""
-        with _connect(self.path) as db:
+        with connect_state(self.path) as db:
             db.execute("DELETE FROM idempotency WHERE owner = ? AND key = ? AND response IS NULL", (owner, key))

@@ -7,9 +7,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.exceptions import HTTPException
+
+from agent.jobs import connect_state
 
 DRAIN_BYTES = 64_000_000
 Scope = dict[str, Any]
@@ -18,28 +21,60 @@ Send = Callable[[dict[str, Any]], Any]
 
 
 class RateLimiter:
-    """`per_minute` requests a minute per identity, in bursts of up to a minute's worth; 0 turns it off."""
+    """`per_minute` requests a minute per identity, in bursts of up to a minute's worth; 0 turns it off.
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+    With `shared` (a sqlite file), the buckets live in that file, so several server processes (`serve --workers
+    N`) share one limit per key instead of giving each key N times its limit; the clock is then wall time, which
+    every process agrees on."""
+
+    def __init__(
+        self, per_minute: int, *, clock: Callable[[], float] | None = None, shared: Path | None = None
+    ) -> None:
         self.per_minute = per_minute
-        self._clock = clock
+        self.shared = shared
+        self._clock = clock or (time.time if shared is not None else time.monotonic)
         self._buckets: dict[str, tuple[float, float]] = {}  # identity -> (tokens, when)
         self._lock = threading.Lock()
+        if shared is not None:
+            with connect_state(shared) as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS rate_buckets (identity TEXT PRIMARY KEY, tokens REAL NOT NULL, "
+                    "at REAL NOT NULL)"
+                )
 
     def take(self, identity: str) -> float:
         """0 when the request may go ahead, else the seconds to wait before the next one will."""
         if self.per_minute <= 0:
             return 0.0
-        rate = self.per_minute / 60.0
         now = self._clock()
+        if self.shared is not None:
+            return self._take_shared(identity, now)
         with self._lock:
             tokens, when = self._buckets.get(identity, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - when) * rate)
-            if tokens >= 1.0:
-                self._buckets[identity] = (tokens - 1.0, now)
-                return 0.0
+            tokens, wait = self._spend(tokens, now - when)
             self._buckets[identity] = (tokens, now)
-            return (1.0 - tokens) / rate
+            return wait
+
+    def _spend(self, tokens: float, elapsed: float) -> tuple[float, float]:
+        """(tokens left, seconds to wait): the bucket refilled for `elapsed` seconds, then one token taken."""
+        rate = self.per_minute / 60.0
+        tokens = min(float(self.per_minute), tokens + max(elapsed, 0.0) * rate)
+        if tokens >= 1.0:
+            return tokens - 1.0, 0.0
+        return tokens, (1.0 - tokens) / rate
+
+    def _take_shared(self, identity: str, now: float) -> float:
+        assert self.shared is not None
+        with connect_state(self.shared) as db:
+            db.execute("BEGIN IMMEDIATE")  # one process at a time reads and writes a bucket
+            try:
+                row = db.execute("SELECT tokens, at FROM rate_buckets WHERE identity = ?", (identity,)).fetchone()
+                tokens, when = row if row is not None else (float(self.per_minute), now)
+                tokens, wait = self._spend(float(tokens), now - float(when))
+                db.execute("INSERT OR REPLACE INTO rate_buckets VALUES (?, ?, ?)", (identity, tokens, now))
+            finally:
+                db.execute("COMMIT")
+        return wait
 
 
 class BodyTooLarge(HTTPException):

@@ -18,6 +18,7 @@ import inspect
 import json
 import logging
 import math
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -67,6 +68,18 @@ class AskRequest(BaseModel):
 class Health(BaseModel):
     status: str
     workspace: str
+    process: int = Field(description="The id of the server process that answered (one of several with --workers).")
+
+
+SERVE_KEYS_ENV = "MARKETING_AGENT_SERVE_KEYS"  # set by `serve --workers N` for its worker processes
+SERVE_WORKERS_ENV = "MARKETING_AGENT_SERVE_WORKERS"
+
+
+def app_from_environment() -> FastAPI:
+    """The app each process of `serve --workers N` builds: the workspace from MARKETING_AGENT_HOME, API keys on
+    unless the serve command turned them off, and state shared with the sibling processes."""
+    workers = int(os.environ.get(SERVE_WORKERS_ENV, "1"))
+    return create_app(None, keys=os.environ.get(SERVE_KEYS_ENV, "1") != "0", processes=workers)
 
 
 def create_app(
@@ -75,16 +88,22 @@ def create_app(
     keys: bool = True,
     agent: MarketingAgent | None = None,
     rate_limit_per_minute: int | None = None,
+    processes: int = 1,
 ) -> FastAPI:
     """The app for `workspace`. `keys=False` turns API keys off (only for loopback development). The rate limit
     and body size limits come from the settings (MARKETING_AGENT_RATE_LIMIT_PER_MINUTE, ..._MAX_REQUEST_MB,
-    ..._MAX_UPLOAD_MB) unless given here."""
+    ..._MAX_UPLOAD_MB) unless given here. `processes` > 1: one of several processes serving the workspace, so
+    the rate limit is kept in the workspace's state file, shared by all of them (jobs, sessions, keys and
+    idempotency keys always are)."""
     shared = agent or MarketingAgent.open(workspace)
     settings = shared.settings
     store = KeyStore(shared.workspace)
-    limiter = RateLimiter(settings.rate_limit_per_minute if rate_limit_per_minute is None else rate_limit_per_minute)
-    writer = Writer()
     state = shared.workspace.root / "server.sqlite"
+    limiter = RateLimiter(
+        settings.rate_limit_per_minute if rate_limit_per_minute is None else rate_limit_per_minute,
+        shared=state if processes > 1 else None,
+    )
+    writer = Writer()
     jobs, idempotency = JobStore(state), IdempotencyStore(state)
 
     @asynccontextmanager
@@ -116,7 +135,7 @@ def create_app(
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> Health:
-        return Health(status="ok", workspace=str(shared.workspace.root))
+        return Health(status="ok", workspace=str(shared.workspace.root), process=os.getpid())
 
     @app.post("/v1/ask", response_model=AgentResponse, dependencies=[authorise])
     async def ask(body: AskRequest) -> AgentResponse:
