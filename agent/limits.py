@@ -46,9 +46,9 @@ class RateLimiter:
         """0 when the request may go ahead, else the seconds to wait before the next one will."""
         if self.per_minute <= 0:
             return 0.0
-        now = self._clock()
         if self.shared is not None:
-            return self._take_shared(identity, now)
+            return self._take_shared(identity)
+        now = self._clock()
         with self._lock:
             tokens, when = self._buckets.get(identity, (float(self.per_minute), now))
             tokens, wait = self._spend(tokens, now - when)
@@ -63,13 +63,15 @@ class RateLimiter:
             return tokens - 1.0, 0.0
         return tokens, (1.0 - tokens) / rate
 
-    def _take_shared(self, identity: str, now: float) -> float:
+    def _take_shared(self, identity: str) -> float:
         assert self.shared is not None
         with connect_state(self.shared) as db:
             db.execute("BEGIN IMMEDIATE")  # one process at a time reads and writes a bucket
             try:
+                now = self._clock()  # read inside the transaction, or a late writer would move the bucket back
                 row = db.execute("SELECT tokens, at FROM rate_buckets WHERE identity = ?", (identity,)).fetchone()
                 tokens, when = row if row is not None else (float(self.per_minute), now)
+                now = max(now, float(when))  # clocks of several processes (or hosts) never refill a bucket twice
                 tokens, wait = self._spend(float(tokens), now - float(when))
                 db.execute("INSERT OR REPLACE INTO rate_buckets VALUES (?, ?, ?)", (identity, tokens, now))
             finally:
