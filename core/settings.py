@@ -6,11 +6,13 @@ Precedence: explicit arguments, then environment variables, then `<workspace>/co
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,7 +47,14 @@ class Settings(BaseSettings):
     local_model: str | None = Field(
         None, description="Folder or GGUF file of a Hugging Face causal LM (default: SmolLM2-135M)."
     )
-    chroma_url: str | None = Field(None, description="A Chroma server URL; default: embedded in the workspace.")
+    chroma_url: str | None = Field(
+        None, description="A Chroma server URL (http://HOST:PORT); default: embedded in the workspace."
+    )
+    chroma_collection: str | None = Field(
+        None,
+        description="The reviews' collection on the Chroma server; workspaces that name the same one share their "
+        "reviews. Default: one collection per workspace.",
+    )
     embed_precision: Literal["auto", "bf16", "fp32"] = Field(
         "auto", description="Embedding precision; auto uses bf16 where the CPU has native bf16."
     )
@@ -63,6 +72,23 @@ class Settings(BaseSettings):
     max_request_mb: float = Field(1.0, gt=0, description="Largest REST request body, except review uploads (MB).")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest review upload to POST /v1/reviews (MB).")
 
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url_is_a_server(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # set but empty: the embedded store
+        return _server_url(value)
+
+    @field_validator("chroma_collection")
+    @classmethod
+    def _chroma_collection_name(cls, value: str | None) -> str | None:
+        if value and not _COLLECTION_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a Chroma collection name: use 3-60 letters, digits, '.', '_' or '-', "
+                "starting and ending with a letter or digit"
+            )
+        return value or None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -75,6 +101,27 @@ class Settings(BaseSettings):
         home = _config_home.get() or Path(os.environ.get(f"{ENV_PREFIX}HOME", "workspace"))
         toml_file = home / CONFIG_FILE
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
+
+
+# Chroma allows 3-512 characters; we keep room for the suffix of the side collection (tools/review_store.py).
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,58}[A-Za-z0-9]")
+
+
+def _server_url(value: str) -> str:
+    """`value` if it is an http(s) URL of a server (scheme, host, optional port, nothing else), else a ValueError
+    that names it: a bare `host:port` would otherwise be taken for a folder."""
+    problem = (
+        f"{value!r} is not a Chroma server URL; use http://HOST:PORT (e.g. http://127.0.0.1:8000), "
+        "or leave it unset for the embedded store"
+    )
+    url = urlparse(value)
+    try:
+        url.port  # noqa: B018 (an out-of-range port raises here)
+    except ValueError:
+        raise ValueError(problem) from None
+    if url.scheme not in ("http", "https") or not url.hostname or url.path not in ("", "/") or url.query:
+        raise ValueError(problem)
+    return value.rstrip("/")
 
 
 def load_settings(workspace: str | Path | None = None) -> Settings:
