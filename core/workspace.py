@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,27 @@ class Workspace:
     sessions_db = _In("sessions.sqlite")
     audit_log = _In("audit.jsonl")
     config_file = _In("config.toml")
+    id_file = _In("workspace.id")  # this workspace's name on shared servers (its reviews' collection)
+
+    def identity(self, *, create: bool = False) -> str | None:
+        """A random id this workspace keeps for good, made the first time a writer asks (`create`); None while it
+        has none. Copies of the folder share it; a new folder never does."""
+        try:
+            return self.id_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            if not create:
+                return None
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".workspace.id.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(uuid.uuid4().hex)
+        try:
+            os.link(temporary, self.id_file)  # fails if another process made it first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+        return self.id_file.read_text(encoding="utf-8").strip()
 
     def ensure(self) -> Workspace:
         """Create the folders a writer needs; readers never call this."""

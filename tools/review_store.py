@@ -3,13 +3,23 @@
 Writes are validated first and then batched, idempotent (content-hash ids and content hashes in metadata),
 resumable after a crash (committed batches are skipped on re-run) and serialised by a file lock, since
 chromadb's embedded store is not process-safe.
+
+On a Chroma server (settings.chroma_url) the server keeps writers from different hosts apart; the workspace lock
+still serialises this workspace's own writers, which share its mirror snapshot and sentiment model. Each mirror
+is valid for one *generation* of the collection: a file in the workspace when embedded, and on a server the count
+of a side collection that gets one marker record per committed batch (adds with fresh ids are never lost, so the
+count only grows, whoever writes: a read-modify-write counter in collection metadata would lose increments).
+Each workspace gets its own collection on a server (`reviews-<workspace id>`) unless settings.chroma_collection
+names one to share.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +32,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Embeddable, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
@@ -34,6 +45,7 @@ from tools.review_data import ParsedReviews, ReviewRow
 from tools.review_index import ReviewFilters, ReviewIndex, date_ordinal
 
 COLLECTION = "reviews"
+GENERATIONS = "-generations"  # suffix of a server collection's side collection of generation markers
 WRITE_BATCH = 512  # rows per chromadb write: one committed, resumable unit
 READ_PAGE = 5000  # below chromadb's max batch size (5,461)
 LOCK_TIMEOUT_S = 60.0
@@ -91,10 +103,52 @@ def _open_client(location: str) -> ClientAPI:
     if location.startswith(("http://", "https://")):
         url = urlparse(location)
         port = url.port or (443 if url.scheme == "https" else 8000)
-        return chromadb.HttpClient(
-            host=url.hostname or "localhost", port=port, ssl=url.scheme == "https", settings=settings
-        )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "localhost", port=port, ssl=url.scheme == "https", settings=settings
+            )
+        except Exception as exc:  # chromadb says ValueError, httpx errors or its own: all mean "not usable"
+            raise server_error(location, exc) from exc
     return chromadb.PersistentClient(path=location, settings=settings)
+
+
+def server_error(location: str, exc: BaseException) -> WorkspaceError:
+    """One line naming the server and the setting, whatever chromadb or httpx raised."""
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return WorkspaceError(
+        f"The Chroma server at {location} (MARKETING_AGENT_CHROMA_URL) cannot be used: {reason}. "
+        "Check that `chroma run` is serving there, or unset the variable for the embedded store."
+    )
+
+
+class _FileGeneration:
+    """Embedded: a counter file in the workspace, bumped after every committed batch (its writers are serialised
+    by the workspace lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> int:
+        try:
+            return int(self.path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def bump(self) -> None:
+        write_text(self.path, str(self.read() + 1))
+
+
+class _ServerGeneration:
+    """On a server: the number of marker records in a side collection, one added per committed batch."""
+
+    def __init__(self, markers: Collection) -> None:
+        self.markers = markers
+
+    def read(self) -> int:
+        return self.markers.count()
+
+    def bump(self) -> None:
+        self.markers.add(ids=[uuid.uuid4().hex], embeddings=np.ones((1, 1), np.float32))
 
 
 class ReviewStore:
@@ -104,6 +158,7 @@ class ReviewStore:
         self.workspace = workspace
         self._embedder = embedder
         self._collection: Collection | None = None
+        self._generation: _FileGeneration | _ServerGeneration | None = None
         self._index: ReviewIndex | None = None
         self._index_lock = threading.Lock()
 
@@ -116,8 +171,26 @@ class ReviewStore:
         return self._embedder
 
     @property
+    def on_server(self) -> bool:
+        return bool(self.workspace.settings.chroma_url)
+
+    @property
     def exists(self) -> bool:
-        return bool(self.workspace.settings.chroma_url) or (self.workspace.chroma_dir / "chroma.sqlite3").exists()
+        """Whether there may be reviews to read (on a server: whether this workspace has a collection name)."""
+        if self.on_server:
+            return self.collection_name() is not None
+        return (self.workspace.chroma_dir / "chroma.sqlite3").exists()
+
+    def collection_name(self, *, create: bool = False) -> str | None:
+        """The reviews' collection: settings.chroma_collection when set; else embedded `reviews`, and on a server
+        `reviews-<workspace id>` so that two workspaces never share one by accident (None: no id yet)."""
+        settings = self.workspace.settings
+        if settings.chroma_collection:
+            return settings.chroma_collection
+        if not self.on_server:
+            return COLLECTION
+        identity = self.workspace.identity(create=create)
+        return None if identity is None else f"{COLLECTION}-{identity}"
 
     def collection(self, *, create: bool = False) -> Collection:
         if self._collection is not None:
@@ -128,48 +201,83 @@ class ReviewStore:
     def _open_collection(self, create: bool) -> Collection:
         if self._collection is None:
             if not create and not self.exists:
-                raise WorkspaceError(
-                    f"No reviews in workspace {self.workspace.root}. Ingest some with "
-                    "`marketing-agent ingest-reviews FILE`, or build the demo with `marketing-agent demo`."
-                )
+                raise self._nothing_stored()
             if create:
                 self.workspace.ensure()
             settings = self.workspace.settings
-            client = _client(settings.chroma_url or str(self.workspace.chroma_dir))
+            name = self.collection_name(create=create)
+            assert name is not None  # exists, or created above
+            location = settings.chroma_url or str(self.workspace.chroma_dir)
+            client = _client(location)
             # Passing our embedding function every time: a collection opened without it would fall back
             # to chromadb's default, which downloads a model.
-            self._collection = client.get_or_create_collection(
-                COLLECTION,
-                embedding_function=cast(
-                    "EmbeddingFunction[Embeddable]",
-                    MiniLMEmbeddingFunction(
-                        settings.embed_precision, settings.embed_backend, settings.embed_batch_size
-                    ),
-                ),
-                configuration={"hnsw": {"space": "cosine"}},
+            function = cast(
+                "EmbeddingFunction[Embeddable]",
+                MiniLMEmbeddingFunction(settings.embed_precision, settings.embed_backend, settings.embed_batch_size),
             )
+            try:
+                self._collection = self._get_collection(client, name, function, create)
+            except NotFoundError:
+                raise self._nothing_stored() from None
+            except WorkspaceError:
+                raise
+            except Exception as exc:
+                if not self.on_server:
+                    raise
+                raise server_error(location, exc) from exc
         return self._collection
+
+    def _get_collection(
+        self, client: ClientAPI, name: str, function: EmbeddingFunction[Embeddable], create: bool
+    ) -> Collection:
+        """The reviews' collection, and its generation; on a server a reader creates nothing (NotFoundError)."""
+        if not self.on_server:
+            self._generation = _FileGeneration(self.workspace.index_dir / "reviews.generation")
+            return client.get_or_create_collection(
+                name, embedding_function=function, configuration={"hnsw": {"space": "cosine"}}
+            )
+        if create:
+            collection = client.get_or_create_collection(
+                name, embedding_function=function, configuration={"hnsw": {"space": "cosine"}}
+            )
+            markers = client.get_or_create_collection(name + GENERATIONS, embedding_function=function)
+        else:
+            collection = client.get_collection(name, embedding_function=function)
+            markers = client.get_or_create_collection(name + GENERATIONS, embedding_function=function)
+        self._generation = _ServerGeneration(markers)
+        return collection
+
+    def _nothing_stored(self) -> WorkspaceError:
+        where = f"workspace {self.workspace.root}"
+        if self.on_server:
+            name = self.collection_name() or f"{COLLECTION}-<workspace id>"
+            where = f"collection {name} on {self.workspace.settings.chroma_url}"
+        return WorkspaceError(
+            f"No reviews in {where}. Ingest some with `marketing-agent ingest-reviews FILE`, or build the demo "
+            "with `marketing-agent demo`."
+        )
 
     def count(self) -> int:
         return self.collection().count() if self.exists else 0
 
-    @property
-    def _generation_file(self) -> Path:
-        """A counter bumped after every committed write batch; the mirror is valid for one value of it."""
-        return self.workspace.index_dir / "reviews.generation"
+    def generation(self) -> _FileGeneration | _ServerGeneration:
+        """A number bumped after every committed write batch; the mirror is valid for one value of it."""
+        self.collection()
+        assert self._generation is not None
+        return self._generation
 
     @property
     def _snapshot_file(self) -> Path:
+        """The mirror saved in the workspace; on a server, one per collection (by its id, so a collection
+        deleted and made again, or another one named in the settings, never meets an old snapshot)."""
+        if self.on_server:
+            return self.workspace.index_dir / f"reviews-{self.collection().id}.npz"
         return self.workspace.index_dir / "reviews.npz"
 
-    def _read_generation(self) -> int:
-        try:
-            return int(self._generation_file.read_text().strip() or 0)
-        except (OSError, ValueError):
-            return 0
-
-    def _write_generation(self, generation: int) -> None:
-        write_text(self._generation_file, str(generation))
+    @property
+    def _writing_file(self) -> Path:
+        """Present while this workspace writes: after a crash, a batch may be stored without its generation bump."""
+        return self.workspace.index_dir / "reviews.writing"
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -212,18 +320,32 @@ class ReviewStore:
         on_progress: Progress | None,
     ) -> None:
         collection = self.collection(create=True)
+        generation = self.generation()
+        if self._writing_file.exists():  # a write here was cut short, maybe between a batch and its bump:
+            generation.bump()  # make every mirror of the collection stale, even if nothing is left to write
         stored = self._stored_hashes(collection, [r.review_id for r in rows])
         todo = [r for r in rows if stored.get(r.review_id) != r.content_hash]
         report.unchanged = len(rows) - len(todo)
         report.updated = sum(1 for r in todo if r.review_id in stored)
         report.added = len(todo) - report.updated
-        if not todo:
-            return
-        generation = self._read_generation()
+        if todo:
+            self._write_batches(collection, generation, todo, progress, known, on_progress)
+        self._writing_file.unlink(missing_ok=True)
+
+    def _write_batches(
+        self,
+        collection: Collection,
+        generation: _FileGeneration | _ServerGeneration,
+        todo: list[ReviewRow],
+        progress: bool,
+        known: Mapping[str, np.ndarray],
+        on_progress: Progress | None,
+    ) -> None:
         index = self._current_index(collection)
         # No snapshot while writing: a crash between a batch's commit and the generation bump after it would
         # otherwise leave the old snapshot looking current, missing that batch for good. Saved again at the end.
         self._snapshot_file.unlink(missing_ok=True)
+        self._writing_file.touch()
         todo.sort(key=lambda r: len(r.embedding_text))  # batches of similar length pad less
         written: list[np.ndarray] = []
         done = 0
@@ -236,16 +358,20 @@ class ReviewStore:
                     documents=[r.text for r in batch],
                     metadatas=[_metadata(r) for r in batch],
                 )
-                generation += 1
-                self._write_generation(generation)  # a crash from here on leaves a stale mirror: rebuilt on open
+                generation.bump()  # a crash from here on leaves a stale mirror: rebuilt on open
                 written.append(vectors)
                 bar.update(len(batch))
                 done += len(batch)
                 if on_progress is not None:  # (bar.n stays 0 when the bar is disabled)
                     on_progress(done, len(todo))
+        now = generation.read()
+        if now != index.generation + len(written):  # another host wrote meanwhile: our merge would miss its rows
+            with self._index_lock:
+                self._index = None  # rebuilt from the store on the next read
+            return
         # One merge at the end: merging per batch would copy the whole mirror once per batch.
         added = ReviewIndex.from_records(
-            generation, [r.review_id for r in todo], np.concatenate(written), [_metadata(r) for r in todo]
+            now, [r.review_id for r in todo], np.concatenate(written), [_metadata(r) for r in todo]
         )
         index = index.upsert(added)
         index.save(self._snapshot_file)
@@ -271,20 +397,27 @@ class ReviewStore:
 
     def index(self) -> ReviewIndex:
         """The filter mirror, reloaded when another writer has changed the store since it was read."""
-        generation = self._read_generation()
+        collection = self.collection()
+        generation = self.generation().read()
         with self._index_lock:
             if self._index is None or self._index.generation != generation:
-                self._index = self._current_index(self.collection())
+                self._index = self._current_index(collection)
             return self._index
 
     def _current_index(self, collection: Collection) -> ReviewIndex:
-        generation = self._read_generation()
+        # The generation is read before the rows: a write landing in between bumps it again afterwards, so a
+        # mirror that missed the write never looks current.
+        generation = self.generation().read()
         snapshot = ReviewIndex.load(self._snapshot_file)
         if snapshot is not None and snapshot.generation == generation:
             return snapshot
-        return self._rebuild_index(collection, generation)
+        index = self.read_index(collection, generation)
+        if self.workspace.index_dir.exists():
+            index.save(self._snapshot_file)
+        return index
 
-    def _rebuild_index(self, collection: Collection, generation: int) -> ReviewIndex:
+    def read_index(self, collection: Collection, generation: int) -> ReviewIndex:
+        """A mirror of every row `collection` holds now, tagged with `generation`."""
         ids: list[str] = []
         vectors: list[np.ndarray] = []
         metadatas: list[dict[str, Any]] = []
@@ -297,9 +430,7 @@ class ReviewStore:
         if not ids:
             return ReviewIndex.empty(generation)
         index = ReviewIndex.from_records(generation, ids, np.concatenate(vectors), metadatas)
-        if self.workspace.index_dir.exists():
-            index.save(self._snapshot_file)
-        return index
+        return _unique_rows(index)
 
     def search(self, query: str, filters: ReviewFilters, k: int) -> list[tuple[StoredReview, float]]:
         """Top-k reviews by cosine similarity to `query` among those passing `filters`."""
@@ -347,6 +478,17 @@ class ReviewStore:
         ids = [str(i) for i in index.ids[index.mask(filters)]]
         found = self.get(ids)
         return [found[i] for i in ids if i in found]
+
+
+def _unique_rows(index: ReviewIndex) -> ReviewIndex:
+    """`index` with one row per id: pages read by offset while another host writes may overlap (that mirror is
+    stale and gets rebuilt on the next read, but meanwhile must not return a review twice)."""
+    _, first = np.unique(index.ids, return_index=True)
+    if len(first) == len(index):
+        return index
+    keep = np.sort(first)
+    fields = ("ids", "vectors", "product_ids", "ratings", "categories", "dates")
+    return dataclasses.replace(index, **{f: getattr(index, f)[keep] for f in fields})
 
 
 def _metadata(row: ReviewRow) -> dict[str, Any]:

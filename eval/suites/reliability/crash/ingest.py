@@ -93,12 +93,18 @@ def _inspect(workspace: Path) -> StoreState:
         count = collection.count()
         ids = _all_ids(collection, count)
         mirror = store.index()
-        truth = store._rebuild_index(collection, -1)  # the reference the mirror must equal
+        truth = store.read_index(collection, -1)  # the reference the mirror must equal
         state = StoreState(True, count, len(set(ids)), _same_rows(mirror, truth))
     except Exception as exc:  # the store does not open: the finding
         return StoreState(False, error=f"{type(exc).__name__}: {str(exc)[:200]}")
     state.sentiment_reviews = sentiment_reviews(workspace)
     return state
+
+
+def inspect_live_store(workspace: Path) -> StoreState:
+    """Check `workspace` in place, with a fresh store object (as a new process would open it). For stores on a
+    Chroma server, which a copy of the workspace would still share."""
+    return _inspect(workspace)
 
 
 def _all_ids(collection: Any, count: int) -> list[str]:
