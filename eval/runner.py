@@ -50,6 +50,7 @@ def entry(module: str) -> SuiteRun:
 
 SUITES: dict[str, Suite] = {
     "reviews": Suite("eval.suites.reviews"),
+    "reviews-server": Suite("eval.suites.reviews_server"),
     "forecast": Suite("eval.suites.forecast"),
     "segments": Suite("eval.suites.segments"),
     "recommend": Suite("eval.suites.recommend"),
