@@ -12,11 +12,14 @@
    request is recorded (route, status, latency); an error is any non-2xx answer or a failed request.
 4. After the load: /healthz, one search and one forecast still answer with results, tracebacks in the server's
    log are counted, and once the server has stopped the workspace opens and answers a search in this process.
+5. The same again against `serve --workers 2` with the reviews on a Chroma server started for the run, and a
+   table of the two side by side (`workers`).
 
 The client shares the machine's cores with the server, so absolute rates say little across machines; the
 ratios against the single-client baseline measured in the same run are the comparable figures.
 
-Modules: `load` (the request mix, the clients, the summary), `process` (the server process) and `running`.
+Modules: `load` (the request mix, the clients, the summary), `process` (the server process), `running` and
+`workers`.
 """
 
 from __future__ import annotations

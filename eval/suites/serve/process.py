@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,22 +44,25 @@ class ServerProcess:
         return "\n".join(self.stderr().splitlines()[-lines:])
 
     def rss_mb(self) -> float | None:
-        """Resident memory (Linux /proc; None elsewhere)."""
-        try:
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return None
+        """Resident memory of the server and its worker processes (Linux /proc; None elsewhere)."""
+        sizes = [_rss_mb(pid) for pid in self.pids()]
+        known = [size for size in sizes if size is not None]
+        return sum(known) if known else None
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the server so far (Linux /proc; None elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+        """User + system CPU time of the server and its worker processes so far (Linux /proc; None elsewhere)."""
+        times = [_cpu_seconds(pid) for pid in self.pids()]
+        known = [t for t in times if t is not None]
+        return sum(known) if known else None
+
+    def worker_cpu_seconds(self) -> list[float]:
+        """CPU seconds of each worker process (`serve --workers N`; not multiprocessing's resource tracker);
+        empty for a single-process server."""
+        workers = [pid for pid in _children(self.process.pid) if not _is_resource_tracker(pid)]
+        return [t for t in (_cpu_seconds(pid) for pid in workers) if t is not None]
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *_children(self.process.pid)]
 
     def stop(self, grace: float = 15.0) -> int | None:
         if self.process.poll() is None:
@@ -66,10 +70,42 @@ class ServerProcess:
             try:
                 self.process.wait(grace)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)  # the server and any workers it started
                 self.killed = True
                 self.process.wait(grace)
         return self.process.returncode
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _is_resource_tracker(pid: int) -> bool:
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
 
 
 def free_port() -> int:
@@ -101,7 +137,9 @@ def running_server(
     logs.mkdir(parents=True, exist_ok=True)
     stderr_path = logs / "server.stderr"
     with (logs / "server.stdout").open("wb") as out, stderr_path.open("wb") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        process = subprocess.Popen(
+            command, stdout=out, stderr=err, env={**os.environ, **(env or {})}, start_new_session=True
+        )
     server = ServerProcess(process, base_url, stderr_path)
     try:
         wait_until_healthy(server, startup_timeout)

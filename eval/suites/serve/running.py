@@ -35,6 +35,7 @@ from eval.suites.serve.load import (
     summarise,
 )
 from eval.suites.serve.process import HOST, NO_RATE_LIMIT, ServerProcess, free_port, running_server, serve_command
+from eval.suites.serve.workers import two_workers
 
 COLD_BURST = 8  # concurrent first requests, before any warm-up
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*")  # a traceback's last line
@@ -69,10 +70,12 @@ def run_suite(report: SuiteReport, quick: bool, scratch: Path, console: Console)
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     console.print(f"Starting marketing-agent serve on {base_url}")
+    headers = {"Authorization": f"Bearer {key}"}
     with running_server(serve_command(workspace, port), base_url, scratch / "logs", env=NO_RATE_LIMIT) as server:
-        measure(report, server, mix, sizes, {"Authorization": f"Bearer {key}"}, console)
+        one = measure(report, server, mix, sizes, headers, console)
     after_stop(report, server, workspace, console)
     _notes(report, sizes)
+    two_workers(report, workspace, mix, sizes, headers, one, scratch, console)
 
 
 def measure(
@@ -82,8 +85,9 @@ def measure(
     sizes: Sizes,
     headers: dict[str, str],
     console: Console,
-) -> None:
-    """Cold burst, warm-up, baseline, load and the health check after it, on a freshly started server."""
+) -> LoadRun:
+    """Cold burst, warm-up, baseline, load and the health check after it, on a freshly started server; returns
+    the load."""
     with console.status(f"Cold burst: {COLD_BURST} concurrent first requests"):
         burst = asyncio.run(cold_burst(server.base_url, mix, COLD_BURST, headers))
     _cold_burst_table(report, burst)
@@ -106,6 +110,7 @@ def measure(
     baseline_after = single_client(server.base_url, mix, sizes.baseline_seconds, headers, console, "after")
     drift = _load_tables(report, (baseline, baseline_after), load)
     _health_after_load(report, server, mix, headers, (warm_state, before, after), drift)
+    return load
 
 
 def single_client(
