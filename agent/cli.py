@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from core.errors import MarketingAgentError, validation_message
 from core.model_card import ModelCards, headline, render_card
+from tools.batch.cli import register as register_batch
 from tools.commands import JsonOption, WorkspaceOption, column_map, console, errors, print_json
 from tools.registry import TOOLS
 
@@ -70,6 +71,7 @@ def demo(
 for _unit in TOOLS.values():  # each tool's own commands (ingest-reviews, forecast, segment, ad-copy, ...)
     if _unit.commands is not None:
         _unit.commands(app)
+register_batch(app)  # `batch JOB`: the batch jobs (tools/batch), in-process or on Ray
 
 
 @app.command("ingest-catalogue")
@@ -319,7 +321,7 @@ def eval_command(
         str,
         typer.Argument(
             help="Suite to run: reviews, forecast, segments, recommend, experiments, fairness, budget, ad-copy, agent, "
-            "serve, security or reliability."
+            "serve, security, reliability or scale."
         ),
     ] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,
@@ -334,7 +336,7 @@ def eval_command(
         str | None,
         typer.Option(
             help="Run one part alone, reported as <suite>-<part>: security has injection and pii; reliability has "
-            "faults, crash and input."
+            "faults, crash and input; scale has batch."
         ),
     ] = None,
 ) -> None:

@@ -1,6 +1,7 @@
 """Review ingest over REST: `POST /v1/reviews` (JSON rows), `POST /v1/reviews/upload` (a CSV/JSONL file) and
 `GET /v1/jobs/{id}`; the store's own data: `PUT /v1/catalogue` (the product catalogue as JSON rows) and
-`PUT /v1/brand` (the brand profile as JSON), each checked whole and stored only when it has no problem.
+`PUT /v1/brand` (the brand profile as JSON), each checked whole and stored only when it has no problem; and the
+batch jobs' `POST /v1/batch/{job}` (agent/batch_api.py), which share the job store.
 
 Up to `SYNC_ROWS` JSON rows are stored before the response (200, the ingest report); more rows, and every
 file, run as a job (202, `Location: /v1/jobs/{id}`) whose progress the client polls. Every write goes through
@@ -212,7 +213,16 @@ def ingest_router(
         return found
 
     router.include_router(store_router(workspace, writer, owner_of))
+    # Batch jobs share the job store, on a thread of their own (never the writer's: ingest is not held up by them).
+    router.include_router(batch_router(workspace, Writer(), jobs, idempotency, authorise))
     return router
+
+
+def batch_router(*args: Any) -> APIRouter:
+    """`POST /v1/batch/{job}` (agent/batch_api.py, imported here: it imports this module's helpers)."""
+    from agent.batch_api import batch_router as build
+
+    return build(*args)
 
 
 def store_router(workspace: Workspace, writer: Writer, owner_of: Any) -> APIRouter:

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "auto", description="Local text model precision; auto uses bf16 where the CPU has native bf16."
     )
     torch_threads: int | None = Field(None, ge=1, description="Torch CPU threads (default: all cores).")
+    ray_address: str | None = Field(
+        None,
+        description="Where batch jobs run: a Ray cluster's HOST:PORT, or `local` for a Ray started per job; "
+        "default: in the calling process.",
+    )
     rate_limit_per_minute: int = Field(
         120, ge=0, description="REST requests per minute per API key (bursts up to a minute's worth); 0 = no limit."
     )

@@ -19,7 +19,7 @@ class ModelCache(Generic[T]):
     def __init__(self, load: Callable[[Path], T], *, what: str, train_hint: str) -> None:
         self._load = load
         self._what = what
-        self._train_hint = train_hint
+        self.train_hint = train_hint
         self._entries: dict[Path, tuple[float, T]] = {}
         self._lock = threading.Lock()
 
@@ -28,13 +28,13 @@ class ModelCache(Generic[T]):
             try:
                 stamp = (folder / "manifest.json").stat().st_mtime
             except OSError:
-                raise ModelNotTrainedError(f"No {self._what} is trained in {workspace}. {self._train_hint}") from None
+                raise ModelNotTrainedError(f"No {self._what} is trained in {workspace}. {self.train_hint}") from None
             cached = self._entries.get(folder)
             if cached is None or cached[0] != stamp:
                 try:
                     cached = (stamp, self._load(folder))
                 except CheckpointError as exc:
-                    raise ModelNotTrainedError(f"{exc} {self._train_hint}") from exc
+                    raise ModelNotTrainedError(f"{exc} {self.train_hint}") from exc
                 self._entries[folder] = cached
             return cached[1]
 

@@ -290,17 +290,7 @@ def forecast_sales(
     ws = Workspace.open(workspace)
     loaded = _load(ws)
     config = loaded.model.config
-    if request.horizon > config.horizon:
-        raise DataError(
-            "horizon",
-            [
-                DataProblem(
-                    f"the forecaster was trained for up to {config.horizon} periods ahead; "
-                    f"asked for {request.horizon}. "
-                    f"Retrain with `marketing-agent train-forecaster FILE --horizon {request.horizon}`."
-                )
-            ],
-        )
+    _check_horizon(config, request.horizon)
     names = catalogue_names(ws)
     series_ids = _resolve_series(request, loaded, names)
     unknown = sorted(set(request.what_if or {}) - set(config.known_covariates))
@@ -346,17 +336,76 @@ def _resolve_series(request: ForecastSalesInput, loaded: _Loaded, names: dict[st
     return [resolve_product(request.product, names, loaded.index)]
 
 
-def _forecast_one(loaded: _Loaded, series_id: str, request: ForecastSalesInput, name: str) -> SeriesForecast:
+def _check_horizon(config: ForecasterConfig, horizon: int) -> None:
+    if horizon > config.horizon:
+        raise DataError(
+            "horizon",
+            [
+                DataProblem(
+                    f"the forecaster was trained for up to {config.horizon} periods ahead; asked for {horizon}. "
+                    f"Retrain with `marketing-agent train-forecaster FILE --horizon {horizon}`."
+                )
+            ],
+        )
+
+
+@dataclass
+class _Prepared:
+    """One series ready for the model: its observed history, the dates ahead and the covariates assumed."""
+
+    history: History
+    dates: pd.DatetimeIndex  # (H,)
+    future: np.ndarray  # (H, C)
+    assumptions: list[str]
+
+
+def _prepare(loaded: _Loaded, series_id: str, what_if: dict[str, float]) -> _Prepared:
     config = loaded.model.config
     row = loaded.index[series_id]
     values, known = _observed(loaded.values[row], loaded.known[row])
     last = pd.Timestamp(loaded.manifest["last_dates"][row])
     dates = pd.date_range(last, periods=config.horizon + 1, freq=config.freq)[1:]
-    future, assumptions = _future_covariates(config, known, request.what_if or {})
-    quantiles = predict(loaded.model, [History(series_id, values, known=known)], [future])[0]  # (H, Q)
-    drivers = _drivers(loaded, series_id, values, known, future, quantiles, request)
+    future, assumptions = _future_covariates(config, known, what_if)
+    return _Prepared(History(series_id, values, known=known), dates, future, assumptions)
+
+
+def _forecast_one(loaded: _Loaded, series_id: str, request: ForecastSalesInput, name: str) -> SeriesForecast:
+    config = loaded.model.config
+    ready = _prepare(loaded, series_id, request.what_if or {})
+    values, known = ready.history.values, ready.history.known
+    assert known is not None
+    quantiles = predict(loaded.model, [ready.history], [ready.future])[0]  # (H, Q)
+    drivers = _drivers(loaded, series_id, values, known, ready.future, quantiles, request)
     h = request.horizon
-    return _series_forecast(series_id, name, dates[:h], quantiles[:h], config, values, drivers, assumptions)
+    return _series_forecast(series_id, name, ready.dates[:h], quantiles[:h], config, values, drivers, ready.assumptions)
+
+
+def forecast_series_batch(
+    series_ids: list[str], *, horizon: int | None = None, workspace: str | Path | Workspace | None = None
+) -> list[SeriesForecast]:
+    """Forecasts for many series in one model call, for batch jobs (`marketing-agent batch forecast`): the same
+    points, totals and assumptions as `forecast_sales` without what-ifs, but no drivers (those re-forecast each
+    series). `horizon` defaults to the trained one. The model loads once per process."""
+    ws = Workspace.open(workspace)
+    loaded = _load(ws)
+    config = loaded.model.config
+    h = horizon or config.horizon
+    _check_horizon(config, h)
+    missing = [s for s in series_ids if s not in loaded.index]
+    if missing:
+        raise DataError("series_ids", [DataProblem(f"no trained series {', '.join(missing[:10])}")])
+    names = catalogue_names(ws)
+    ready = [_prepare(loaded, sid, {}) for sid in series_ids]
+    quantiles = predict(loaded.model, [r.history for r in ready], [r.future for r in ready])  # (S, H, Q)
+    return [
+        _series_forecast(sid, names.get(sid, ""), r.dates[:h], q[:h], config, r.history.values, [], r.assumptions)
+        for sid, r, q in zip(series_ids, ready, quantiles, strict=True)
+    ]
+
+
+def trained_series(workspace: str | Path | Workspace | None = None) -> list[str]:
+    """Every series the workspace's forecaster was trained on, in training order."""
+    return list(_load(Workspace.open(workspace)).index)
 
 
 def _observed(values: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

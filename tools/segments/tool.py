@@ -20,6 +20,7 @@ from core.model_card import card_reference, write_card
 from core.workspace import Workspace
 from local_models.segmenter.model import SegmenterConfig
 from local_models.segmenter.train import (
+    SegmenterFit,
     SegmenterTrainConfig,
     daily_events,
     events_fingerprint,
@@ -291,6 +292,42 @@ _cache = ModelCache(
 
 def _load(ws: Workspace) -> _Loaded:
     return _cache.get(ws.models_dir / "segmenter", ws.root)
+
+
+def _read_model(folder: Path) -> tuple[SegmenterFit, dict[str, Any]]:
+    fitted, manifest, _ = load_segmenter(folder)
+    return fitted, manifest
+
+
+_models = ModelCache(_read_model, what="customer model", train_hint=_cache.train_hint)
+
+
+def scoring_events(table: TransactionsTable) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Transactions as the customer model reads them (one event per customer and purchase day), and the day after
+    the last one: the date scores are made as of, as training does."""
+    events = daily_events(table.frame)
+    return events, events["date"].max() + pd.Timedelta(days=1)
+
+
+def score_customers(
+    events: pd.DataFrame, *, as_of: pd.Timestamp, workspace: str | Path | Workspace | None = None
+) -> pd.DataFrame:
+    """Each customer's expected purchases and spend over the next period (a quarter) as of `as_of`, from the trained
+    customer model and the daily events given (see `scoring_events`): what training stored for every customer, for
+    any transactions (a batch job rescoring them in chunks). The model loads once per process. Columns:
+    customer_id, expected_purchases, expected_spend; one row per customer with a purchase before `as_of`."""
+    ws = Workspace.open(workspace)
+    fitted, manifest = _models.get(ws.models_dir / "segmenter", ws.root)
+    period = int(manifest.get("period_days", PERIOD_DAYS))
+    examples = make_examples(events, as_of, period, fitted.model.config, fitted.vocabulary, with_labels=False)
+    forecast = predict_customers(fitted.model, examples)
+    return pd.DataFrame(
+        {
+            "customer_id": forecast.customer_ids.astype(str),
+            "expected_purchases": forecast.expected_purchases.astype(np.float64),
+            "expected_spend": forecast.expected_spend.astype(np.float64),
+        }
+    )
 
 
 def known_customer_ids(workspace: str | Path | Workspace | None = None) -> frozenset[str]:
