@@ -62,6 +62,7 @@ SUITES: dict[str, Suite] = {
     "serve": Suite("eval.suites.serve"),
     "security": Suite("eval.suites.security", parts=("injection", "pii")),
     "reliability": Suite("eval.suites.reliability", parts=("faults", "crash", "input")),
+    "scale": Suite("eval.suites.scale", parts=("batch",)),
 }
 
 
