@@ -17,6 +17,7 @@ from rich.console import Console
 from eval.demo import DemoSize, demo_workspace
 from eval.modes import ByMode
 from eval.report import SuiteReport, Table
+from eval.servers import free_port
 from eval.suites.serve.load import (
     HORIZONS,
     REQUEST_TIMEOUT_S,
@@ -34,7 +35,7 @@ from eval.suites.serve.load import (
     send,
     summarise,
 )
-from eval.suites.serve.process import HOST, NO_RATE_LIMIT, ServerProcess, free_port, running_server, serve_command
+from eval.suites.serve.process import HOST, NO_RATE_LIMIT, ServerProcess, running_server, serve_command
 from eval.suites.serve.workers import two_workers
 
 COLD_BURST = 8  # concurrent first requests, before any warm-up
@@ -75,7 +76,7 @@ def run_suite(report: SuiteReport, quick: bool, scratch: Path, console: Console)
         one = measure(report, server, mix, sizes, headers, console)
     after_stop(report, server, workspace, console)
     _notes(report, sizes)
-    two_workers(report, workspace, mix, sizes, headers, one, scratch, console)
+    two_workers(report, workspace, mix, sizes, headers, one, scratch, console, measure)
 
 
 def measure(

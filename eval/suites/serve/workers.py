@@ -11,19 +11,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rich.console import Console
 
 from eval.report import SuiteReport, Table
-from eval.servers import chroma_server
+from eval.servers import chroma_server, free_port
 from eval.suites.serve.load import LoadRequest, LoadRun, summarise
-from eval.suites.serve.process import HOST, NO_RATE_LIMIT, ServerProcess, free_port, running_server, serve_command
+from eval.suites.serve.process import HOST, NO_RATE_LIMIT, ServerProcess, running_server, serve_command
 
-if TYPE_CHECKING:
-    from eval.suites.serve.running import Sizes
+Measure = Callable[[SuiteReport, ServerProcess, Sequence[LoadRequest], Any, dict[str, str], Console], LoadRun]
 
 WORKERS = 2
 PREFIX = f"{WORKERS} workers, Chroma server: "
@@ -33,16 +32,16 @@ def two_workers(
     report: SuiteReport,
     workspace: Path,
     mix: Sequence[LoadRequest],
-    sizes: Sizes,
+    sizes: Any,
     headers: dict[str, str],
     one: LoadRun,
     scratch: Path,
     console: Console,
+    measure: Measure,
 ) -> None:
-    """Measure `serve --workers 2` on a Chroma server into `report` (tables and targets prefixed), then the
-    side-by-side table against the one-worker load `one`."""
-    from eval.suites.serve.running import measure
-
+    """Measure `serve --workers 2` on a Chroma server with `measure` (the one-worker run's, passed in so the
+    modules do not import each other) into `report` (tables and targets prefixed), then the side-by-side table
+    against the one-worker load `one`."""
     part = SuiteReport(suite=report.suite, mode=report.mode, command=report.command)
     with chroma_server(scratch / "chroma") as chroma_url:
         env = {**NO_RATE_LIMIT, "MARKETING_AGENT_CHROMA_URL": chroma_url}
