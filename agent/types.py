@@ -29,6 +29,7 @@ from tools.unit import REFERENCE_KEY, is_reference, reference
 
 CallStatus = Literal["planned", "ok", "error", "skipped"]
 PlanKind = Literal["tools", "out_of_scope", "clarify"]
+Language = Literal["en", "zh"]
 
 __all__ = ["REFERENCE_KEY", "AgentResponse", "Citation", "Plan", "ToolCall", "is_reference", "reference"]
 
@@ -91,6 +92,7 @@ class Plan(BaseModel):
     suggestions: list[str] = Field(default_factory=list, description="clarify: product ids offered.")
     warnings: list[str] = Field(default_factory=list)
     router: str = Field("offline", description="Which router made the plan: offline or llm.")
+    language: Language = Field("en", description="The request's language; answers and questions are written in it.")
 
 
 class PlanReferenceError(MarketingAgentError):

@@ -1,11 +1,12 @@
 """The product catalogue: bring your own (`marketing-agent ingest-catalogue FILE`, `PUT /v1/catalogue`).
 
 A catalogue has one row per product: `product_id` and `name`, optional `category`, `subcategory`, `price`,
-`launch_date` and `description`. It is read by the shared reader (`core/tabular.py`: CSV or JSONL, aliases such as
-`sku` or `title`, `--column` maps), checked whole (every id present and unique, ignoring case; names present; prices
-numbers of 0 or more), then written atomically to `data/catalogue.csv` in the workspace, replacing the catalogue
-there: the router finds the products a request names in it, ad copy takes its facts from it, forecasts name their
-products from it. A catalogue with any problem changes nothing.
+`launch_date`, `description` and `name_zh` (the Chinese name Chinese requests use). It is read by the shared reader
+(`core/tabular.py`: CSV or JSONL, aliases such as `sku` or `title`, `--column` maps), checked whole (every id
+present and unique, ignoring case; names present; prices numbers of 0 or more), then written atomically to
+`data/catalogue.csv` in the workspace, replacing the catalogue there: the router finds the products a request names
+in it, ad copy takes its facts from it, forecasts name their products from it. A catalogue with any problem changes
+nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from core.tabular import Schema, Table, not_negative, read_table, table_from_rec
 from core.workspace import Workspace
 
 CATALOGUE_FILE = "catalogue.csv"
-COLUMNS = ("product_id", "name", "category", "subcategory", "price", "launch_date", "description")
+COLUMNS = ("product_id", "name", "category", "subcategory", "price", "launch_date", "description", "name_zh")
 MAX_ID_CHARS = 100
 
 
@@ -66,6 +67,8 @@ SCHEMA = Schema(
         ),
         Column("launch_date", "date", aliases=("launched", "release_date", "launch", "available_from")),
         Column("description", aliases=("product_description", "body", "body_html", "details"), max_chars=5000),
+        # the name Chinese requests use ("Aurora 亚麻中长连衣裙"); the router also reads its ending ("连衣裙")
+        Column("name_zh", aliases=("chinese_name", "name_cn", "product_name_zh", "中文名", "中文名称"), max_chars=300),
     ),
     hint="Nothing was written: the workspace's catalogue is as it was. Fix the rows above and run again.",
 )

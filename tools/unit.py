@@ -159,7 +159,8 @@ class Planning:
     - `customer_group`: the argument that holds a group of customers ("at_risk", a segment's name); "them" in the
       next turn means that group ("what should we recommend to them?" after "who are our best customers?").
     - `capability` and `offer`: how the agent describes the tool ("forecast a product's sales"; "a sales
-      forecast"), `product_question` what it asks when a product is missing.
+      forecast"), `product_question` what it asks when a product is missing; the `_zh` ones are the same in
+      Chinese (for Chinese requests).
     """
 
     build: ArgumentBuilder
@@ -176,6 +177,9 @@ class Planning:
     takes_over: Callable[[RequestDetails], bool] | None = None
     customer_group: str | None = None
     uses_result: ResultUse | None = None
+    capability_zh: str = ""
+    offer_zh: str = ""
+    product_question_zh: str = ""
 
 
 def _attribute(path: str) -> Any:

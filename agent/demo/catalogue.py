@@ -129,6 +129,7 @@ def catalogue_frame(products: list[Product]) -> pd.DataFrame:
             "price": f"{p.price:.2f}",
             "launch_date": p.launch_date.isoformat(),
             "description": p.description,
+            "name_zh": p.name_zh,
         }
         for p in products
     ]

@@ -38,6 +38,7 @@ class Product:
     category: str
     subcategory: str
     price: float | None
+    name_zh: str = ""  # the Chinese name, when the catalogue has one ("Aurora 亚麻中长连衣裙")
 
 
 @dataclass(frozen=True)
@@ -472,4 +473,5 @@ def _product(row: dict[str, str]) -> Product:
         category=(row.get("category") or "").strip(),
         subcategory=(row.get("subcategory") or "").strip(),
         price=price,
+        name_zh=(row.get("name_zh") or "").strip(),
     )

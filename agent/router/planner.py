@@ -36,24 +36,34 @@ CLOSE_CALL = 0.1  # a classifier lead this small over a tool named by a keyword 
 MAX_PRODUCTS_PER_STEP = 3  # a tool that makes one call per product makes at most this many
 
 
-def capabilities() -> str:
+def capabilities(language: str = "en") -> str:
     """What the agent can do, from the registered tools: "I can summarise ..., forecast ... and write ..."."""
+    if language == "zh":
+        return f"我可以{'、'.join(_planning(u).capability_zh or _planning(u).capability for u in _planned())}。"
     return f"I can {_listing([_planning(u).capability for u in _planned()], 'and')}."
 
 
-def refusal() -> str:
+def refusal(language: str = "en") -> str:
+    if language == "zh":
+        return "这超出了我能帮忙的范围。" + capabilities(language)
     return "That's outside what I can help with. " + capabilities()
 
 
-def action_refusal() -> str:
+def action_refusal(language: str = "en") -> str:
+    if language == "zh":
+        return "我不能在您的系统里发送、发布、排期、删除或修改任何东西。" + capabilities(language)
     return "I can't send, publish, schedule, delete or change anything in your systems. " + capabilities()
 
 
-def injection_refusal() -> str:
+def injection_refusal(language: str = "en") -> str:
+    if language == "zh":
+        return "我不能执行改变我工作方式的指令。" + capabilities(language)
     return "I can't follow instructions that change how I work. " + capabilities()
 
 
-def generic_question() -> str:
+def generic_question(language: str = "en") -> str:
+    if language == "zh":
+        return "您想做什么？" + capabilities(language)
     return "What would you like to do? " + capabilities()
 
 
@@ -81,16 +91,18 @@ class Question(Exception):
 class Planner:
     """Builds plans from understood steps; the tools' units know their arguments, the catalogue knows products."""
 
-    def __init__(self, catalogue: Catalogue, lexicon: Lexicon) -> None:
+    def __init__(self, catalogue: Catalogue, lexicon: Lexicon, language: str = "en") -> None:
         self.catalogue = catalogue
         self.lexicon = lexicon
+        self.language = language  # "zh": questions and refusals in Chinese
+        self.zh = language == "zh"
 
     # ---- whole requests ----------------------------------------------------------------------------------
 
     def plan(self, request: str, steps: list[Step], context: Plan | None) -> Plan:
-        base = Plan(kind="clarify", request=request, intents=_intent_scores(steps))
+        base = Plan(kind="clarify", request=request, intents=_intent_scores(steps), language=self.language)
         if any(s.refusal == "injection" for s in steps):
-            return base.model_copy(update={"kind": "out_of_scope", "message": injection_refusal()})
+            return base.model_copy(update={"kind": "out_of_scope", "message": injection_refusal(self.language)})
         if context is not None and self._is_follow_up(steps, context):
             return self._follow_up(steps, context, base)
         return self._new_request(steps, context, base)
@@ -100,7 +112,8 @@ class Planner:
         refused = [s for s in steps if s.intent == "out_of_scope"]
         if not working:
             if refused:
-                return base.model_copy(update={"kind": "out_of_scope", "message": _refusal_for(refused)})
+                message = _refusal_for(refused, self.language)
+                return base.model_copy(update={"kind": "out_of_scope", "message": message})
             return self._vague(steps, base)
         calls: list[ToolCall] = []
         try:
@@ -114,12 +127,17 @@ class Planner:
                     "suggestions": question.suggestions,
                 }
             )
-        warnings = [f"Skipped a part I can't help with: {s.fragment.raw!r}" for s in refused]
+        skipped = "跳过了我帮不上忙的部分：“{}”" if self.zh else "Skipped a part I can't help with: {!r}"
+        warnings = [skipped.format(s.fragment.raw) for s in refused]
         return self._finish(base, calls, warnings)
 
     def _finish(self, base: Plan, calls: list[ToolCall], warnings: list[str]) -> Plan:
         if len(calls) > MAX_CALLS:
-            warnings.append(f"The request needs {len(calls)} tool calls; only the first {MAX_CALLS} are planned.")
+            warnings.append(
+                f"这个请求需要调用 {len(calls)} 次工具；只安排了前 {MAX_CALLS} 次。"
+                if self.zh
+                else f"The request needs {len(calls)} tool calls; only the first {MAX_CALLS} are planned."
+            )
             calls = calls[:MAX_CALLS]
         return base.model_copy(update={"kind": "tools", "calls": calls, "warnings": warnings})
 
@@ -127,11 +145,15 @@ class Planner:
         """No tool fits: ask what they want, naming the product when they typed one."""
         products = [p for s in steps for p in s.slots.mention.products]
         if products:
-            offers = [offer for u in _planned() if (offer := _planning(u).offer)]
             label = self.catalogue.label(products[0])
-            message = f"What would you like for {label}: {_listing(offers, 'or')}?"
+            if self.zh:
+                offers = [offer for u in _planned() if (offer := _planning(u).offer_zh or _planning(u).offer)]
+                message = f"关于 {label}，您想要{'、'.join(offers[:-1])}还是{offers[-1]}？"
+            else:
+                offers = [offer for u in _planned() if (offer := _planning(u).offer)]
+                message = f"What would you like for {label}: {_listing(offers, 'or')}?"
             return base.model_copy(update={"message": message, "suggestions": products[:1], "missing": "intent"})
-        return base.model_copy(update={"message": generic_question(), "missing": "intent"})
+        return base.model_copy(update={"message": generic_question(self.language), "missing": "intent"})
 
     # ---- steps -> calls ----------------------------------------------------------------------------------
 
@@ -257,20 +279,31 @@ class Planner:
             self._group_question(mention)
         if products is not None and products.category:
             members = self.catalogue.members(products.category)
-            listing = _either([self.catalogue.label(p) for p in members[:5]])
+            listing = _either([self.catalogue.label(p) for p in members[:5]], self.zh)
+            if self.zh:
+                raise Question(f"要哪一款 {products.category} 商品：{listing}？", members[:5])
             raise Question(f"Which {products.category} product should it be: {listing}?", members[:5])
-        raise Question(planning.product_question, mention.suggestions)
+        raise Question(self._product_question(planning), mention.suggestions)
+
+    def _product_question(self, planning: Planning) -> str:
+        return planning.product_question_zh if self.zh and planning.product_question_zh else planning.product_question
 
     def _group_question(self, mention: ProductMention) -> NoReturn:
-        listing = _either([self.catalogue.label(p) for p in mention.candidates])
+        listing = _either([self.catalogue.label(p) for p in mention.candidates], self.zh)
+        if self.zh:
+            raise Question(f"您指的是哪一款：{listing}？", mention.candidates)
         raise Question(f"Which one do you mean: {listing}?", mention.candidates)
 
     def _unknown_question(self, mention: ProductMention) -> Question:
         typed = mention.unknown[0]
         suggestions = list(dict.fromkeys(mention.suggestions))[:3]
         if suggestions:
-            listing = _either([self.catalogue.label(p) for p in suggestions])
+            listing = _either([self.catalogue.label(p) for p in suggestions], self.zh)
+            if self.zh:
+                return Question(f"商品目录里找不到“{typed}”。您是指 {listing} 吗？", suggestions)
             return Question(f"I couldn't find {typed!r} in the catalogue. Did you mean {listing}?", suggestions)
+        if self.zh:
+            return Question(f"商品目录里找不到“{typed}”。您指的是哪款商品？")
         return Question(f"I couldn't find {typed!r} in the catalogue. Which product do you mean?")
 
     # ---- follow-ups --------------------------------------------------------------------------------------
@@ -300,7 +333,7 @@ class Planner:
             changed = [self._change(call, slots, products) for call in calls]
             if not any(changed) and not slots.says_anything() and context.kind == "tools":
                 # nothing a tool reads changed ("and?"): ask, rather than run the same calls again
-                return base.model_copy(update={"message": generic_question(), "missing": "intent"})
+                return base.model_copy(update={"message": generic_question(self.language), "missing": "intent"})
             self._check_complete(calls, slots)
         except Question as question:
             update = {"message": question.message, "pending": calls, "missing": question.missing}
@@ -333,7 +366,7 @@ class Planner:
         for call in calls:
             planning = _planning(TOOLS[call.name])
             if planning.product == "required" and not planning.products_in(call.arguments):
-                raise Question(planning.product_question, slots.mention.suggestions)
+                raise Question(self._product_question(planning), slots.mention.suggestions)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
@@ -355,13 +388,13 @@ def _product_source() -> ToolUnit | None:
     return next((u for u in _planned() if _planning(u).provides_product), None)
 
 
-def _refusal_for(refused: list[Step]) -> str:
+def _refusal_for(refused: list[Step], language: str = "en") -> str:
     if any(s.refusal == "action" for s in refused):
-        return action_refusal()
+        return action_refusal(language)
     not_yet = next((s.refusal for s in refused if s.refusal and s.refusal.startswith("not_yet:")), None)
     if not_yet is not None:
         return f"I can't {not_yet.removeprefix('not_yet:')} yet. {capabilities()}"
-    return refusal()
+    return refusal(language)
 
 
 def _call(name: str, arguments: Mapping[str, Any]) -> ToolCall:
@@ -415,9 +448,11 @@ def _intent_scores(steps: list[Step]) -> list[IntentScore]:
     return [IntentScore(intent=intent, score=round(score, 3)) for intent, score in ranked]
 
 
-def _either(labels: list[str]) -> str:
+def _either(labels: list[str], zh: bool = False) -> str:
     if len(labels) <= 1:
         return "".join(labels)
+    if zh:
+        return "、".join(labels[:-1]) + " 还是 " + labels[-1]
     return ", ".join(labels[:-1]) + " or " + labels[-1]
 
 

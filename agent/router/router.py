@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from agent.router.catalogue import Catalogue
+from agent.router.chinese import ChineseReader, Product, is_chinese
 from agent.router.intents import Embedder, IntentScorer
 from agent.router.lexicon import Lexicon, load_exemplars, load_lexicon
 from agent.router.planner import Planner, Step, choose_intent, generic_question
@@ -46,7 +47,7 @@ class Router:
         self.lexicon: Lexicon = load_lexicon()
         self._embedder = embedder
         self._scorer: IntentScorer | None = None
-        self._catalogue: tuple[float, Catalogue, Vocabulary] | None = None
+        self._catalogue: tuple[float, Catalogue, Vocabulary, ChineseReader] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -61,20 +62,23 @@ class Router:
 
     def plan(self, message: str, context: Plan | None = None, *, today: date | None = None) -> Plan:
         """The plan for `message`; `context` is the previous turn's plan (for "and for next quarter?")."""
-        text = _validated(message)
-        if not text:
-            return Plan(kind="clarify", message=generic_question(), request=message, missing="intent")
+        typed = _validated(message)
+        language = "zh" if is_chinese(typed) else "en"
+        if not typed:
+            return Plan(kind="clarify", message=generic_question(), request=message, missing="intent", language="en")
         catalogue, vocabulary = self._catalogue_now()
+        # a Chinese request is read as the English router reads its twin (agent/router/chinese.py)
+        text = self._reader_now().read(typed).text if language == "zh" else typed
         fragments = split_steps(text, self.lexicon, vocabulary)
         scores = self._scorer_now().score([f.text for f in fragments])
         only = tuple(context.suggestions) if context is not None and context.kind == "clarify" else ()
-        injected = self._injection(text, vocabulary)
+        injected = self._injection(text, vocabulary) or (language == "zh" and self._injection(typed, vocabulary))
         alone = len(fragments) == 1 and context is None
         steps = [
             self._step(f, s, catalogue, vocabulary, today or date.today(), only, injected=injected, alone=alone)
             for f, s in zip(fragments, scores, strict=True)
         ]
-        return Planner(catalogue, self.lexicon).plan(text, steps, context)
+        return Planner(catalogue, self.lexicon, language).plan(typed, steps, context)
 
     # ---- pieces ------------------------------------------------------------------------------------------
 
@@ -130,13 +134,24 @@ class Router:
 
     def _catalogue_now(self) -> tuple[Catalogue, Vocabulary]:
         """The catalogue, re-read when the file changes (the demo builder or an import may rewrite it)."""
+        loaded = self._loaded()
+        return loaded[1], loaded[2]
+
+    def _reader_now(self) -> ChineseReader:
+        """The Chinese reader for the current catalogue (its products' Chinese names)."""
+        return self._loaded()[3]
+
+    def _loaded(self) -> tuple[float, Catalogue, Vocabulary, ChineseReader]:
         path = self.catalogue_path
         stamp = path.stat().st_mtime if path.exists() else 0.0
         with self._lock:
             if self._catalogue is None or self._catalogue[0] != stamp:
                 catalogue = Catalogue.load(path, self.lexicon)
-                self._catalogue = (stamp, catalogue, self._vocabulary(catalogue))
-            return self._catalogue[1], self._catalogue[2]
+                products = [
+                    Product(p.product_id, p.name, p.name_zh, p.subcategory) for p in catalogue.products.values()
+                ]
+                self._catalogue = (stamp, catalogue, self._vocabulary(catalogue), ChineseReader(products))
+            return self._catalogue
 
     def _vocabulary(self, catalogue: Catalogue) -> Vocabulary:
         names = {

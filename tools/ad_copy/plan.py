@@ -60,6 +60,9 @@ PLANNING = Planning(
     one_product_per_call=True,
     product_question="Which product should the ad be for?",
     offer="ad copy",
+    capability_zh="为谷歌搜索、Meta、邮件或短信写广告文案",
+    offer_zh="广告文案",
+    product_question_zh="这条广告是为哪款商品写的？",
     grounding=Grounding(tool="search_reviews", wanted=lambda d: d.review_grounding, arguments=praise_search),
     takes_over=lambda d: d.review_grounding and d.ad_request,
 )

@@ -273,6 +273,8 @@ PLANNING = Planning(
     no_products,
     capability="plan a marketing budget: how to split it across channels, each channel's ROAS, what-if changes",
     offer="a budget plan",
+    capability_zh="规划营销预算：各渠道怎么分、每个渠道的 ROAS、假设性调整",
+    offer_zh="预算方案",
 )
 
 

@@ -115,6 +115,8 @@ PLANNING = Planning(
     no_products,
     capability="read an ad test's results: which variant wins, the next traffic split and how long to run it",
     offer="an A/B test reading",
+    capability_zh="解读广告测试结果：哪个版本胜出、下一步流量怎么分、还要跑多久",
+    offer_zh="A/B 测试解读",
     uses_result=ResultUse("generate_ad_copy", "variants", "variants", sets_up),
 )
 

@@ -58,6 +58,8 @@ PLANNING = Planning(
     capability="audit a targeting list for fairness across customer groups (age, gender, income, region)",
     product="optional",
     offer="a fairness audit",
+    capability_zh="审计目标名单在各客户群体（年龄、性别、收入、地区）之间是否公平",
+    offer_zh="公平性审计",
     customer_group="segment",
 )
 

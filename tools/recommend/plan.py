@@ -58,6 +58,8 @@ PLANNING = Planning(
     capability="recommend products to customers and find who to target for a product",
     product="optional",
     offer="product recommendations",
+    capability_zh="给客户推荐商品，并找出某款商品该推给谁",
+    offer_zh="商品推荐",
     customer_group="segment",
 )
 

@@ -61,4 +61,6 @@ PLANNING = Planning(
     capability="summarise what customers say in reviews",
     product="optional",
     offer="what reviews say",
+    capability_zh="总结顾客在评价里说了什么",
+    offer_zh="评价解读",
 )

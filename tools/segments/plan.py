@@ -42,6 +42,7 @@ PLANNING = Planning(
     change,
     no_products,
     capability="segment your customers",
+    capability_zh="给客户分群",
     provides_product=TOP_PRODUCT_PATH,
     source_keys=("filter",),
     customer_group="filter",
