@@ -110,6 +110,7 @@ COLUMNS = {
         "price",
         "launch_date",
         "description",
+        "name_zh",
     ],
     "reviews": [
         "review_id",

@@ -71,8 +71,8 @@ def test_a_catalogue_is_checked_stored_and_read_where_the_tools_look(tmp_path: P
     assert report.warnings == ["ignored columns: Colour"]
     stored = catalogue_path(tmp_path / "ws")
     assert stored.read_text().splitlines()[:2] == [
-        "product_id,name,category,subcategory,price,launch_date,description",
-        "SKU-4471-BL,Harbor linen throw (blue),Home,Throws,39.00,,A soft linen throw",
+        "product_id,name,category,subcategory,price,launch_date,description,name_zh",
+        "SKU-4471-BL,Harbor linen throw (blue),Home,Throws,39.00,,A soft linen throw,",
     ]
     from core.workspace import Workspace
 
@@ -89,7 +89,7 @@ def test_json_rows_and_column_maps(tmp_path: Path) -> None:
     rows = [{"code": "A-1", "label": "Alpha", "price": 3}, {"code": "A-2", "label": "Beta", "launch_date": "2025-3"}]
     report = ingest_catalogue(rows=rows, column_map={"product_id": "code", "name": "label"}, workspace=tmp_path)
     assert report.products == 2
-    assert catalogue_path(tmp_path).read_text().splitlines()[1:] == ["A-1,Alpha,,,3.00,,", "A-2,Beta,,,,2025-03-01,"]
+    assert catalogue_path(tmp_path).read_text().splitlines()[1:] == ["A-1,Alpha,,,3.00,,,", "A-2,Beta,,,,2025-03-01,,"]
 
 
 BAD_CATALOGUE = """product_id,name,price
