@@ -28,10 +28,22 @@ from agent.types import AgentResponse, Plan, ToolCall
 from core.errors import MarketingAgentError
 from core.settings import Settings, load_settings
 from core.workspace import Workspace
+from core.zh import has_chinese
 from local_models.textgen import TextGenerator
 from tools.answer import Written
 from tools.models import chat_model, text_generator
 from tools.registry import TOOLS
+
+# The redaction recognisers' entity names in Chinese (names without an entry are written as in English).
+PII_KINDS_ZH = {
+    "EMAIL_ADDRESS": "电子邮箱",
+    "PHONE_NUMBER": "电话号码",
+    "CREDIT_CARD": "银行卡号",
+    "IBAN_CODE": "IBAN 账号",
+    "IP_ADDRESS": "IP 地址",
+    "US_SSN": "社会安全号",
+    "STREET_ADDRESS": "街道地址",
+}
 
 
 class PlannedCalls(list[ToolCall]):
@@ -118,8 +130,7 @@ class MarketingAgent:
         text = redaction.text if redaction is not None else message
         warnings: list[str] = []
         if redaction is not None and redaction.changed:
-            kinds = ", ".join(k.lower().replace("_", " ") for k in sorted(redaction.found))
-            warnings.append(f"Personal data in the message was removed before processing ({kinds}).")
+            warnings.append(pii_warning(sorted(redaction.found), has_chinese(str(text))))
         try:
             plan, outcomes, phrased, more = self._route_and_run(text, session, deadline, on_call)
         except MarketingAgentError as exc:  # the request itself is unreadable (too long, not text)
@@ -129,16 +140,17 @@ class MarketingAgent:
         warnings += [*plan.warnings, *more]
         calls = [o.call for o in outcomes]
         if plan.kind == "tools":
-            written = write_answer(calls, self._snippets, self.workspace)
+            written = write_answer(calls, self._snippets, self.workspace, plan.language)
             answer = self._phrase(phrased, written, calls, warnings)
         else:
-            written, answer = Written(answer=plan.message), plan.message
+            written, answer = Written(answer=plan.message, language=plan.language), plan.message
         response = AgentResponse(
             answer=answer,
             tool_calls=calls,
             citations=written.citations,
             warnings=list(dict.fromkeys([*warnings, *written.warnings])),
             session_id=session,
+            language=plan.language,
         )
         quoted, cited = quoted_review_text(calls, response)
         kept_plan = plan.model_copy(update={"calls": calls or plan.calls})
@@ -177,7 +189,11 @@ class MarketingAgent:
         results = [c.result for c in calls if c.result is not None]
         if check_phrasing(phrased, written.answer, results):
             return phrased + "\n\n" + written.answer
-        warnings.append("The model's wording stated figures not in the results; showing the plain answer.")
+        warnings.append(
+            "模型的措辞里有结果中没有的数字，因此只显示原始答案。"
+            if written.chinese
+            else "The model's wording stated figures not in the results; showing the plain answer."
+        )
         return written.answer
 
     def _snippets(self, review_ids: list[str]) -> dict[str, str]:
@@ -260,6 +276,15 @@ def quoted_review_text(calls: list[ToolCall], response: AgentResponse) -> tuple[
         quoted += texts
         ids += cited
     return [q for q in quoted if q], list(dict.fromkeys(i for i in ids if i))
+
+
+def pii_warning(kinds: list[str], chinese: bool) -> str:
+    """The warning that personal data was taken out of the request (`kinds`: the recognisers' entity names)."""
+    if chinese:
+        named = "、".join(PII_KINDS_ZH.get(k, k.lower().replace("_", " ")) for k in kinds)
+        return f"消息中的个人信息已在处理前删除（{named}）。"
+    named = ", ".join(k.lower().replace("_", " ") for k in kinds)
+    return f"Personal data in the message was removed before processing ({named})."
 
 
 def redaction_counts(redaction: Any) -> dict[str, int]:

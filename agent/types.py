@@ -64,6 +64,7 @@ class AgentResponse(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     session_id: str
+    language: str = Field("en", description="The language the answer is written in: en or zh (the request's).")
 
 
 class IntentScore(BaseModel):

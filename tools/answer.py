@@ -30,6 +30,45 @@ MARKUP = str.maketrans({'"': "'", "\u201c": "'", "\u201d": "'", "[": "(", "]": "
 SnippetLookup = Callable[[list[str]], dict[str, str]]
 
 
+# Aspect keys (tools/data/aspects.yaml) in Chinese; a key not listed keeps its English label.
+ASPECTS_ZH = {
+    "fit": "合身与尺码",
+    "length": "长度",
+    "fabric": "面料与材质",
+    "see_through": "透不透",
+    "quality": "做工质量",
+    "durability": "耐用性",
+    "care": "洗涤与保养",
+    "comfort": "舒适度",
+    "style": "款式外观",
+    "colour": "颜色",
+    "price": "价格与性价比",
+    "shipping": "物流配送",
+    "packaging": "包装",
+    "service": "客服与退换货",
+    "battery": "续航",
+    "sound": "音质",
+    "ease_of_use": "易用性",
+    "scent": "气味",
+    "skin_feel": "肤感",
+}
+
+
+# The customer groups a filter names (at_risk, best, new, lapsed), in Chinese.
+CUSTOMER_GROUPS_ZH = {"at_risk": "有流失风险的客户", "best": "最佳客户", "new": "新客户", "lapsed": "已流失客户"}
+
+
+def aspect_zh(key: str, label: str = "") -> str:
+    """An aspect's Chinese name, by its key ("fit") or its English label ("fit and sizing"); else `label` (or the
+    key) as written."""
+    if key in ASPECTS_ZH:
+        return ASPECTS_ZH[key]
+    from tools.aspects import load_aspects
+
+    by_label = {a.label: a.key for a in load_aspects()}
+    return ASPECTS_ZH.get(by_label.get(key, ""), label or key)
+
+
 class Citation(BaseModel):
     """A review the answer relies on."""
 
@@ -40,13 +79,19 @@ class Citation(BaseModel):
 @dataclass
 class Written:
     """The answer being written: its text, the reviews it cites, its warnings, and the ids of shown reviews that
-    read like instructions. `snippets` looks up review text by id (None where no store is at hand)."""
+    read like instructions. `snippets` looks up review text by id (None where no store is at hand). `language` is
+    the request's ("en" or "zh"): presenters write their section in it."""
 
     answer: str = ""
     citations: list[Citation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
     snippets: SnippetLookup | None = None
+    language: str = "en"
+
+    @property
+    def chinese(self) -> bool:
+        return self.language == "zh"
 
     def check(self, review_id: str, text: str) -> None:
         """Note a shown review that reads like instructions or carries links or personal data."""
