@@ -10,15 +10,42 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from core import zh
 from tools.ad_copy.tool import GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
-from tools.answer import Written, plural
+from tools.answer import Written, aspect_zh, plural
 from tools.unit import Implementation
 
 MAX_CITED = 6
 
 
+CHANNELS_ZH = {"google_search": "谷歌搜索广告", "meta_feed": "Meta 信息流广告", "email": "营销邮件", "sms": "营销短信"}
+FIELDS_ZH = {
+    "headline": "标题",
+    "description": "描述",
+    "primary_text": "正文",
+    "subject": "主题",
+    "preview": "预览",
+    "body": "正文",
+    "footer": "页脚",
+    "text": "短信",
+}
+# The offline model writes English only: a Chinese answer says so, and where Chinese copy comes from.
+LOCAL_ENGLISH_ONLY_ZH = (
+    "说明：离线模型只会写英文文案，以上文案为英文。需要中文文案时，请在设置里配置 OpenAI 兼容接口"
+    "（MARKETING_AGENT_LLM=openai，并设置 OPENAI_API_KEY 或 OPENAI_BASE_URL）。"
+)
+
+
+def field_zh(name: str) -> str:
+    """ "headline_2" -> "标题2"; a field this does not know keeps its name."""
+    base, _, number = name.rpartition("_") if name.rsplit("_", 1)[-1].isdigit() else (name, "", "")
+    return FIELDS_ZH.get(base, base) + number if base in FIELDS_ZH else name
+
+
 class AdCopyPresenter:
     def answer(self, result: GenerateAdCopyResult, written: Written) -> str:
+        if written.chinese:
+            return _answer_zh(result, written)
         channel = result.channel.replace("_", " ")
         lines = [f"**{len(result.variants)} {channel} variants for {result.product_name}**, all passing brand rules:"]
         for i, variant in enumerate(result.variants, 1):
@@ -32,12 +59,7 @@ class AdCopyPresenter:
             lines.append(f"Claims rest on what reviews praise ({backed}) and the catalogue.")
         if result.grounding.avoided:
             lines.append(f"Not claimed, since customers complain about it: {', '.join(result.grounding.avoided)}.")
-        dropped = result.grounding.quotes_dropped
-        if dropped:
-            written.warn(
-                f"{plural(dropped, 'review quote')} read like instructions or carried links or personal data, so "
-                "the copy was written without them."
-            )
+        _warn_dropped(result, written)
         return "\n".join(lines)
 
     def model_view(self, result: GenerateAdCopyResult) -> dict[str, Any]:
@@ -79,6 +101,41 @@ class AdCopyPresenter:
         )
         parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
         return Group(*parts)
+
+
+def _answer_zh(result: GenerateAdCopyResult, written: Written) -> str:
+    channel = CHANNELS_ZH.get(result.channel, result.channel.replace("_", " "))
+    lines = [f"**为 {result.product_name} 写了 {len(result.variants)} 条{channel}文案**，全部符合品牌规则："]
+    for i, variant in enumerate(result.variants, 1):
+        lines.append(
+            f"{i}. `{variant.variant_id}` "
+            + "；".join(f"{field_zh(name)}：{text}" for name, text in variant.fields.items())
+        )
+    if result.backend == "local":
+        lines += ["", LOCAL_ENGLISH_ONLY_ZH]
+    lines.append("")
+    _cite_evidence(result, written)
+    if result.grounding.praised:
+        backed = zh.joined(aspect_zh(p.aspect, p.label) for p in result.grounding.praised[:3])
+        lines.append(f"文案中的卖点来自评价里的好评（{backed}）和商品目录。")
+    if result.grounding.avoided:
+        avoided = zh.joined(aspect_zh(a) for a in result.grounding.avoided)
+        lines.append(f"顾客对这些方面有抱怨，文案没有宣传：{avoided}。")
+    _warn_dropped(result, written)
+    return "\n".join(lines)
+
+
+def _warn_dropped(result: GenerateAdCopyResult, written: Written) -> None:
+    dropped = result.grounding.quotes_dropped
+    if not dropped:
+        return
+    if written.chinese:
+        written.warn(f"有 {dropped} 条评价引文像是指令，或带有链接、个人信息，写文案时没有使用它们。")
+    else:
+        written.warn(
+            f"{plural(dropped, 'review quote')} read like instructions or carried links or personal data, so "
+            "the copy was written without them."
+        )
 
 
 def review_text(result: GenerateAdCopyResult) -> tuple[list[str], list[str]]:

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from core import zh
 from core.model_card import card_line
 from tools.answer import Written, clip
 from tools.budget.tool import (
@@ -91,8 +92,50 @@ def _change(a: ChannelAllocation) -> str:
     return "new" if a.spend > 0 else "0"
 
 
+CHANNELS_ZH = {
+    "search": "搜索",
+    "social": "社交媒体",
+    "display": "展示广告",
+    "tv": "电视",
+    "video": "视频",
+    "email": "邮件",
+    "radio": "广播",
+    "print": "平面媒体",
+    "affiliate": "联盟营销",
+    "ooh": "户外广告",
+}
+OUTCOMES_ZH = {"sales": "销售额", "revenue": "收入", "orders": "订单数", "conversions": "转化数"}
+
+
+def channel_zh(channel: str) -> str:
+    return CHANNELS_ZH.get(channel.lower(), channel)
+
+
+def _interval_zh(low: float | None, high: float | None, sign: bool = False, scale: float | None = None) -> str:
+    if sign:
+        return zh.interval(signed(low, scale), signed(high, scale))
+    return zh.interval(amount(low), amount(high))
+
+
+def _outcome_zh(o: Outcome) -> str:
+    return f"**{amount(o.outcome_p50)}**（{_interval_zh(o.outcome_p10, o.outcome_p90)}）"
+
+
+def _uplift_zh(result: PlanBudgetResult) -> str:
+    scale = result.current.outcome_p50 if result.current is not None else None
+    interval = _interval_zh(result.uplift_p10, result.uplift_p90, sign=True, scale=scale)
+    return f"**{signed(result.uplift_p50, scale)}**（{interval}）"
+
+
+def _change_zh(a: ChannelAllocation) -> str:
+    text = _change(a)
+    return "新增" if text == "new" else text
+
+
 class BudgetPresenter:
     def answer(self, result: PlanBudgetResult, written: Written) -> str:
+        if written.chinese:
+            return _answer_zh(result, written)
         label = plain(result.model.outcome_label)
         if result.mode == "plan":
             lines = self._plan(result, label)
@@ -274,6 +317,119 @@ class BudgetPresenter:
         )
         parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
         return Group(*parts)
+
+
+def _answer_zh(result: PlanBudgetResult, written: Written) -> str:
+    raw = plain(result.model.outcome_label)
+    label = OUTCOMES_ZH.get(raw.lower(), raw)
+    if result.mode == "plan":
+        lines = _plan_zh(result, label)
+    elif result.mode == "scenario":
+        lines = _scenario_zh(result, label)
+    else:
+        lines = _effects_zh(result, label)
+    m = result.model
+    lines += ["", f"_模型：{m.engine}，用 {m.weeks} 周的数据拟合（{zh.day(m.first_week)} 至 {zh.day(m.last_week)}）。_"]
+    if caution := _caution_zh(result):
+        lines += ["", caution]
+    for warning in result.warnings:
+        written.warn(warning)
+    if card := zh.card_line(result.model_card):
+        lines += ["", card]
+    return "\n".join(lines)
+
+
+def _plan_zh(result: PlanBudgetResult, label: str) -> list[str]:
+    assert result.planned is not None and result.current is not None
+    lines = [
+        f"**预算方案：{result.period_weeks} 周共 {amount(result.total_budget)}**，按媒体带来的{label}最大化分配：",
+        "",
+    ]
+    total = sum(a.spend for a in result.allocation) or 1.0
+    for a in result.allocation:
+        beyond = "（超出数据中出现过的投放水平）" if a.beyond_data else ""
+        lines.append(
+            f"- **{channel_zh(a.channel)}**：{amount(a.spend)}（{zh.percent(a.spend / total)}；"
+            f"每周 {amount(a.weekly_spend)}，"
+            f"较现有分配 {amount(a.current_spend)} {_change_zh(a)}）：{label} {amount(a.outcome_p50)}"
+            f"（{_interval_zh(a.outcome_p10, a.outcome_p90)}）{beyond}"
+        )
+    gain = _uplift_zh(result)
+    if (result.uplift_p50 or 0.0) >= 0:
+        verdict = f"方案多带来 {gain}"
+    else:
+        verdict = f"方案使其变化 {gain}：设定的上下限让它无法沿用现有分配"
+    lines += [
+        "",
+        f"这段时间媒体预计带来的{label}：{_outcome_zh(result.planned)}。同样的总额按现有分配：{_outcome_zh(result.current)}；"
+        f"{verdict}。",
+    ]
+    return lines
+
+
+def _scenario_zh(result: PlanBudgetResult, label: str) -> list[str]:
+    assert result.planned is not None and result.current is not None
+    changed = [a for a in result.allocation if abs(a.spend - a.current_spend) > 1e-9]
+    what = "；".join(
+        f"{channel_zh(a.channel)} {amount(a.current_spend)} → {amount(a.spend)}（{_change_zh(a)}）" for a in changed
+    )
+    lines = [f"**假设：{what or '不做调整'}**（{result.period_weeks} 周的投放，与现有水平相比）：", ""]
+    for a in result.allocation:
+        beyond = "（超出数据中出现过的投放水平）" if a.beyond_data else ""
+        lines.append(
+            f"- **{channel_zh(a.channel)}**：{amount(a.spend)}（现在 {amount(a.current_spend)}）：{label} "
+            f"{amount(a.outcome_p50)}（{_interval_zh(a.outcome_p10, a.outcome_p90)}）{beyond}"
+        )
+    lines += [
+        "",
+        f"媒体预计带来的{label}：{_outcome_zh(result.planned)}，现有水平为 {_outcome_zh(result.current)}："
+        f"变化 {_uplift_zh(result)}。",
+    ]
+    return lines
+
+
+def _effects_zh(result: PlanBudgetResult, label: str) -> list[str]:
+    m = result.model
+    lines = [
+        f"**各渠道广告支出回报率（ROAS）**（每单位投放带来的{label}，"
+        f"{zh.day(m.first_week)} 至 {zh.day(m.last_week)}）：",
+        "",
+    ]
+    for e in result.channels:
+        doubt = "（数据无法准确测定）" if not e.well_measured else ""
+        lines.append(
+            f"- **{channel_zh(e.channel)}**：ROAS {e.roas:.2f}（{_interval_zh(e.roas_p10, e.roas_p90)}）{doubt}；"
+            f"占媒体带来的{label}的 {zh.percent(e.contribution_share)}；按现在每周 {amount(e.weekly_spend)} 的投放，"
+            f"边际 ROAS {e.marginal_roas:.2f}"
+        )
+    weekly = sum(e.weekly_spend for e in result.channels) or 1.0
+    if len(result.channels) > 1:
+        split = "，".join(f"{channel_zh(e.channel)} {zh.percent(e.weekly_spend / weekly)}" for e in result.channels)
+        lines += ["", f"现有分配：{split}（每周共 {amount(weekly)}）。"]
+    else:
+        lines += ["", f"现在每周投放 {amount(weekly)}。"]
+    if result.current is not None:
+        lines[-1] += f"保持 {result.period_weeks} 周，媒体带来的{label}为 {_outcome_zh(result.current)}。"
+    best = max(result.channels, key=lambda e: e.marginal_roas, default=None)
+    if best is not None and len(result.channels) > 1:
+        lines.append(f"下一笔投放在 **{channel_zh(best.channel)}** 效果最好（边际 ROAS {best.marginal_roas:.2f}）。")
+    return lines
+
+
+def _caution_zh(result: PlanBudgetResult) -> str:
+    """The Chinese twin of `BudgetPresenter._caution`: the same caveats, in one line."""
+    parts = []
+    if not result.model.converged:
+        parts.append("模型的采样没有完全收敛，所有数字都只是粗略估计")
+    vague = [channel_zh(e.channel) for e in result.channels if not e.well_measured]
+    if vague:
+        parts.append(f"数据无法准确测定{zh.joined(vague)}")
+    beyond = [channel_zh(a.channel) for a in result.allocation if a.beyond_data]
+    if beyond:
+        parts.append(f"{zh.joined(beyond)}的投放会超出数据中出现过的水平（外推）")
+    if result.uplift_p10 is not None and result.uplift_p90 is not None and result.uplift_p10 <= 0 < result.uplift_p90:
+        parts.append("增量的区间包含 0")
+    return f"**注意：**{'；'.join(parts)}。" if parts else ""
 
 
 def allocation_table(result: PlanBudgetResult, label: str) -> Table:

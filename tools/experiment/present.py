@@ -13,11 +13,47 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from core import zh
 from tools.answer import Written
 from tools.experiment.tool import AnalyzeExperimentInput, AnalyzeExperimentResult, analyze_experiment
 from tools.unit import Implementation
 
 STATUS = {"winner": "Winner", "no_difference": "No meaningful difference", "keep_running": "Keep running"}
+
+
+STATUS_ZH = {"winner": "胜出", "no_difference": "没有实质差别", "keep_running": "继续测试"}
+# The decisions' reasons (tools/experiment/tool.py `_decide`), in Chinese.
+REASONS_ZH = zh.Phrasebook(
+    [
+        (
+            r"The rate of (?P<best>.+) is above every other variant's: each difference's (?P<level>\d+%) interval, "
+            r"valid however often the test was looked at, is above zero \(by at least (?P<low>[\d.]+)% points\)\.",
+            "{best} 的转化率高于其他所有版本：每个差值的 {level} 区间（无论中途看过多少次都有效）都在 0 以上"
+            "（至少高 {low} 个百分点）。",
+        ),
+        (
+            r"Too little data to judge: every variant needs at least (?P<n>[\d,]+) exposures\.",
+            "数据太少，还无法判断：每个版本至少需要 {n} 次曝光。",
+        ),
+        (
+            r"Every difference between variants is known to be under (?P<margin>[\d.]+)% points \(a (?P<lift>\d+%) "
+            r"lift on (?P<base>[\d.]+%)\) at (?P<level>\d+%): none is worth choosing over another\.",
+            "在 {level} 置信水平下，各版本之间的差距都小于 {margin} 个百分点（即在 {base} 上提升 {lift}）："
+            "选哪个都差不多。",
+        ),
+        (
+            r"Every variant has reached the (?P<n>[\d,]+) exposures needed to find a (?P<lift>\d+%) lift, and no "
+            r"variant stands out: any difference is likely smaller than that\.",
+            "每个版本都已达到发现 {lift} 提升所需的 {n} 次曝光，仍没有版本脱颖而出：即使有差别，也可能比这更小。",
+        ),
+        (
+            r"No variant is ahead at (?P<level>\d+%) yet: (?P<leader>.+) leads at (?P<rate>[\d.]+%), but the "
+            r"intervals that stay valid under daily checking still overlap .*",
+            "在 {level} 置信水平下还没有版本领先：{leader} 暂时领先（{rate}），但允许每天查看的区间仍有重叠"
+            "（“最优概率”没有考虑每天查看，不能据此提前停止）。",
+        ),
+    ]
+)
 
 
 def _rate(value: float) -> str:
@@ -26,6 +62,8 @@ def _rate(value: float) -> str:
 
 class ExperimentPresenter:
     def answer(self, result: AnalyzeExperimentResult, written: Written) -> str:
+        if written.chinese:
+            return _answer_zh(result)
         decision = result.decision
         headline = STATUS[decision.status] + (f": **{decision.winner}**" if decision.winner else "")
         copy = next((a.copy_text for a in result.arms if a.variant_id == decision.winner and a.copy_text), "")
@@ -116,6 +154,65 @@ class ExperimentPresenter:
         ]
         parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
         return Group(*parts)
+
+
+def _answer_zh(result: AnalyzeExperimentResult) -> str:
+    decision = result.decision
+    headline = STATUS_ZH[decision.status] + (f"：**{decision.winner}**" if decision.winner else "")
+    copy = next((a.copy_text for a in result.arms if a.variant_id == decision.winner and a.copy_text), "")
+    if copy:
+        headline += f"（{copy}）"
+    days = (
+        f"，{zh.day(result.first_day)} 至 {zh.day(result.last_day)}（{result.looks} 天）"
+        if result.first_day and result.last_day
+        else ""
+    )
+    lines = [f"**{result.experiment}**{days}。{headline}。{REASONS_ZH(decision.reason)}", ""]
+    for arm in result.arms:
+        lift = f"，比对照组 {zh.percent(arm.lift, 1, signed=True)}" if arm.lift is not None else ""
+        lines.append(
+            f"- **{arm.variant_id}**：{_rate(arm.rate)}（{zh.number(arm.exposures)} 次曝光中 "
+            f"{zh.number(arm.conversions)} 次转化；区间 {_rate(arm.rate_low)} 至 {_rate(arm.rate_high)}{lift}），"
+            f"最优概率 {zh.percent(arm.prob_best)}，"
+            f"下一轮流量 {zh.percent(result.next_allocation.get(arm.variant_id, 0))}"
+        )
+    money = [a for a in result.arms if a.revenue_per_exposure is not None]
+    if money:
+        revenue = "，".join(f"{a.variant_id} {zh.number(a.revenue_per_exposure or 0.0, 2)}" for a in money)
+        lines += ["", f"每次曝光收入：{revenue}（只有总额：没有逐次曝光的收入，无法给出区间）。"]
+    plan = result.plan
+    if plan is not None and decision.status == "keep_running":
+        lines.append("")
+        target = f"在 {_rate(plan.baseline_rate)} 上发现 {zh.percent(plan.lift)} 的提升"
+        if plan.remaining:
+            when = f"，按最近的速度、平均分流约需 {plan.days_left:g} 天" if plan.days_left is not None else ""
+            lines.append(
+                f"要{target}：每个版本需要 {zh.number(plan.per_variant)} 次曝光"
+                f"（总共还差 {zh.number(plan.remaining)} 次{when}）。"
+                f"只看一次的传统测试需要 {zh.number(plan.fixed_horizon_per_variant)} 次；这个测试可以每天查看。"
+            )
+        else:
+            lines.append(f"每个版本都已达到{target}所需的 {zh.number(plan.per_variant)} 次曝光。")
+    lines += ["", _summary_zh(result)]
+    return "\n".join(lines)
+
+
+def _summary_zh(result: AnalyzeExperimentResult) -> str:
+    """The Chinese twin of the tool's summary (tools/experiment/tool.py `_summary`), from the same result."""
+    decision, arms, name = result.decision, result.arms, result.experiment
+    if decision.status == "winner":
+        winner = next(a for a in arms if a.variant_id == decision.winner)
+        lift = f"，比 {arms[0].variant_id} {zh.percent(winner.lift, signed=True)}" if winner.lift is not None else ""
+        return f"{name}：{winner.variant_id} 以 {_rate(winner.rate)} 胜出{lift}；把它发给所有人。"
+    if decision.status == "no_difference":
+        return f"{name}：没有哪个版本明显更好；按成本或品牌契合度选择即可。"
+    leader = max(arms, key=lambda a: a.prob_best)
+    text = f"{name}：继续测试；{leader.variant_id} 暂时领先（最优概率 {zh.percent(leader.prob_best)}）。"
+    plan = result.plan
+    if plan is not None and plan.remaining:
+        days = f"，大约还要 {plan.days_left:g} 天" if plan.days_left is not None else ""
+        text += f"还需要约 {zh.number(plan.remaining)} 次曝光{days}，才能发现 {zh.percent(plan.lift)} 的提升。"
+    return text
 
 
 def charts(result: AnalyzeExperimentResult, folder: Path) -> list[Path]:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from core import zh
 from core.errors import MarketingAgentError
 from core.model_card import card_line
 from tools.answer import Written
@@ -28,11 +29,35 @@ from tools.unit import Implementation
 
 MAX_CHARTS = 5
 UNITS = {"W": "weeks", "D": "days", "M": "months", "MS": "months", "ME": "months"}
+UNITS_ZH = {"weeks": "周", "days": "天", "months": "个月", "periods": "期"}
+COVARIATES_ZH = {"promo": "促销", "promotion": "促销", "price": "价格", "discount": "折扣"}
+# The drivers `forecast_sales` writes (tools/forecast/tool.py `_drivers`), in Chinese.
+DRIVERS_ZH = zh.Phrasebook(
+    [
+        (
+            r"a (?P<name>.+?) throughout would change sales by (?P<change>[-+]\d+%) "
+            r"\((?P<without>[\d,]+) -> (?P<with>[\d,]+) units\)",
+            "全程{name}：销量变化 {change}（{without} -> {with} 件）",
+        ),
+        (
+            r"(?P<name>.+?) at (?P<new>\S+) instead of (?P<old>\S+) changes sales by (?P<change>[-+]\d+%)",
+            "{name}为 {new}（而不是 {old}）：销量变化 {change}",
+        ),
+        (
+            r"seasonality: (?P<change>[-+]\d+%) against the same (?P<h>\d+) periods a season ago "
+            r"\((?P<units>[\d,]+) units\)",
+            "季节性：比上一季同期 {h} 期 {change}（{units} 件）",
+        ),
+    ],
+    labels=COVARIATES_ZH,
+)
 
 
 class ForecastPresenter:
     def answer(self, result: ForecastSalesResult, written: Written) -> str:
         unit = UNITS.get(result.freq.split("-")[0], "periods")
+        if written.chinese:
+            return _answer_zh(result, UNITS_ZH[unit])
         lines = [f"**Sales forecast, next {result.horizon} {unit}** (median, with an 80% interval):"]
         for series in result.series:
             change = ""
@@ -103,6 +128,23 @@ def plot_forecast_result(series: SeriesForecast, path: Path, workspace: Path | s
         title=f"{series.product_name or series.series_id}: forecast with 80% interval",
         path=path,
     )
+
+
+def _answer_zh(result: ForecastSalesResult, unit: str) -> str:
+    lines = [f"**未来 {result.horizon} {unit}销量预测**（中位数，附 80% 区间）："]
+    for series in result.series:
+        change = ""
+        if series.change_vs_last_period is not None and series.last_period_total is not None:
+            change = (
+                f"；较前 {result.horizon} {unit}（{zh.number(series.last_period_total)} 件）"
+                f"{zh.percent(series.change_vs_last_period, signed=True)}"
+            )
+        bounds = zh.interval(zh.number(series.total_p10), zh.number(series.total_p90))
+        lines.append(f"- {_label(series)}：{zh.number(series.total_p50)} 件（{bounds}）{change}。")
+        lines += [f"  - {DRIVERS_ZH(driver)}" for driver in series.drivers[:3]]
+    if card := zh.card_line(result.model):
+        lines += ["", card]
+    return "\n".join(lines)
 
 
 def _label(series: SeriesForecast) -> str:

@@ -10,8 +10,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from core import zh
 from core.model_card import card_line
-from tools.answer import Written
+from tools.answer import CUSTOMER_GROUPS_ZH, Written
 from tools.recommend.tool import (
     RecommendedItem,
     RecommendProductsInput,
@@ -29,8 +30,53 @@ def _name(item: RecommendedItem | Any) -> str:
     return str(item.product_name or item.product_id)
 
 
+# The reasons the recommender gives (tools/recommend/tool.py `explain`), in Chinese.
+REASONS_ZH = zh.Phrasebook(
+    [
+        (r"Repeat: they bought it once before, (?P<days>[\d,]+) days ago", "回购：{days} 天前买过一次"),
+        (r"Repeat: they bought it once before", "回购：以前买过一次"),
+        (
+            r"Repeat: they bought it on (?P<times>[\d,]+) days, about every (?P<every>[\d,]+) days; "
+            r"last (?P<days>[\d,]+) days ago \(due again\)",
+            "回购：买过 {times} 天，大约每 {every} 天一次；上次在 {days} 天前（又该买了）",
+        ),
+        (
+            r"Repeat: they bought it on (?P<times>[\d,]+) days, about every (?P<every>[\d,]+) days; "
+            r"last (?P<days>[\d,]+) days ago",
+            "回购：买过 {times} 天，大约每 {every} 天一次；上次在 {days} 天前",
+        ),
+        (
+            r"Repeat: they bought it on (?P<times>[\d,]+) days; last (?P<days>[\d,]+) days ago",
+            "回购：买过 {times} 天；上次在 {days} 天前",
+        ),
+        (
+            r"New for them: (?P<shared>[\d,]+) of the (?P<buyers>[\d,]+) customers who bought (?P<anchor>.+), as "
+            r"they did, also bought it",
+            "新品推荐：和他们一样买过 {anchor} 的 {buyers} 位客户中，有 {shared} 位也买了它",
+        ),
+        (r"New for them: (?P<category>.+) is a category they buy", "新品推荐：{category} 是他们常买的品类"),
+        (
+            r"Best seller: (?P<count>[\d,]+) customers bought it in the last (?P<days>[\d,]+) days",
+            "畅销品：最近 {days} 天有 {count} 位客户购买",
+        ),
+        (
+            r"New for them: popular lately: (?P<count>[\d,]+) customers bought it in the last (?P<days>[\d,]+) days",
+            "新品推荐：近期热销，最近 {days} 天有 {count} 位客户购买",
+        ),
+    ]
+)
+
+
+def group_zh(segment: str) -> str:
+    """A segment or filter in Chinese ("at_risk" -> "有流失风险的客户"); a name this does not know stays."""
+    key = segment.strip().lower().replace(" ", "_").replace("-", "_")
+    return CUSTOMER_GROUPS_ZH.get(key, segment)
+
+
 class RecommendPresenter:
     def answer(self, result: RecommendProductsResult, written: Written) -> str:
+        if written.chinese:
+            return _answer_zh(result)
         if result.mode == "audience" and result.product is not None:
             text = self._audience(result)
         elif result.mode == "segment":
@@ -155,6 +201,92 @@ class RecommendPresenter:
         parts.append(Panel(escape(result.summary), title="summary"))
         parts += [Panel(escape(w), style="yellow", title="note") for w in result.warnings]
         return Group(*parts)
+
+
+def _answer_zh(result: RecommendProductsResult) -> str:
+    if result.mode == "audience" and result.product is not None:
+        text = _audience_zh(result)
+    elif result.mode == "segment":
+        text = _segment_zh(result)
+    else:
+        text = _customers_zh(result)
+    card = zh.card_line(result.model)
+    return f"{text}\n\n{card}" if card else text
+
+
+def _customers_zh(result: RecommendProductsResult) -> str:
+    lines: list[str] = []
+    for recommendation in result.customers[:SHOWN_CUSTOMERS]:
+        lines.append(f"**给 {recommendation.customer_id} 的推荐**（未来 {result.window_days} 天）：")
+        for i, item in enumerate(recommendation.items, start=1):
+            kind = "回购" if item.repeat else "新品"
+            why = f"{REASONS_ZH(item.reasons[0])}。" if item.reasons else ""
+            lines.append(f"{i}. {_name(item)}（{kind}，{zh.percent(item.score, 1)}）。{why}")
+        lines.append("")
+    if len(result.customers) > SHOWN_CUSTOMERS:
+        lines.append(f"……完整结果里还有 {zh.number(len(result.customers) - SHOWN_CUSTOMERS)} 位客户。")
+    items = [i for r in result.customers for i in r.items]
+    repeats = sum(i.repeat for i in items)
+    if not items:
+        lines.append("没有符合筛选条件的商品。")
+    elif len(result.customers) == 1:
+        first, kind = result.customers[0].items[0], "回购" if result.customers[0].items[0].repeat else "新品"
+        lines.append(
+            f"{result.customers[0].customer_id} 的首选：{_name(first)}（{kind}）；"
+            f"{len(items)} 个推荐中有 {repeats} 个是回购。"
+        )
+    else:
+        lines.append(
+            f"为 {zh.number(len(result.customers))} 位客户推荐了 {zh.number(len(items))} 个商品，其中 "
+            f"{zh.number(repeats)} 个是回购，其余是他们没买过的。"
+        )
+    return "\n".join(lines)
+
+
+def _audience_zh(result: RecommendProductsResult) -> str:
+    assert result.product is not None
+    name = result.product.product_name or result.product.product_id
+    lines = [f"**{name} 该推给谁**（未来 {result.window_days} 天最可能购买的客户）："]
+    for member in result.audience[:SHOWN_AUDIENCE]:
+        before = "买过" if member.bought_before else "没买过"
+        lines.append(f"- {member.customer_id}（{zh.percent(member.score, 1)}，{before}）")
+    if len(result.audience) > SHOWN_AUDIENCE:
+        lines.append(f"- ……完整名单里还有 {zh.number(len(result.audience) - SHOWN_AUDIENCE)} 位")
+    among = (
+        f"{zh.number(result.population)} 位{group_zh(result.segment)}中"
+        if result.segment
+        else f"{zh.number(result.population)} 位客户中"
+    )
+    if not result.audience:
+        summary = f"{among}没有可以再推 {name} 的客户了。"
+    else:
+        bought = sum(a.bought_before for a in result.audience)
+        summary = (
+            f"{among}最可能接下来购买 {name} 的 {zh.number(len(result.audience))} 位客户；其中 {zh.number(bought)} "
+            "位以前买过。"
+        )
+    lines += ["", summary]
+    return "\n".join(lines)
+
+
+def _segment_zh(result: RecommendProductsResult) -> str:
+    group = group_zh(result.segment or "")
+    lines = [f"**适合向{group}主推的商品**（{zh.number(result.population)} 位客户）："]
+    for i, p in enumerate(result.featured, start=1):
+        lines.append(
+            f"{i}. {_name(p)}：占他们预计下次购买的 {zh.percent(p.score, 1)}；其中 {zh.number(p.buyers)} 位以前买过"
+            f"（得分的 {zh.percent(p.repeat_share)} 来自回购）。"
+        )
+    if result.featured:
+        top = result.featured[0]
+        lines += [
+            "",
+            f"建议向{group}（{zh.number(result.population)} 位客户）主推 {_name(top)}：占他们预计下次购买的 "
+            f"{zh.percent(top.score)}。",
+        ]
+    else:
+        lines += ["", f"没有适合{group}的商品符合筛选条件。"]
+    return "\n".join(lines)
 
 
 NUMERIC = frozenset({"#", "score", "buyers so far", "repeat share"})

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from tools.answer import Written, quotable
+from tools.answer import Written, aspect_zh, quotable
 from tools.compliance import is_safe_quote
 from tools.review_analysis import AspectInsight, ReviewInsight
 from tools.review_store import IngestReport
@@ -19,19 +19,54 @@ from tools.unit import Implementation
 MAX_HITS_SHOWN = 5
 
 
+# The answer's wording, per language: the same facts and numbers, worded twice.
+WORDING: dict[str, dict[str, str]] = {
+    "en": {
+        "top": '**Top {shown} of {total} matching reviews** for "{query}":',
+        "hit": '- [{review_id}] {rating}★ {product}: "{quote}"',
+        "none": 'No reviews match "{query}" with these filters.',
+        "heading": "**What customers say** ({reviews} reviews{average}):",
+        "average": ", average rating {average}",
+        "praised": "- Praised:",
+        "complaints": "- Complaints:",
+        "aspect_praised": "  - {label}: {count} of {mentions} mentions.{cited}",
+        "aspect_complaints": "  - {label}: {count} of {mentions} mentions.{cited}",
+        "cited": ' "{quote}" [{review_id}]',
+        "nothing": "- No aspect stands out in these reviews.",
+    },
+    "zh": {
+        "top": "**与“{query}”最相关的 {shown} 条评价**（共 {total} 条匹配）：",
+        "hit": "- [{review_id}] {rating}★ {product}：“{quote}”",
+        "none": "在这些筛选条件下，没有与“{query}”匹配的评价。",
+        "heading": "**顾客怎么说**（分析了 {reviews} 条评价{average}）：",
+        "average": "，平均 {average} 星",
+        "praised": "- 好评集中在：",
+        "complaints": "- 抱怨集中在：",
+        "aspect_praised": "  - {label}：提及 {mentions} 次，其中 {count} 次称赞。{cited}",
+        "aspect_complaints": "  - {label}：提及 {mentions} 次，其中 {count} 次抱怨。{cited}",
+        "cited": "“{quote}” [{review_id}]",
+        "nothing": "- 这些评价里没有特别突出的方面。",
+    },
+}
+
+
 class ReviewsPresenter:
     def answer(self, result: SearchReviewsResult, written: Written) -> str:
-        lines = _insight_lines(result.insight, written) if result.insight is not None else []
+        words = WORDING["zh" if written.chinese else "en"]
+        lines = _insight_lines(result.insight, written, words) if result.insight is not None else []
         if result.hits:
             shown = result.hits[:MAX_HITS_SHOWN]
-            lines += ["", f'**Top {len(shown)} of {len(result.hits)} matching reviews** for "{result.query}":']
+            lines += ["", words["top"].format(shown=len(shown), total=len(result.hits), query=result.query)]
             for hit in shown:
                 product = hit.product_name or hit.product_id
-                lines.append(f'- [{hit.review_id}] {hit.rating}★ {product}: "{quotable(hit.snippet, 200)}"')
+                quote = quotable(hit.snippet, 200)
+                lines.append(
+                    words["hit"].format(review_id=hit.review_id, rating=hit.rating, product=product, quote=quote)
+                )
                 written.cite(hit.review_id, hit.snippet)
                 written.check(hit.review_id, hit.snippet)
         elif result.insight is None:
-            lines.append(f'No reviews match "{result.query}" with these filters.')
+            lines.append(words["none"].format(query=result.query))
         return "\n".join(lines)
 
     def model_view(self, result: SearchReviewsResult) -> dict[str, Any]:
@@ -61,25 +96,30 @@ def review_text(result: SearchReviewsResult) -> tuple[list[str], list[str]]:
     return quoted, ids
 
 
-def _insight_lines(insight: ReviewInsight, written: Written) -> list[str]:
-    average = f", average rating {insight.average_rating:.1f}" if insight.average_rating is not None else ""
-    lines = [f"**What customers say** ({insight.reviews_analysed:,} reviews{average}):"]
-    groups = (("Praised", insight.praised[:3], True), ("Complaints", insight.complaints[:3], False))
+def _insight_lines(insight: ReviewInsight, written: Written, words: dict[str, str]) -> list[str]:
+    average = (
+        words["average"].format(average=f"{insight.average_rating:.1f}") if insight.average_rating is not None else ""
+    )
+    lines = [words["heading"].format(reviews=f"{insight.reviews_analysed:,}", average=average)]
+    groups = (("praised", insight.praised[:3], True), ("complaints", insight.complaints[:3], False))
     for title, aspects, praise in groups:
         if not aspects:
             continue
-        lines.append(f"- {title}:")
+        lines.append(words[title])
         for aspect in aspects:
             count = aspect.praise if praise else aspect.complaints
             quotes = aspect.praise_quotes if praise else aspect.complaint_quotes
             quote = next((q for q in quotes if is_safe_quote(q.text)), quotes[0] if quotes else None)
-            cited = f' "{quotable(quote.text, 160)}" [{quote.review_id}]' if quote else ""
-            lines.append(f"  - {aspect.label}: {count} of {aspect.mentions} mentions.{cited}")
+            cited = words["cited"].format(quote=quotable(quote.text, 160), review_id=quote.review_id) if quote else ""
+            label = aspect_zh(aspect.aspect, aspect.label) if written.chinese else aspect.label
+            lines.append(
+                words[f"aspect_{title}"].format(label=label, count=count, mentions=aspect.mentions, cited=cited)
+            )
             if quote is not None:
                 written.cite(quote.review_id, quote.text)
                 written.check(quote.review_id, quote.text)
     if not insight.praised and not insight.complaints:
-        lines.append("- No aspect stands out in these reviews.")
+        lines.append(words["nothing"])
     return lines
 
 
