@@ -160,7 +160,8 @@ class Planning:
       next turn means that group ("what should we recommend to them?" after "who are our best customers?").
     - `capability` and `offer`: how the agent describes the tool ("forecast a product's sales"; "a sales
       forecast"), `product_question` what it asks when a product is missing; the `_zh` ones are the same in
-      Chinese (for Chinese requests).
+      Chinese (for Chinese requests). `horizon_alone`: products and a horizon alone ("the Aurora dress, next 3
+      weeks") ask for this tool.
     """
 
     build: ArgumentBuilder
@@ -177,6 +178,7 @@ class Planning:
     takes_over: Callable[[RequestDetails], bool] | None = None
     customer_group: str | None = None
     uses_result: ResultUse | None = None
+    horizon_alone: bool = False  # products and a horizon, with nothing else said, ask for this tool
     capability_zh: str = ""
     offer_zh: str = ""
     product_question_zh: str = ""

@@ -17,6 +17,7 @@ Policy, in the order it applies:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
@@ -34,6 +35,7 @@ MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
 UNCUED_TOOL_SCORE = 0.6  # the classifier alone, without a keyword for the tool, must be surer ("the Aurora dress?")
 CLOSE_CALL = 0.1  # a classifier lead this small over a tool named by a keyword is no lead
 MAX_PRODUCTS_PER_STEP = 3  # a tool that makes one call per product makes at most this many
+FOLLOW_UP_WORDS = re.compile(r"\b(too|also|as well|instead|either)\b")
 
 
 def capabilities(language: str = "en") -> str:
@@ -180,6 +182,9 @@ class Planner:
             self._add_calls(unit, step, products, calls)
             if products is not None and (products.ids or products.category):
                 carried = products
+            named = calls[-1].arguments.get(planning.customer_group) if planning.customer_group else None
+            if isinstance(named, str) and named:
+                group = named  # "recommend to at-risk customers, then audit this list": the same group
 
     def _add_calls(self, unit: ToolUnit, step: Step, products: Products | None, calls: list[ToolCall]) -> None:
         planning = _planning(unit)
@@ -318,11 +323,24 @@ class Planner:
             return False
         asked = {i for s in steps for i in strong_intents(s.fragment.text, self.lexicon)}  # named, not guessed
         had = {c.name for c in previous}
+        if self._other_group(steps, previous, asked - had):
+            return True
         strong = any(strong_cue(s.fragment.text, self.lexicon) for s in steps)
         if context.kind == "clarify":
             return not (asked - had) or not strong
         words = sum(len(s.fragment.tokens) for s in steps)
         return asked <= had and (self._opens_follow_up(steps[0]) or words <= 6 or not strong)
+
+    def _other_group(self, steps: list[Step], previous: list[ToolCall], new: set[str]) -> bool:
+        """ "The VIPs too" after a call about a customer group: the same calls for another group. Group words are
+        the segment tool's cues, so only a follow-up's words ("too", "instead", "what about") tell them apart."""
+        takes_groups = any(_planning(TOOLS[c.name]).customer_group for c in previous if c.name in TOOLS)
+        source = _product_source()
+        only_groups = new <= ({source.name} if source is not None else set())
+        said = " ".join(s.fragment.text for s in steps)
+        again = bool(FOLLOW_UP_WORDS.search(said)) or self._opens_follow_up(steps[0])
+        short = sum(len(s.fragment.tokens) for s in steps) <= 6
+        return takes_groups and only_groups and again and short and any(s.slots.segment_filter for s in steps)
 
     def _follow_up(self, steps: list[Step], context: Plan, base: Plan) -> Plan:
         slots = _merge_slots([s.slots for s in steps])
@@ -504,12 +522,20 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
     if intent in needs_product and not product_elsewhere:
         intent = _strongest(cues, exclude=needs_product | {"out_of_scope", "clarify"}) or intent
     if intent in TOOLS and scores[intent] < (MIN_TOOL_SCORE if cues.get(intent) else UNCUED_TOOL_SCORE):
-        return "clarify"
+        return _horizon_tool(slots, cues) or "clarify"
     if intent in needs_product and cues.get("out_of_scope") and not slots.mention.products:
         return "out_of_scope"  # "the weather forecast", "a haiku about sneakers": no product of ours asked for
     if intent == "out_of_scope" and not cues.get("out_of_scope") and scores[intent] < 0.5:
         return "clarify"  # nothing off-topic was said: ask rather than refuse
     return intent
+
+
+def _horizon_tool(slots: Slots, cues: dict[str, float]) -> str | None:
+    """The tool that products and a horizon alone ask for ("Oat Milk hand cream, next 3 weeks"), when nothing
+    else was said."""
+    if slots.horizon is None or not slots.mention.products or any(v >= 0.4 for v in cues.values()):
+        return None
+    return next((u.name for u in _planned() if _planning(u).horizon_alone), None)
 
 
 def _strongest(cues: dict[str, float], exclude: set[str] | frozenset[str]) -> str | None:

@@ -7,6 +7,7 @@ returns None when the fragment does not say it, so a follow-up can tell "not men
 from __future__ import annotations
 
 import calendar
+import contextlib
 import math
 import re
 from collections.abc import Callable
@@ -340,6 +341,11 @@ def _since(text: str, today: date) -> tuple[date | None, date | None] | None:
     in 2025 (see _within)."""
     since = r"(?:since|after|starting(?: in| from)?)"
     onwards = r"(?=\s+(?:on|onwards|onward|forward)\b)"
+    day = MONTH.format("m") + r"\s+(?P<d>[1-3]?\d)(?:st|nd|rd|th)?\b(?:,?\s+" + YEAR.format("y") + ")?"
+    if found := re.search(rf"\b(?:{since}|from)\s+{day}", text):  # "since October 15": from that day
+        start = _month_start(found, today)
+        with contextlib.suppress(ValueError):
+            return start.replace(day=int(found.group("d"))), None
     for pattern in (rf"\b{since}\s+{MONTH_YEAR}", rf"\bfrom\s+{MONTH_YEAR}{onwards}"):
         if found := re.search(pattern, text):
             return _month_start(found, today), None

@@ -20,6 +20,11 @@ BREAKS = frozenset({
 # words said about a test that are not its name
 NOT_NAME = frozenset({"a/b", "ab", "split", "last", "latest", "current", "running", "recent", "new", "same", "ad"})
 AFTER = frozenset({"statistically", "significant", "yet", "now", "so", "still", "winning", "doing", "going", "and"})
+# words a request may start with that are not a test's name ("show test results")
+OPENERS = frozenset({
+    "show", "check", "analyse", "analyze", "read", "tell", "give", "see", "view", "get", "me", "us", "please", "now",
+    "compare", "summarise", "summarize", "review", "evaluate", "has", "have",
+})  # fmt: skip
 
 
 def named_test(query: str) -> str | None:
@@ -29,16 +34,7 @@ def named_test(query: str) -> str | None:
     for i, word in enumerate(words):
         if word not in KEYWORDS:
             continue
-        name: list[str] = []
-        for before in reversed(words[max(0, i - 7) : i]):
-            if before in DETERMINERS:
-                break
-            if before in BREAKS:
-                name = []
-                break
-            name.insert(0, before)
-        else:
-            name = []
+        name = _name_before(words, i)
         kept = [w for w in name if w not in NOT_NAME]
         if kept:
             return " ".join(kept)
@@ -59,6 +55,19 @@ def named_test(query: str) -> str | None:
     return None
 
 
+def _name_before(words: list[str], i: int) -> list[str]:
+    """The words before "test" at `i` back to a determiner or the start of the request; [] when a word that is
+    never part of a name comes first, or seven words go by without a determiner."""
+    name: list[str] = []
+    for before in reversed(words[max(0, i - 7) : i]):
+        if before in DETERMINERS:
+            return name
+        if before in BREAKS or before in OPENERS:
+            return []
+        name.insert(0, before)
+    return name if i <= 7 else []
+
+
 LIFT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s*(?:relative\s+)?(?:lift|uplift|increase|improvement|difference|better|"
     r"higher|more conversions)",
@@ -66,9 +75,12 @@ LIFT = re.compile(
 )
 DAILY = re.compile(
     r"(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|people|views)?\s*"
-    r"(?:a|per|each)\s+day\b",
+    r"(?:a|per|each)\s+day\b"
+    r"|\b(?:a|per|each)\s+day,?\s+(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|"
+    r"people|views)\b",
     re.IGNORECASE,
 )
+CONFIDENCE = re.compile(r"\b(\d{2}(?:\.\d+)?)\s*%\s*(?:confidence|confident|certainty|sure)\b", re.IGNORECASE)
 
 
 def build(details: RequestDetails, _: Products | None, __: CatalogueFacts) -> dict[str, Any]:
@@ -89,8 +101,10 @@ def _apply(arguments: dict[str, Any], details: RequestDetails) -> None:
         arguments["experiment"] = name
     if (lift := LIFT.search(query)) is not None and 0 < float(lift.group(1)) <= 1000:
         arguments["lift"] = float(lift.group(1)) / 100
+    if (confidence := CONFIDENCE.search(query)) is not None and 50 <= float(confidence.group(1)) < 100:
+        arguments["alpha"] = round(1 - float(confidence.group(1)) / 100, 6)
     if (daily := DAILY.search(query)) is not None:
-        count = int(daily.group(1).replace(",", ""))
+        count = int((daily.group(1) or daily.group(2)).replace(",", ""))
         if re.search(r"\d\s*k\b", daily.group(0), re.IGNORECASE):
             count *= 1000
         if count > 0:

@@ -37,11 +37,19 @@ def products_in(arguments: Mapping[str, Any]) -> list[Any]:
     return [product] if product is not None else []
 
 
+CUSTOMER_CODE = re.compile(r"\b[Cc]\d{3,}\b")
+
+
 def _apply(arguments: dict[str, Any], details: RequestDetails, products: Products | None) -> None:
+    customers = list(dict.fromkeys(c.upper() for c in CUSTOMER_CODE.findall(details.query)))
     if details.segment_filter is not None:
         arguments["segment"] = details.segment_filter
     elif products is not None and len(products.ids) == 1:
         arguments["product"] = products.ids[0]
+        if details.limit is not None:
+            arguments["audience_size"] = details.limit
+    elif customers:
+        arguments["customer_ids"] = customers
     attributes = [name for pattern, name in ATTRIBUTE_WORDS if re.search(pattern, details.query, re.IGNORECASE)]
     if attributes:
         arguments["attributes"] = attributes
@@ -113,7 +121,7 @@ CUES = (
     ),
     (
         0.8,
-        r"\b(age|gender|sex|income|race|ethnic\w*|demographic\w*|older|younger|women|men)\b.{0,60}\b(fair|unfair|"
+        r"\b(age|gender|sex|income|race|ethnic\w*|demographic\w*|older|younger|women|men|regions?)\b.{0,60}\b(fair|unfair|"
         r"fairly|fairness|bias|biased|discriminat\w*|disparate|disparity|equal(ly)?|under-?served|"
         r"over-?represented|under-?represented)\b",
     ),
@@ -123,7 +131,7 @@ CUES = (
         r"\bprotected (group|attribute|class)\w*\b",
     ),
     (0.6, r"\b(fairness|bias) (audit|check|review|test)\b|\baudit\b.{0,30}\b(fair\w*|bias\w*)\b"),
-    (0.5, r"\bselection rates?\b.{0,30}\b(by|per|across)\b"),
+    (0.5, r"\bselection rates?\b.{0,30}\b(by|per|across)\b|\b(by|per|across|each)\b.{0,30}\bselection rates?\b"),
     (
         0.7,
         r"\b(selected|chosen|targeted|reached|treated|included|offered)\b.{0,25}\b(equally|fairly|evenly|the same)\b"

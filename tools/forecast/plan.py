@@ -64,6 +64,7 @@ PLANNING = Planning(
     product_question="Which product should I forecast?",
     offer="a sales forecast",
     capability_zh="预测商品销量",
+    horizon_alone=True,
     offer_zh="销量预测",
     product_question_zh="要预测哪款商品？",
 )

@@ -30,18 +30,32 @@ def products_in(arguments: Mapping[str, Any]) -> list[Any]:
     return [product] if product is not None else []
 
 
-COUNT = re.compile(r"\b(\d+)\s+(?:\w+\s+)?(?:products?|items?|picks?|recommendations?|recs|ideas|things|suggestions)\b")
+COUNT = re.compile(
+    r"\b(\d+)\s+(?:[\w-]+\s+){0,2}?(?:products?|items?|picks?|recommendations?|recs|ideas|things|suggestions)\b"
+)
 CUSTOMER_CODE = re.compile(r"[Cc]\d{3,}")
+BARE_COUNT = re.compile(r"^\W*(?:instead\s+)?(?:make it|make that|change (?:it )?to|how about|what about)\s+(\d+)\W*$")
+CUSTOMER_CODES = re.compile(r"\b[Cc]\d{3,}\b")
+EXCLUDE_BOUGHT = re.compile(
+    r"\b(?:exclud\w*|skip\w*|without|leave out|not|never|n.t)\b.{0,25}\b(?:already )?"
+    r"(?:bought|purchased|owned|ordered)\b",
+    re.IGNORECASE,
+)
 
 
 def _apply(arguments: dict[str, Any], details: RequestDetails, products: Products | None) -> None:
     if details.customer_id is not None:
         customer = details.customer_id
         arguments["customer_ids"] = [customer.upper() if CUSTOMER_CODE.fullmatch(customer) else customer]
+        more = [c.upper() for c in CUSTOMER_CODES.findall(details.query)]
+        if len(more) > 1 and arguments["customer_ids"][0] in more:  # "C00621 and C00622"
+            arguments["customer_ids"] = list(dict.fromkeys(more))
     if products is not None and len(products.ids) == 1:
         arguments["product"] = products.ids[0]
-    elif products is not None and products.category and "customer_ids" in arguments:
+    elif products is not None and products.category and ("customer_ids" in arguments or details.segment_filter):
         arguments["category"] = products.category
+    if EXCLUDE_BOUGHT.search(details.query):
+        arguments["exclude_purchased"] = True
     if details.segment_filter is not None:
         arguments["segment"] = details.segment_filter
     count = COUNT.search(details.query)
@@ -49,6 +63,8 @@ def _apply(arguments: dict[str, Any], details: RequestDetails, products: Product
         arguments["audience_size"] = details.limit
     elif count is not None and 1 <= int(count.group(1)) <= 100:
         arguments["k"] = int(count.group(1))
+    elif (bare := BARE_COUNT.search(details.query.lower())) is not None and 1 <= int(bare.group(1)) <= 100:
+        arguments["k"] = int(bare.group(1))  # "make it 8" after a recommendation
 
 
 PLANNING = Planning(
@@ -104,6 +120,11 @@ EXEMPLARS = (
 )
 
 CUES = (
+    (
+        0.6,
+        r"\b(vips?|loyal\w*|best|top|at[- ]risk|lapsed|dormant|new|high[- ]value|churn\w*) (customers|buyers|shoppers|"
+        r"clients)\b.{0,30}\b(recommend|suggest)\w*\b",
+    ),
     (
         0.7,
         r"\brecommend\w*\b.{0,50}\b(to|for)\b.{0,20}\b(customers?|shoppers?|buyers?|clients?|users?|them|him|her|"
