@@ -320,8 +320,8 @@ def eval_command(
     suite: Annotated[
         str,
         typer.Argument(
-            help="Suite to run: reviews, forecast, segments, recommend, experiments, fairness, budget, ad-copy, agent, "
-            "serve, security, reliability or scale."
+            help="Suite to run: reviews, reviews-server, forecast, segments, recommend, experiments, fairness, budget, "
+            "ad-copy, agent, serve, security, reliability, scale or chinese."
         ),
     ] = "reviews",
     quick: Annotated[bool, typer.Option("--quick", help="A small, fast subset (used by the tests).")] = False,
@@ -336,7 +336,7 @@ def eval_command(
         str | None,
         typer.Option(
             help="Run one part alone, reported as <suite>-<part>: security has injection and pii; reliability has "
-            "faults, crash and input; scale has batch."
+            "faults, crash and input; scale has batch; chinese has routing."
         ),
     ] = None,
 ) -> None:

@@ -145,3 +145,25 @@ def test_refusals_and_questions_in_chinese(router: Router) -> None:
 def test_the_development_set_goal(router: Router) -> None:
     scores = score_routing(router, load_cases(DEV_CASES))
     assert scores["tool_choice_accuracy"] >= 0.95, scores["failures"]
+
+
+@pytest.mark.parametrize(
+    ("request_zh", "tool", "arguments"),
+    [
+        ("哪些客户最近不怎么买了", "segment_customers", {"filter": "lapsed"}),
+        ("流失风险客户名单有没有性别偏差", "audit_fairness", {"segment": "at_risk", "attributes": ["gender"]}),
+        ("为Haven被套写个短信，提一下包邮", "generate_ad_copy", {"channel": "sms", "product": "1029"}),
+        ("如果Trailblazer跑鞋打八折，下个月能卖多少", "forecast_sales", {"series_ids": ["1009"], "horizon": 4}),
+        ("春季邮件测试要不要停", "analyze_experiment", {"experiment": "spring email"}),
+    ],
+)
+def test_wording_beyond_the_case_sets(router: Router, request_zh: str, tool: str, arguments: dict[str, object]) -> None:
+    result = plan(router, request_zh)
+    assert names(result) == [tool]
+    assert arguments.items() <= result.calls[0].arguments.items()
+
+
+def test_sending_to_customers_is_refused_in_chinese(router: Router) -> None:
+    refused = plan(router, "帮我发邮件给所有客户")
+    assert refused.kind == "out_of_scope"
+    assert is_chinese(refused.message)

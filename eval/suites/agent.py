@@ -85,8 +85,8 @@ def _offline_routing(report: SuiteReport, workspace: Path, cases: list[RoutingCa
         frozen = score_routing(router, held_out)
     with console.status(f"Offline router: {len(cases)} development cases"):
         development = score_routing(router, cases)
-    report.tables.append(_routing_table("Offline router, frozen test set (held out)", frozen))
-    report.tables.append(_routing_table("Offline router, development set (tuned on: not held out)", development))
+    report.tables.append(routing_table("Offline router, frozen test set (held out)", frozen))
+    report.tables.append(routing_table("Offline router, development set (tuned on: not held out)", development))
     report.tables.append(
         Table(
             title="Offline router by case tag, frozen test set",
@@ -113,7 +113,7 @@ def _offline_routing(report: SuiteReport, workspace: Path, cases: list[RoutingCa
         )
 
 
-def _routing_table(title: str, scores: dict[str, Any], extra: list[list[Any]] | None = None) -> Table:
+def routing_table(title: str, scores: dict[str, Any], extra: list[list[Any]] | None = None) -> Table:
     rows = [
         ["cases", scores["cases"]],
         ["tool-choice accuracy (kind and tools in order)", scores["tool_choice_accuracy"]],
@@ -283,7 +283,7 @@ def _llm_routing(
             passes.append(all(r == 1.0 for r in runs))
     extra = [[f"pass^{sizes.k} tool choice ({len(passes)} cases, sampled)", sum(passes) / len(passes)]]
     report.tables.append(
-        _routing_table(
+        routing_table(
             f"LLM router: {local.model} behind the OpenAI-compatible endpoint, {len(subset)} cases", scores, extra
         )
     )
