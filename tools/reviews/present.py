@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -17,6 +18,7 @@ from tools.reviews.tool import SearchReviewsInput, SearchReviewsResult, search_r
 from tools.unit import Implementation
 
 MAX_HITS_SHOWN = 5
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 # The answer's wording, per language: the same facts and numbers, worded twice.
@@ -38,6 +40,9 @@ WORDING: dict[str, dict[str, str]] = {
         "top": "**与“{query}”最相关的 {shown} 条评价**（共 {total} 条匹配）：",
         "hit": "- [{review_id}] {rating}★ {product}：“{quote}”",
         "none": "在这些筛选条件下，没有与“{query}”匹配的评价。",
+        # a Chinese request's search runs on the router's English reading of it: not worth quoting back
+        "top_unquoted": "**最相关的 {shown} 条评价**（共 {total} 条匹配）：",
+        "none_unquoted": "在这些筛选条件下，没有匹配的评价。",
         "heading": "**顾客怎么说**（分析了 {reviews} 条评价{average}）：",
         "average": "，平均 {average} 星",
         "praised": "- 好评集中在：",
@@ -53,10 +58,12 @@ WORDING: dict[str, dict[str, str]] = {
 class ReviewsPresenter:
     def answer(self, result: SearchReviewsResult, written: Written) -> str:
         words = WORDING["zh" if written.chinese else "en"]
+        unquoted = written.chinese and not CJK.search(result.query)
         lines = _insight_lines(result.insight, written, words) if result.insight is not None else []
         if result.hits:
             shown = result.hits[:MAX_HITS_SHOWN]
-            lines += ["", words["top"].format(shown=len(shown), total=len(result.hits), query=result.query)]
+            top = words["top_unquoted" if unquoted else "top"]
+            lines += ["", top.format(shown=len(shown), total=len(result.hits), query=result.query)]
             for hit in shown:
                 product = hit.product_name or hit.product_id
                 quote = quotable(hit.snippet, 200)
@@ -66,7 +73,7 @@ class ReviewsPresenter:
                 written.cite(hit.review_id, hit.snippet)
                 written.check(hit.review_id, hit.snippet)
         elif result.insight is None:
-            lines.append(words["none"].format(query=result.query))
+            lines.append(words["none_unquoted" if unquoted else "none"].format(query=result.query))
         return "\n".join(lines)
 
     def model_view(self, result: SearchReviewsResult) -> dict[str, Any]:
