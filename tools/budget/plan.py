@@ -307,6 +307,11 @@ EXEMPLARS = (
 )
 
 CUES = (
+    (
+        0.7,
+        r"\b(plan|planning|build|make|set|draft|propose)\b.{0,15}\b(a |the |our |my |this )?(\$?[\d,.]+ ?k? )?"
+        r"(marketing |media |ad |advertising )?budget\b|\bbudget plan\b|\bbudget of \$?\d",
+    ),
     (0.8, r"\broas\b|\breturn on ad spend\b|\bmarginal (roas|return)\b|\bmarketing[- ]mix\b|\bmedia[- ]mix\b|\bmmm\b"),
     (
         0.7,
