@@ -66,7 +66,11 @@ def aspect_zh(key: str, label: str = "") -> str:
     from tools.aspects import load_aspects
 
     by_label = {a.label: a.key for a in load_aspects()}
-    return ASPECTS_ZH.get(by_label.get(key, ""), label or key)
+    if (known := by_label.get(key, "")) in ASPECTS_ZH:
+        return ASPECTS_ZH[known]
+    from tools.aspects_zh import LEXICON  # aspects only Chinese reviews have ("workmanship": 做工)
+
+    return LEXICON[key][0] if key in LEXICON else label or key
 
 
 class Citation(BaseModel):

@@ -3,6 +3,7 @@ mentions and quotes cited by review id. Every number is counted from the reviews
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import defaultdict
@@ -23,10 +24,13 @@ from local_models.sentiment import (
     validate_sentiment,
 )
 from tools.aspects import Mention, aspect_label, find_mentions
+from tools.language import detect_language
 from tools.review_store import StoredReview
 from tools.reviews.card import sentiment_card
 
 MAX_QUOTE_CHARS = 220
+
+HAN = re.compile(r"[\u4e00-\u9fff]")  # only text with Chinese characters can be a Chinese review
 
 
 class ClauseSentiment(Protocol):
@@ -120,8 +124,23 @@ def analyse_reviews(
     reviews: Sequence[StoredReview], sentiment: ClauseSentiment, sentiment_name: str, *, quotes: int = 3, top: int = 5
 ) -> ReviewInsight:
     """Count aspect mentions by polarity across `reviews` and pick the clearest quotes for each."""
-    mentions = [m for r in reviews for m in find_mentions(r.review_id, r.text, r.category, r.product_name)]
+    chinese = {r.review_id for r in reviews if HAN.search(r.text) and detect_language(r.text) == "zh"}
+    mentions = [
+        m
+        for r in reviews
+        if r.review_id not in chinese
+        for m in find_mentions(r.review_id, r.text, r.category, r.product_name)
+    ]
     polarities = sentiment.polarity([m.clause for m in mentions]) if mentions else []
+    if chinese:  # Chinese reviews: the jieba aspect lexicon and the Chinese sentiment model (tools/*_zh.py)
+        from tools.aspects_zh import find_mentions_zh
+        from tools.sentiment_zh import ChineseSentiment
+
+        chinese_mentions = [m for r in reviews if r.review_id in chinese for m in find_mentions_zh(r.review_id, r.text)]
+        zh_sentiment = ChineseSentiment()
+        polarities += zh_sentiment.polarity([m.clause for m in chinese_mentions]) if chinese_mentions else []
+        mentions += chinese_mentions
+        sentiment_name = f"{sentiment_name}; Chinese reviews ({len(chinese):,}): {zh_sentiment.name}"
     ratings = {r.review_id: r.rating for r in reviews}
     grouped: dict[str, list[tuple[Mention, str]]] = defaultdict(list)
     for mention, polarity in zip(mentions, polarities, strict=True):
