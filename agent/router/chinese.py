@@ -31,10 +31,11 @@ import yaml
 PHRASEBOOK = Path(__file__).with_name("zh.yaml")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'&.-]*")
-DIGITS = "零〇一二两三四五六七八九"
-DIGIT_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+DIGITS = "零〇一二两俩三四五六七八九"
+DIGIT_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2, "俩": 2}
+VARIANT_MEASURES = "条则版句套"  # "三条谷歌广告", "短信 3条": after a number, a count of variants
 UNITS = {"十": 10, "百": 100, "千": 1000}
-CN_NUMBER = re.compile(r"[0-9零〇一二两三四五六七八九十百千万亿.]+")
+CN_NUMBER = re.compile(r"[0-9零〇一二两俩三四五六七八九十百千万亿.]+")
 MONEY_UNIT = re.compile(r"\s*([万萬wW亿千kK])(?![A-Za-z])")
 CURRENCY = re.compile(r"\s*(美元|美金|块钱|块|元|刀|usd|dollars?)", re.IGNORECASE)
 MONTH_NAMES = tuple(calendar.month_name)[1:]
@@ -188,6 +189,8 @@ class ChineseReader:
             money = True
             end = currency.end()
         digits = f"{value:.0f}" if value == int(value) else f"{value:g}"
+        if not money and end < len(text) and text[end] in VARIANT_MEASURES:
+            return f" {digits} variants ", end + 1
         return (f" ${digits} " if money else f" {digits} "), end
 
 

@@ -150,6 +150,7 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
     spend = r"(?:\s+(?:spend|budget|ads))?\s+(?:spend\s+|budget\s+)?"
     by = r"by\s+(?P<v>[^\s,.;?]+(?:\s*%|\s*percent)?|half|a half|a third|a quarter)"
     amount = rf"(?P<v>[$€£]?\s*{_NUMBER}\s*(?:k|m|thousand)?(?:\s*(?:dollars|usd|euros?))?)"
+    value = rf"(?P<v>[$€£]?\s*{_NUMBER}\s*(?:%|percent|k|m|thousand)?|half|a half|a third|a quarter)"
     cut = r"cut|cuts|cutting|reduce|reducing|lower|lowering|trim|decrease|drop|slash"
     grow = r"increase|increasing|raise|raising|boost|boosting|grow|up"
     add = r"add|adding|put|putting|spend|spending|move|moving|shift|shifting"
@@ -174,6 +175,12 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
             ),
             "-",
         ),
+        # the channel first ("tv: cut 20%", "display, stop it"): how Chinese puts it (电视砍掉两成)
+        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{cut})\s+(?:by\s+)?{value}", re.IGNORECASE), "-"),
+        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{grow}|add|adding)\s+(?:by\s+)?{value}", re.IGNORECASE), "+"),
+        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:halve|halved|cut in half)\b", re.IGNORECASE), "x0.5"),
+        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:double|doubled)\b", re.IGNORECASE), "x2"),
+        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:all\s+)?(?:{stop})\b", re.IGNORECASE), "0"),
     ]
     for pattern, sign in patterns:
         for match in pattern.finditer(query):

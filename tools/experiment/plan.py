@@ -62,7 +62,9 @@ def _name_before(words: list[str], i: int) -> list[str]:
     for before in reversed(words[max(0, i - 7) : i]):
         if before in DETERMINERS:
             return name
-        if before in BREAKS or before in OPENERS:
+        if before in OPENERS:
+            return name  # "show the spring email test": the name starts after the opener
+        if before in BREAKS:
             return []
         name.insert(0, before)
     return name if i <= 7 else []
@@ -70,7 +72,7 @@ def _name_before(words: list[str], i: int) -> list[str]:
 
 LIFT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s*(?:relative\s+)?(?:lift|uplift|increase|improvement|difference|better|"
-    r"higher|more conversions)",
+    r"higher|more conversions)|\b(?:lift|uplift)\b(?: of| by| at)?\s+(\d+(?:\.\d+)?)\s*(?:%|percent)",
     re.IGNORECASE,
 )
 DAILY = re.compile(
@@ -81,6 +83,10 @@ DAILY = re.compile(
     re.IGNORECASE,
 )
 CONFIDENCE = re.compile(r"\b(\d{2}(?:\.\d+)?)\s*%\s*(?:confidence|confident|certainty|sure)\b", re.IGNORECASE)
+SIGNIFICANCE = re.compile(
+    r"\b(?:significance level|alpha)\s*(?:of|=|at|to)?\s*(0?\.\d+)\b|\b(0?\.\d+)\s+(?:significance|alpha)\b",
+    re.IGNORECASE,
+)
 
 
 def build(details: RequestDetails, _: Products | None, __: CatalogueFacts) -> dict[str, Any]:
@@ -99,10 +105,12 @@ def _apply(arguments: dict[str, Any], details: RequestDetails) -> None:
     name = named_test(query)
     if name is not None:
         arguments["experiment"] = name
-    if (lift := LIFT.search(query)) is not None and 0 < float(lift.group(1)) <= 1000:
-        arguments["lift"] = float(lift.group(1)) / 100
+    if (lift := LIFT.search(query)) is not None and 0 < float(lift.group(1) or lift.group(2)) <= 1000:
+        arguments["lift"] = float(lift.group(1) or lift.group(2)) / 100
     if (confidence := CONFIDENCE.search(query)) is not None and 50 <= float(confidence.group(1)) < 100:
         arguments["alpha"] = round(1 - float(confidence.group(1)) / 100, 6)
+    elif (level := SIGNIFICANCE.search(query)) is not None and 0 < float(level.group(1) or level.group(2)) <= 0.5:
+        arguments["alpha"] = float(level.group(1) or level.group(2))
     if (daily := DAILY.search(query)) is not None:
         count = int((daily.group(1) or daily.group(2)).replace(",", ""))
         if re.search(r"\d\s*k\b", daily.group(0), re.IGNORECASE):

@@ -131,6 +131,11 @@ CUES = (
         r"\bprotected (group|attribute|class)\w*\b",
     ),
     (0.6, r"\b(fairness|bias) (audit|check|review|test)\b|\baudit\b.{0,30}\b(fair\w*|bias\w*)\b"),
+    (
+        0.6,
+        r"\b(list|audience|targeting)\b.{0,40}\b(fair|unfair|fairness|bias\w*)\b|\baudit\b.{0,20}\b(the |this |our )?"
+        r"(vips?|at[- ]risk|lapsed|new|best|target\w*|customer|customers|audience)\b.{0,20}\blist\b",
+    ),
     (0.5, r"\bselection rates?\b.{0,30}\b(by|per|across)\b|\b(by|per|across|each)\b.{0,30}\bselection rates?\b"),
     (
         0.7,

@@ -121,6 +121,13 @@ EXEMPLARS = (
 
 CUES = (
     (
+        0.7,
+        r"\b(who|which customers|which shoppers|which buyers)\b.{0,15}\b(will|would|might|likely to|most likely to)\b"
+        r".{0,10}\b(buy|purchase|want|order)\b|\b(to|for) (him|her|them|c\d{3,})\b.{0,20}\b(recommend|suggest)\w*",
+    ),
+    (0.5, r"\b(prospects|potential (customers|buyers))\b"),
+    (0.7, r"\bc\d{3,}\b.{0,10}\b(recommend|suggest)\w*"),
+    (
         0.6,
         r"\b(vips?|loyal\w*|best|top|at[- ]risk|lapsed|dormant|new|high[- ]value|churn\w*) (customers|buyers|shoppers|"
         r"clients)\b.{0,30}\b(recommend|suggest)\w*\b",
