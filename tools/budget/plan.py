@@ -316,6 +316,12 @@ EXEMPLARS = (
 CUES = (
     (
         0.7,
+        r"\b(tv|television|search|google|social|meta|facebook|instagram|display|video|youtube|tiktok|radio)\b.{0,25}\b"
+        r"(cut|halve|double|stop|add|increase|reduce|pause|drop|raise)\w*\b.{0,30}\bwhat happens\b|\b(budget|spend)\b"
+        r".{0,10}\b(add|increase|raise|cut|reduce|boost)\w*\s+(by\s+)?\$?\d",
+    ),
+    (
+        0.7,
         r"\b(plan|planning|build|make|set|draft|propose)\b.{0,15}\b(a |the |our |my |this )?(\$?[\d,.]+ ?k? )?"
         r"(marketing |media |ad |advertising )?budget\b|\bbudget plan\b|\bbudget of \$?\d",
     ),

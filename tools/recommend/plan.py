@@ -126,6 +126,11 @@ CUES = (
         r".{0,10}\b(buy|purchase|want|order)\b|\b(to|for) (him|her|them|c\d{3,})\b.{0,20}\b(recommend|suggest)\w*",
     ),
     (0.5, r"\b(prospects|potential (customers|buyers))\b"),
+    (
+        0.6,
+        r"\b(find|list|show|pull|get)\b.{0,20}\btarget (customers|audience)\b|\btarget (customers|audience)\b.{0,15}\b"
+        r"(find|list|show|pull)\b",
+    ),
     (0.7, r"\bc\d{3,}\b.{0,10}\b(recommend|suggest)\w*"),
     (
         0.6,
@@ -158,7 +163,7 @@ CUES = (
     (
         0.6,
         r"\b(feature|push|promote|suggest|recommend|picks?)\b.{0,40}\b(to|for) (our )?(vips?|loyal\w*|best|top|"
-        r"at[- ]risk|lapsed|dormant|new|churn\w*)\b",
+        r"at[- ]risk|lapsed|dormant|new|churn\w*|them|him|her)\b",
     ),
     (
         0.5,
