@@ -140,7 +140,7 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
     found: dict[str, str] = {}
     if not re.search(
         r"\bwhat if\b|\bwhat happens\b|\bwhat would\b|\bif we\b|\bscenario\b|\bimpact of\b|"
-        r"\beffect of\b|\bhow much (?:would|will) (?:we|i) (?:lose|gain)\b",
+        r"\beffect of\b|\bhow much (?:would|will) (?:we|i) (?:lose|gain)\b|\bhow (?:much|many) more\b",
         query,
         re.IGNORECASE,
     ):
@@ -150,7 +150,7 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
     spend = r"(?:\s+(?:spend|budget|ads))?\s+(?:spend\s+|budget\s+)?"
     by = r"by\s+(?P<v>[^\s,.;?]+(?:\s*%|\s*percent)?|half|a half|a third|a quarter)"
     amount = rf"(?P<v>[$€£]?\s*{_NUMBER}\s*(?:k|m|thousand)?(?:\s*(?:dollars|usd|euros?))?)"
-    value = rf"(?P<v>[$€£]?\s*{_NUMBER}\s*(?:%|percent|k|m|thousand)?|half|a half|a third|a quarter)"
+    share = rf"(?P<v>[$€£]?\s*{_NUMBER}\s*(?:%|percent|k|m|thousand)?|half|a half|a third|a quarter)"
     cut = r"cut|cuts|cutting|reduce|reducing|lower|lowering|trim|decrease|drop|slash"
     grow = r"increase|increasing|raise|raising|boost|boosting|grow|up"
     add = r"add|adding|put|putting|spend|spending|move|moving|shift|shifting"
@@ -176,8 +176,8 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
             "-",
         ),
         # the channel first ("tv: cut 20%", "display, stop it"): how Chinese puts it (电视砍掉两成)
-        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{cut})\s+(?:by\s+)?{value}", re.IGNORECASE), "-"),
-        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{grow}|add|adding)\s+(?:by\s+)?{value}", re.IGNORECASE), "+"),
+        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{cut})\s+(?:by\s+)?{share}", re.IGNORECASE), "-"),
+        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{grow}|add|adding)\s+(?:by\s+)?{share}", re.IGNORECASE), "+"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:halve|halved|cut in half)\b", re.IGNORECASE), "x0.5"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:double|doubled)\b", re.IGNORECASE), "x2"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:all\s+)?(?:{stop})\b", re.IGNORECASE), "0"),
@@ -229,9 +229,12 @@ def _bounds(query: str, used: list[tuple[int, int]]) -> tuple[dict[str, float], 
         rf"\b(?:keep|keeping|hold|holding|leave|leaving|lock|locking)\s+(?:our\s+|the\s+)?{ch}(?:\s+(?:spend|budget))?"
         rf"\s+(?:fixed|flat|as it is|as is|unchanged|the same|where it is|constant|steady)(?:\s+at\s+{money})?"
     )
-    for match in re.finditer(keep, query, re.IGNORECASE):
+    # the channel first ("tv stays unchanged": 电视保持现状)
+    kept = rf"\b{ch}(?:\s+(?:spend|budget))?\s+(?:stays?\s+|is\s+|kept\s+)?(?:unchanged|fixed|as it is|the same)\b"
+    for match in [*re.finditer(keep, query, re.IGNORECASE), *re.finditer(kept, query, re.IGNORECASE)]:
         channel = next(n for n, _ in CHANNEL_WORDS if match.group(n) is not None)
-        amount = _amount(match.group("m")) if match.group("m") else None
+        typed = match.groupdict().get("m")
+        amount = _amount(typed) if typed else None
         if amount is not None:
             low[channel] = high[channel] = amount
         elif channel not in fixed:

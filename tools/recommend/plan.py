@@ -134,6 +134,11 @@ CUES = (
     (0.7, r"\bc\d{3,}\b.{0,10}\b(recommend|suggest)\w*"),
     (
         0.6,
+        r"\b(vips?|loyal\w*|best|top|at[- ]risk|lapsed|dormant|new|churn\w*)\b.{0,40}\b(pick|choose|select)\w*\b"
+        r".{0,30}\b(products?|items?)\b|\b(what|which) (products?|items?)\b.{0,30}\b(retain|keep|win back)\b",
+    ),
+    (
+        0.6,
         r"\b(vips?|loyal\w*|best|top|at[- ]risk|lapsed|dormant|new|high[- ]value|churn\w*) (customers|buyers|shoppers|"
         r"clients)\b.{0,30}\b(recommend|suggest)\w*\b",
     ),
