@@ -336,7 +336,7 @@ def eval_command(
         str | None,
         typer.Option(
             help="Run one part alone, reported as <suite>-<part>: security has injection and pii; reliability has "
-            "faults, crash and input; scale has batch; chinese has routing."
+            "faults, crash and input; scale has batch; chinese has routing, language, sentiment and embeddings."
         ),
     ] = None,
 ) -> None:

@@ -63,7 +63,7 @@ SUITES: dict[str, Suite] = {
     "security": Suite("eval.suites.security", parts=("injection", "pii")),
     "reliability": Suite("eval.suites.reliability", parts=("faults", "crash", "input")),
     "scale": Suite("eval.suites.scale", parts=("batch",)),
-    "chinese": Suite("eval.suites.chinese", parts=("routing",)),
+    "chinese": Suite("eval.suites.chinese", parts=("routing", "language", "sentiment", "embeddings")),
 }
 
 
