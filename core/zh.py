@@ -10,6 +10,7 @@ patterns, each with its Chinese template; text no pattern knows stays as written
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,19 @@ from typing import Any
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LIST_SEPARATOR = "、"
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as Simplified (OpenCC t2s, one character for one): the script the phrasebooks, the
+    aspect lexicon and the sentiment model are written in."""
+    return str(_t2s().convert(text))
+
+
+@functools.cache
+def _t2s() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
 
 
 def has_chinese(text: str) -> bool:

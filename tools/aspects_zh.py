@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from core.zh import to_simplified
 from tools.aspects import Mention
-from tools.sentiment_zh import new_jieba_tokenizer, to_simplified
+from tools.sentiment_zh import new_jieba_tokenizer
 
 MAX_CHARS = 5_000  # longer text is cut: a review's aspects are in its first few thousand characters
 CLAUSE = re.compile(r"[，,。.!！?？;；、~～…\n\r\t]+|\s{2,}")

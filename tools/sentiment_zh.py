@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from core.zh import to_simplified
+
 MAX_CHARS = 1_000  # the opening of a very long review carries its sentiment; the features' cost grows with length
 NEUTRAL_BAND = 0.1  # |p - 0.5| below this is "mixed", as for the English models
 
@@ -127,18 +129,6 @@ class ChineseSentimentModel:
 
 def _clean(text: str) -> str:
     return to_simplified(" ".join(text[:MAX_CHARS].split()))
-
-
-def to_simplified(text: str) -> str:
-    """Traditional characters as Simplified (OpenCC t2s, one character for one), the model's and lexicon's script."""
-    return str(_t2s().convert(text))
-
-
-@functools.cache
-def _t2s() -> Any:
-    import opencc
-
-    return opencc.OpenCC("t2s")
 
 
 def _jieba_words(text: str) -> list[str]:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 
+from core.zh import to_simplified as simplified
+
 PHRASEBOOK = Path(__file__).with_name("zh.yaml")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'&.-]*")
@@ -54,21 +56,9 @@ def is_chinese(text: str, *, at_least: int = 1) -> bool:
     return len(CJK.findall(text)) >= at_least
 
 
-@functools.cache
-def _converter() -> object | None:
-    try:
-        import opencc
-
-        return opencc.OpenCC("t2s")
-    except (ImportError, OSError, RuntimeError):  # pragma: no cover - opencc is a declared dependency
-        return None
-
-
 def to_simplified(text: str) -> str:
     """Traditional characters as Simplified ("預測銷量" -> "预测销量"); full-width letters and digits half-width."""
-    text = unicodedata.normalize("NFKC", text)
-    converter = _converter()
-    return converter.convert(text) if converter is not None else text  # type: ignore[attr-defined]
+    return simplified(unicodedata.normalize("NFKC", text))
 
 
 @functools.cache
