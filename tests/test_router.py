@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import date
 
 import pytest
 
@@ -13,21 +12,12 @@ from agent.router import MAX_MESSAGE_CHARS, Router, RoutingError
 from agent.router.lexicon import NotYet, load_exemplars
 from agent.types import Plan, PlanReferenceError, ToolCall, is_reference, resolve_references
 from eval.routing import CASES_FILE, argument_matches, load_cases, score_routing
-
-TODAY = date(2026, 11, 30)
+from routing_helpers import TODAY, names, plan
 
 
 @pytest.fixture(scope="module")
 def router(demo_store) -> Router:
     return Router(demo_store.workspace).warm_up()
-
-
-def plan(router: Router, message: str, context: Plan | None = None) -> Plan:
-    return router.plan(message, context, today=TODAY)
-
-
-def names(result: Plan) -> list[str]:
-    return [call.name for call in result.calls]
 
 
 # ---- reading requests -------------------------------------------------------------------------------------

@@ -4,31 +4,21 @@ development set's goal (tool choice >= 0.95 on eval/cases/chinese/routing_zh.jso
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from agent.router import Router
 from agent.router.chinese import ChineseReader, Product, is_chinese, load_phrasebook, parse_number, to_simplified
-from agent.types import Plan
 from eval.routing import load_cases, score_routing
+from routing_helpers import names, plan
 
-TODAY = date(2026, 11, 30)
 DEV_CASES = Path(__file__).resolve().parents[1] / "eval" / "cases" / "chinese" / "routing_zh.jsonl"
 
 
 @pytest.fixture(scope="module")
 def router(demo_store) -> Router:
     return Router(demo_store.workspace).warm_up()
-
-
-def plan(router: Router, message: str, context: Plan | None = None) -> Plan:
-    return router.plan(message, context, today=TODAY)
-
-
-def names(result: Plan) -> list[str]:
-    return [call.name for call in result.calls]
 
 
 # ---- reading -------------------------------------------------------------------------------------------------
