@@ -47,7 +47,8 @@ class Router:
         self.lexicon: Lexicon = load_lexicon()
         self._embedder = embedder
         self._scorer: IntentScorer | None = None
-        self._catalogue: tuple[float, Catalogue, Vocabulary, ChineseReader] | None = None
+        self._catalogue: tuple[float, Catalogue, Vocabulary] | None = None
+        self._reader: tuple[Catalogue, ChineseReader] | None = None  # built at the first Chinese request
         self._lock = threading.Lock()
 
     @property
@@ -134,24 +135,25 @@ class Router:
 
     def _catalogue_now(self) -> tuple[Catalogue, Vocabulary]:
         """The catalogue, re-read when the file changes (the demo builder or an import may rewrite it)."""
-        loaded = self._loaded()
-        return loaded[1], loaded[2]
-
-    def _reader_now(self) -> ChineseReader:
-        """The Chinese reader for the current catalogue (its products' Chinese names)."""
-        return self._loaded()[3]
-
-    def _loaded(self) -> tuple[float, Catalogue, Vocabulary, ChineseReader]:
         path = self.catalogue_path
         stamp = path.stat().st_mtime if path.exists() else 0.0
         with self._lock:
             if self._catalogue is None or self._catalogue[0] != stamp:
                 catalogue = Catalogue.load(path, self.lexicon)
+                self._catalogue = (stamp, catalogue, self._vocabulary(catalogue))
+            return self._catalogue[1], self._catalogue[2]
+
+    def _reader_now(self) -> ChineseReader:
+        """The Chinese reader for the current catalogue (an index of its Chinese names): built at the first Chinese
+        request, so English-only use never pays for it, and again when the catalogue changes."""
+        catalogue, _ = self._catalogue_now()
+        with self._lock:
+            if self._reader is None or self._reader[0] is not catalogue:
                 products = [
                     Product(p.product_id, p.name, p.name_zh, p.subcategory) for p in catalogue.products.values()
                 ]
-                self._catalogue = (stamp, catalogue, self._vocabulary(catalogue), ChineseReader(products))
-            return self._catalogue
+                self._reader = (catalogue, ChineseReader(products))
+            return self._reader[1]
 
     def _vocabulary(self, catalogue: Catalogue) -> Vocabulary:
         names = {
