@@ -45,7 +45,7 @@ class Sizes:
 
 
 SIZES = ByMode(
-    quick=Sizes(embed_sample=200, ingest_sample=300, quality_corpus=1500, latency_sizes=(3000,), latency_queries=20),
+    quick=Sizes(embed_sample=200, ingest_sample=300, quality_corpus=1500, latency_sizes=(1000,), latency_queries=20),
     full=Sizes(
         embed_sample=5000, ingest_sample=5000, quality_corpus=None, latency_sizes=(20_000, 100_000), latency_queries=200
     ),
