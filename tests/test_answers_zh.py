@@ -31,9 +31,14 @@ def both(name: str, result: dict[str, Any]) -> tuple[str, str, list[str], list[s
     return en.answer, cn.answer, [c.review_id for c in en.citations], [c.review_id for c in cn.citations]
 
 
+def own_words(answer: str) -> str:
+    """The answer without quoted customers' words, which stay in the language they were written in."""
+    return re.sub(r"[“\"][^”\"]*[”\"]", "", answer)
+
+
 def check_twins(name: str, result: dict[str, Any]) -> str:
     en, cn, en_cited, cn_cited = both(name, result)
-    assert zh.has_chinese(cn) and not zh.has_chinese(en), cn
+    assert zh.has_chinese(cn) and not zh.has_chinese(own_words(en)), cn
     assert figures(cn) <= figures(en), sorted(figures(cn) - figures(en))
     assert cn_cited == en_cited
     for review_id in cn_cited:  # a marker wherever the English has one (ad copy cites without markers)
@@ -185,4 +190,4 @@ def test_a_chinese_request_gets_a_chinese_answer(agent: MarketingAgent, request_
     if tool == "search_reviews":
         assert response.citations and "顾客怎么说" in response.answer
     english = agent.ask("What do customers complain about for the Aurora dress?")
-    assert english.language == "en" and not zh.has_chinese(english.answer)
+    assert english.language == "en" and not zh.has_chinese(own_words(english.answer))

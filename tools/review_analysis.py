@@ -194,7 +194,7 @@ def _quotes(mentions: list[Mention], ratings: dict[str, int], limit: int, *, pre
     seen: set[str] = set()
     for mention in sorted(mentions, key=rank):
         said = " ".join(mention.clause.casefold().split())
-        if mention.review_id in seen or said in seen or len(mention.clause) < 12:
+        if mention.review_id in seen or said in seen or len(mention.clause) < _min_quote_chars(mention.clause):
             continue
         seen.update((mention.review_id, said))
         chosen.append(
@@ -205,5 +205,14 @@ def _quotes(mentions: list[Mention], ratings: dict[str, int], limit: int, *, pre
     return chosen
 
 
+def _min_quote_chars(clause: str) -> int:
+    """Shorter clauses say too little to quote: 12 characters, or 5 in Chinese, where a character is a word or
+    half of one ("物流太慢了" says what "delivery was slow" says)."""
+    return 5 if HAN.search(clause) else 12
+
+
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_QUOTE_CHARS else text[: MAX_QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    if len(text) <= MAX_QUOTE_CHARS:
+        return text
+    cut = text[: MAX_QUOTE_CHARS - 1]
+    return (cut if HAN.search(cut) else cut.rsplit(" ", 1)[0]) + "…"  # Chinese has no spaces to cut at

@@ -19,6 +19,14 @@ from core.atomic import atomic_file
 
 DIM = 384
 NO_DATE = -1
+# Vector spaces: each review is embedded by one model, chosen by its language (tools/review_store.py); scores are
+# only compared within a space. Stored as metadata "space"; rows written before spaces existed are MiniLM's.
+SPACES = ("minilm", "e5")
+FIELDS = ("ids", "vectors", "product_ids", "ratings", "categories", "dates", "spaces")
+
+
+def space_code(name: object) -> int:
+    return SPACES.index(str(name)) if name in SPACES else 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class ReviewIndex:
     ratings: np.ndarray  # (N,) int8
     categories: np.ndarray  # (N,) str, case-folded
     dates: np.ndarray  # (N,) int32 date ordinals, NO_DATE when unknown
+    spaces: np.ndarray  # (N,) int8 index into SPACES: the model that embedded the row
 
     @classmethod
     def empty(cls, generation: int = 0) -> ReviewIndex:
@@ -67,6 +76,7 @@ class ReviewIndex:
             np.zeros(0, np.int8),
             np.array([], dtype=str),
             np.zeros(0, np.int32),
+            np.zeros(0, np.int8),
         )
 
     @classmethod
@@ -81,6 +91,7 @@ class ReviewIndex:
             ratings=np.array([int(m.get("rating", 0)) for m in metadatas], dtype=np.int8),
             categories=np.array([normalise_category(str(m.get("category", ""))) for m in metadatas], dtype=str),
             dates=np.array([int(m.get("date_ord", NO_DATE)) for m in metadatas], dtype=np.int32),
+            spaces=np.array([space_code(m.get("space", SPACES[0])) for m in metadatas], dtype=np.int8),
         )
 
     def __len__(self) -> int:
@@ -89,13 +100,12 @@ class ReviewIndex:
     def upsert(self, other: ReviewIndex) -> ReviewIndex:
         """A new index with `other`'s rows replacing rows of the same id and appended otherwise."""
         keep = ~np.isin(self.ids, other.ids)
-        fields = ("ids", "vectors", "product_ids", "ratings", "categories", "dates")
-        merged = {f: np.concatenate([getattr(self, f)[keep], getattr(other, f)]) for f in fields}
+        merged = {f: np.concatenate([getattr(self, f)[keep], getattr(other, f)]) for f in FIELDS}
         return ReviewIndex(generation=other.generation, **merged)
 
-    def mask(self, filters: ReviewFilters) -> np.ndarray:
-        """(N,) bool: rows that pass every active filter."""
-        keep = np.ones(len(self), dtype=bool)
+    def mask(self, filters: ReviewFilters, space: int | None = None) -> np.ndarray:
+        """(N,) bool: rows that pass every active filter (and are in `space`, when given)."""
+        keep = np.ones(len(self), dtype=bool) if space is None else self.spaces == space
         if filters.product_ids is not None:
             keep &= np.isin(self.product_ids, np.array(filters.product_ids, dtype=str))
         if filters.min_rating is not None:
@@ -110,9 +120,12 @@ class ReviewIndex:
             keep &= (self.dates <= filters.date_to.toordinal()) & (self.dates != NO_DATE)
         return keep
 
-    def search(self, query: np.ndarray, filters: ReviewFilters, k: int) -> list[tuple[str, float]]:
-        """Exact cosine top-k among rows passing `filters`: [(review_id, score)], best first."""
-        rows = np.flatnonzero(self.mask(filters))
+    def search(
+        self, query: np.ndarray, filters: ReviewFilters, k: int, space: int | None = None
+    ) -> list[tuple[str, float]]:
+        """Exact cosine top-k among rows passing `filters` (in `space`, when given; `query` must come from that
+        space's model): [(review_id, score)], best first."""
+        rows = np.flatnonzero(self.mask(filters, space))
         if rows.size == 0:
             return []
         # Gathering a small subset beats scoring everything; for big subsets one matvec is cheaper.
@@ -136,6 +149,7 @@ class ReviewIndex:
                 ratings=self.ratings,
                 categories=self.categories,
                 dates=self.dates,
+                spaces=self.spaces,
             )
 
     @classmethod
@@ -151,6 +165,7 @@ class ReviewIndex:
                     ratings=data["ratings"],
                     categories=data["categories"],
                     dates=data["dates"],
+                    spaces=data["spaces"],  # a snapshot from before spaces: KeyError, rebuilt from the store
                 )
         except (OSError, ValueError, KeyError):
             return None

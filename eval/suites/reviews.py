@@ -7,6 +7,7 @@ these machines are noisy. `--quick` runs the same code on small samples (for the
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
@@ -235,9 +236,7 @@ def _quality(
 
 def _index_with(index: ReviewIndex, embedder: MiniLMEmbedder, texts: dict[str, str]) -> ReviewIndex:
     vectors = embedder.embed([texts[str(rid)] for rid in index.ids])
-    return ReviewIndex(
-        index.generation, index.ids, vectors, index.product_ids, index.ratings, index.categories, index.dates
-    )
+    return dataclasses.replace(index, vectors=vectors)
 
 
 def _filters(query: LabelledQuery) -> ReviewFilters:

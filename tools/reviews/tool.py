@@ -23,12 +23,11 @@ from tools.review_analysis import (
 )
 from tools.review_data import read_review_file, validate_review_records
 from tools.review_index import ReviewFilters
-from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview
+from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview, relevance_floor
 from tools.unit import fields_of
 
 SNIPPET_CHARS = 300
 INSIGHT_SEARCH_DEPTH = 500  # reviews pulled by a query-based insight
-INSIGHT_MIN_SCORE = 0.25  # below this cosine similarity a review is not about the query
 
 
 class ReviewFilterFields(BaseModel):
@@ -191,7 +190,7 @@ def _insight(
     reviews: list[StoredReview]
     if query:
         ranked = store.search(query, filters, INSIGHT_SEARCH_DEPTH)
-        reviews = [review for review, score in ranked if score >= INSIGHT_MIN_SCORE]
+        reviews = [review for review, score in ranked if score >= relevance_floor(review.space, query)]
     else:
         reviews = store.reviews_for(filters)
     sentiment, name = load_sentiment(store.workspace)
