@@ -157,3 +157,22 @@ def test_sending_to_customers_is_refused_in_chinese(router: Router) -> None:
     refused = plan(router, "帮我发邮件给所有客户")
     assert refused.kind == "out_of_scope"
     assert is_chinese(refused.message)
+
+
+@pytest.mark.parametrize(
+    ("message", "tool", "argument", "value"),
+    [
+        ("明年一季度预算5万怎么分配", "plan_budget", "period_weeks", 13),  # a quarter's budget lasts a quarter
+        ("plan a budget of 50000 for Q1 next year", "plan_budget", "period_weeks", 13),
+        ("预测Nimbus无线耳机明年一季度的销量", "forecast_sales", "horizon", 18),  # a forecast runs to its end
+        ("forecast Nimbus earbuds for Q1 next year", "forecast_sales", "horizon", 18),
+        ("forecast Nimbus earbuds through the second quarter of 2027", "forecast_sales", "horizon", 31),
+        ("forecast Nimbus earbuds for next year", "forecast_sales", "horizon", 52),
+    ],
+)
+def test_a_named_quarter_is_a_period_for_budgets_and_a_horizon_for_forecasts(
+    router: Router, message: str, tool: str, argument: str, value: int
+) -> None:
+    result = plan(router, message)  # today: 2026-11-30, so Q1 next year ends 18 weeks on
+    assert names(result) == [tool]
+    assert result.calls[0].arguments[argument] == value

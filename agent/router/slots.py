@@ -114,7 +114,7 @@ def extract(
         query=raw.strip(" ?.!") or text,
         anaphor=bool(lexicon.anaphora.search(text)),
         all_products=bool(lexicon.all_products.search(text)),
-        horizon=horizon_of(text),
+        horizon=horizon_of(text, today),
         what_if=what_if,
         price_change=change,
         channel=channel_of(text, lexicon),
@@ -150,10 +150,22 @@ def _bounded(pattern: re.Pattern[str], text: str, low: int, high: int) -> int | 
     return None
 
 
-def horizon_of(text: str) -> int | None:
-    """Weeks ahead: "next 8 weeks" -> 8, "next quarter" -> 13, "two months" -> 9, "30 days" -> 5. The first
+NAMED_QUARTER = re.compile(
+    r"\b(?:q([1-4])|(first|second|third|fourth) quarter)\s+(?:of\s+)?(next year|this year|(?:19|20)\d\d)\b"
+)
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+def horizon_of(text: str, today: date | None = None) -> int | None:
+    """Weeks ahead: "next 8 weeks" -> 8, "next quarter" -> 13, "two months" -> 9, "30 days" -> 5; with `today`, a
+    named quarter to come ("q1 next year", "the second quarter of 2027") -> the weeks to its end. The first
     horizon typed wins; "last 3 months" is a date range, not a horizon."""
     found: list[tuple[int, int]] = []
+    for match in list(NAMED_QUARTER.finditer(text)) if today is not None else []:
+        weeks = _weeks_to_quarter_end(match, today or date.min)
+        if weeks > 0:  # a quarter already over is a date range, not a horizon
+            found.append((match.start(), weeks))
+            text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]  # not "next year"
     for pattern, to_weeks in HORIZONS:
         for match in pattern.finditer(text):
             if not PAST_WORDS.search(text[: match.start()]):
@@ -163,6 +175,12 @@ def horizon_of(text: str) -> int | None:
             if not PAST_WORDS.search(text[: match.start()]):
                 found.append((match.start(), weeks))
     return min(found)[1] if found else None
+
+
+def _weeks_to_quarter_end(match: re.Match[str], today: date) -> int:
+    quarter = int(match.group(1)) if match.group(1) else ORDINALS[match.group(2)]
+    year = {"next year": today.year + 1, "this year": today.year}.get(match.group(3)) or int(match.group(3))
+    return math.ceil((_month_end(date(year, 3 * quarter, 1)) - today).days / 7)
 
 
 def what_if_of(text: str) -> tuple[dict[str, float] | None, float | None]:
