@@ -1,5 +1,6 @@
 """Segments a marketer can read: clustering customer embeddings, choosing how many segments, and describing
-each segment from the data (size, RFM profile, predicted value, what sets it apart) with a name made by rules.
+each segment from the data (size, RFM profile, predicted value, what sets it apart) with a name made by rules
+whose thresholds scale with the data (its end date and its typical gap between purchases; see `segment_name`).
 """
 
 from __future__ import annotations
@@ -107,43 +108,127 @@ def distinguishing_features(customers: pd.DataFrame, members: np.ndarray, top: i
     return sorted(differences, key=lambda d: -abs(d.effect))[:top]
 
 
-def segment_name(customers: pd.DataFrame, members: np.ndarray) -> str:
-    """A short name from rules on recency, tenure, value and frequency, e.g. "lapsing high spenders"."""
+# Segment names are "<status> <worth>", each word judged against yardsticks taken from the data itself, so that a word
+# means the same on any store. Time is measured from the data's end (recency and tenure count days to the day after
+# the last transaction) in units of the typical gap between purchases: the median, over customers who bought on two
+# or more days, of their mean gap ((tenure - recency) / (purchase days - 1)). Spend and frequency are judged by where
+# the segment's median falls among all customers (its quantile), never by a ratio to the overall median, which hides
+# a base that has mostly lapsed. The odds quoted below are for a customer buying at random at the typical pace (a
+# Poisson process): the chance of going n gaps without a purchase is e^-n.
+ACTIVE_WITHIN_GAPS = 1.0  # bought within one typical gap: "active"
+NEW_WITHIN_GAPS = 2.0  # first purchase within two gaps: "new" (too soon to tell: 14% would not be back yet)
+LAPSING_AFTER_GAPS = 2.0  # silent more than two gaps: "lapsing" (14% of typical-pace buyers go that long)
+LAPSED_AFTER_GAPS = 4.0  # silent more than four gaps: "lapsed" (2% of typical-pace buyers go that long)
+HIGH_QUANTILE = 0.75  # a segment median in the top quarter of customers: "high spenders", "frequent buyers"
+LOW_QUANTILE = 0.25  # in the bottom quarter: "low spenders", "occasional buyers"
+MIN_REPEAT_CUSTOMERS = 20  # fewer repeat customers than this: the gap is not measured and FALLBACK_GAP_DAYS is used
+FALLBACK_GAP_DAYS = 45.0  # lapsed after 180 days, new within 90: a quarter-based default for data without repeats
+STATUSES = ("new", "active", "steady", "lapsing", "lapsed")
+WORTHS = (
+    "first-time buyers",
+    "one-time buyers",
+    "high spenders",
+    "frequent buyers",
+    "low spenders",
+    "occasional buyers",
+    "mid spenders",
+)
 
-    def ratio(column: str) -> float:
-        values = customers[column].to_numpy(dtype=np.float64)
-        values = np.where(np.isfinite(values), values, np.nan)
-        overall = float(np.nanmedian(values)) if not np.isnan(values).all() else 0.0
-        inside = values[members]
-        if overall <= 0 or np.isnan(inside).all():
-            return 1.0
-        return float(np.nanmedian(inside)) / overall
 
-    recency, tenure = ratio("recency_days"), ratio("tenure_days")
-    value_column = "expected_spend" if "expected_spend" in customers else "monetary"
-    spend, frequency = ratio("monetary"), ratio("frequency")
-    if tenure < 0.4 and frequency <= 1.0:
-        status = "new"
-    elif recency >= 2.5:
-        status = "lapsed"
-    elif recency >= 1.4:
-        status = "lapsing"
-    elif recency <= 0.6:
-        status = "active"
-    else:
-        status = "steady"
-    future = ratio(value_column)
-    if max(spend, future) >= 1.8:
+@dataclass(frozen=True)
+class PurchasePace:
+    """The data's typical gap between purchase days, and the recency and tenure thresholds it sets (in days)."""
+
+    typical_gap_days: float
+    repeat_customers: int  # the customers the gap was measured on; 0 when FALLBACK_GAP_DAYS stands in
+
+    @property
+    def active_within_days(self) -> float:
+        return ACTIVE_WITHIN_GAPS * self.typical_gap_days
+
+    @property
+    def new_within_days(self) -> float:
+        return NEW_WITHIN_GAPS * self.typical_gap_days
+
+    @property
+    def lapsing_after_days(self) -> float:
+        return LAPSING_AFTER_GAPS * self.typical_gap_days
+
+    @property
+    def lapsed_after_days(self) -> float:
+        return LAPSED_AFTER_GAPS * self.typical_gap_days
+
+    def status(self, recency_days: float, tenure_days: float, frequency: float) -> str:
+        """new, lapsed, lapsing, active or steady, first match wins: new when the first purchase (or, for a one-time
+        buyer, the only one) is within NEW_WITHIN_GAPS gaps; lapsed after LAPSED_AFTER_GAPS gaps without a purchase,
+        lapsing after LAPSING_AFTER_GAPS; active when the last purchase is within one gap, steady otherwise."""
+        if tenure_days <= self.new_within_days or (frequency <= 1 and recency_days <= self.new_within_days):
+            return "new"
+        if recency_days > self.lapsed_after_days:
+            return "lapsed"
+        if recency_days > self.lapsing_after_days:
+            return "lapsing"
+        return "active" if recency_days <= self.active_within_days else "steady"
+
+
+def purchase_pace(customers: pd.DataFrame) -> PurchasePace:
+    """The typical gap between purchase days, from a customer table with recency_days, tenure_days and frequency
+    (purchase days): the median of repeat customers' mean gaps, at least a day."""
+    repeat = customers[customers["frequency"] >= 2]
+    gaps = (repeat["tenure_days"] - repeat["recency_days"]) / (repeat["frequency"] - 1)
+    gaps = gaps[np.isfinite(gaps.to_numpy(dtype=np.float64))]
+    if len(gaps) < MIN_REPEAT_CUSTOMERS:
+        return PurchasePace(FALLBACK_GAP_DAYS, 0)
+    return PurchasePace(max(float(gaps.median()), 1.0), len(gaps))
+
+
+def segment_name(customers: pd.DataFrame, members: np.ndarray, pace: PurchasePace | None = None) -> str:
+    """ "<status> <worth>" from the segment's own medians, e.g. "lapsed one-time buyers", "active high spenders".
+
+    Status (PurchasePace.status on the median recency, tenure and purchase days) is new, lapsed, lapsing, active or
+    steady, in typical gaps between purchases (see the thresholds above). Worth, first match wins: "one-time buyers"
+    when the median customer bought on one day only ("first-time buyers" when new); "high spenders" when the median
+    spend, past (monetary) or expected next period, is in the top quarter of all customers; "frequent buyers" when
+    the median purchase days are; "low spenders" when both spends are in the bottom quarter; "occasional buyers" when
+    purchase days are; otherwise "mid spenders". New customers are never called frequent or occasional: they have not
+    been customers long enough to count. `pace` defaults to the whole table's (pass it to name many segments).
+    """
+    pace = pace or purchase_pace(customers)
+
+    def median(column: str) -> float:
+        inside = customers[column].to_numpy(dtype=np.float64)[members]
+        inside = inside[np.isfinite(inside)]
+        return float(np.median(inside)) if len(inside) else math.nan
+
+    frequency = median("frequency")
+    status = pace.status(median("recency_days"), median("tenure_days"), frequency)
+    if frequency <= 1:
+        return f"{status} {'first-time' if status == 'new' else 'one-time'} buyers"
+    value = max(_standing(customers, c, members) for c in ("monetary", "expected_spend") if c in customers)
+    often = 0.5 if status == "new" else _standing(customers, "frequency", members)
+    if value >= HIGH_QUANTILE:
         worth = "high spenders"
-    elif frequency >= 1.8:
+    elif often >= HIGH_QUANTILE:
         worth = "frequent buyers"
-    elif spend <= 0.5:
+    elif value <= LOW_QUANTILE:
         worth = "low spenders"
-    elif frequency <= 0.6:
+    elif often <= LOW_QUANTILE:
         worth = "occasional buyers"
     else:
         worth = "mid spenders"
     return f"{status} {worth}"
+
+
+def _standing(customers: pd.DataFrame, column: str, members: np.ndarray) -> float:
+    """Where the segment's median falls among all customers' values, 0-1 (the share below it, ties counting half)."""
+    values = customers[column].to_numpy(dtype=np.float64)
+    everyone = values[np.isfinite(values)]
+    inside = values[members]
+    inside = inside[np.isfinite(inside)]
+    if not len(everyone) or not len(inside):
+        return 0.5
+    middle = float(np.median(inside))
+    return float((np.sum(everyone < middle) + 0.5 * np.sum(everyone == middle)) / len(everyone))
 
 
 def unique_names(names: list[str], differences: list[list[Difference]]) -> list[str]:

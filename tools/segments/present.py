@@ -19,9 +19,11 @@ from tools.plots import plot_segments
 from tools.segments.tool import SegmentCustomersInput, SegmentCustomersResult, segment_customers
 from tools.unit import Implementation
 
-# Segment names (tools/segment_profiles.py `segment_name`: "<status> <worth>") and filters, in Chinese.
+# Segment names (tools/segment_profiles.py `segment_name`: "<status> <worth>", STATUSES and WORTHS) in Chinese.
 STATUS_ZH = {"active": "活跃", "steady": "稳定", "new": "新", "lapsing": "即将流失的", "lapsed": "已流失的"}
 WORTH_ZH = {
+    "first-time buyers": "首购客户",
+    "one-time buyers": "一次性购买客户",
     "high spenders": "高消费客户",
     "frequent buyers": "高频购买客户",
     "low spenders": "低消费客户",
@@ -39,7 +41,7 @@ FEATURES_ZH = {
     "expected spend next period": "下期预计消费",
     "share of returns": "退货比例",
 }
-NAME = re.compile(r"(?P<status>\w+) (?P<worth>[a-z]+ [a-z]+)(?P<rest>.*)")
+NAME = re.compile(r"(?P<status>\w+) (?P<worth>[a-z-]+ [a-z]+)(?P<rest>.*)")
 FEATURE = re.compile(r"(?P<label>[^:]+): (?P<segment>.+?) vs (?P<overall>.+?) overall")
 
 
@@ -204,10 +206,14 @@ def _summary_zh(result: SegmentCustomersResult) -> str:
         f"共 {len(result.segments)} 个分群。人均价值最高的是{segment_zh(best.name)}（{zh.number(best.size)} 位客户，"
         f"下个季度人均预计消费 {zh.money(best.predicted_value_per_customer)}）。"
     ]
-    fading = [s for s in result.segments if s.name.startswith(("lapsing", "lapsed"))]
-    if fading:
+    for status, heading in (("lapsing", "即将流失的分群"), ("lapsed", "已流失的分群")):
+        listed = [f"{segment_zh(s.name)}（{zh.number(s.size)}）" for s in result.segments if s.name.startswith(status)]
+        if listed:
+            parts.append(f"{heading}：{zh.joined(listed)}。")
+    if (t := result.thresholds) is not None:
         parts.append(
-            "需要留意流失的分群：" + zh.joined(f"{segment_zh(s.name)}（{zh.number(s.size)}）" for s in fading) + "。"
+            f"分群名称按两次购买之间的典型间隔计时（此处为 {zh.number(t.typical_gap_days)} 天）："
+            f"超过 {zh.number(t.lapsed_after_days)} 天未购买即为已流失。"
         )
     rule = result.filter
     matched = re.search(r"([\d,]+) customers match '", result.summary)

@@ -34,9 +34,11 @@ from tools.catalogue import catalogue_names
 from tools.model_cache import ModelCache
 from tools.rfm import SEGMENT_WHY, rfm_features, rfm_segments
 from tools.segment_profiles import (
+    PurchasePace,
     choose_segment_count,
     cluster_embeddings,
     distinguishing_features,
+    purchase_pace,
     segment_name,
     unique_names,
 )
@@ -184,7 +186,9 @@ class SegmentCustomersInput(BaseModel):
     k: int | None = Field(None, ge=2, le=12, description="Number of segments (default: chosen from the data).")
     file: str | None = Field(None, description="A transactions CSV to train on first (default: the workspace's model).")
     filter: str | None = Field(
-        None, description="at_risk, best, new or lapsed, or a segment name: also list matching customers."
+        None,
+        description="at_risk, best, new or lapsed, or a segment name: also list matching customers. new and lapsed "
+        "are judged as segment names are, in typical gaps between purchases (see `thresholds` in the result).",
     )
     customer_id: str | None = Field(None, max_length=200, description="Look up one customer.")
     limit: int = Field(20, ge=1, le=1000, description="Customers listed for a filter.")
@@ -245,6 +249,26 @@ class CustomerLookup(BaseModel):
     expected_spend: float
 
 
+class NameThresholds(BaseModel):
+    """What the words in segment names mean on this data (tools/segment_profiles.py), in days to the data's end."""
+
+    typical_gap_days: float = Field(description="Median gap between purchase days of customers who bought twice+.")
+    active_within_days: float = Field(description="Active: last purchase within one typical gap.")
+    new_within_days: float = Field(description="New (and the `new` filter): first purchase within two gaps.")
+    lapsing_after_days: float = Field(description="Lapsing: no purchase for more than two gaps.")
+    lapsed_after_days: float = Field(description="Lapsed (and the `lapsed` filter): no purchase for more than four.")
+
+    @classmethod
+    def of(cls, pace: PurchasePace) -> NameThresholds:
+        return cls(
+            typical_gap_days=round(pace.typical_gap_days, 1),
+            active_within_days=round(pace.active_within_days, 1),
+            new_within_days=round(pace.new_within_days, 1),
+            lapsing_after_days=round(pace.lapsing_after_days, 1),
+            lapsed_after_days=round(pace.lapsed_after_days, 1),
+        )
+
+
 class SegmentCustomersResult(BaseModel):
     segments: list[Segment]
     customers_total: int
@@ -259,6 +283,7 @@ class SegmentCustomersResult(BaseModel):
         description="Most bought products by spend among the customers matching the filter (all customers "
         "without one); empty when the transactions had no product ids.",
     )
+    thresholds: NameThresholds | None = Field(None, description="What new, active, lapsing and lapsed mean here.")
     summary: str
     warnings: list[str] = Field(default_factory=list)
     model: dict[str, Any] = Field(default_factory=dict)
@@ -375,7 +400,8 @@ def segment_customers(
     if request.k and request.k != int(loaded.manifest.get("k", 0)):
         labels, k_by = cluster_embeddings(loaded.embedding, request.k, seed=0), "user"
     customers = loaded.customers
-    segments = describe_segments(customers, labels)
+    pace = purchase_pace(customers)
+    segments = describe_segments(customers, labels, pace)
     segment_of = _segment_of(customers, labels, segments)
     catalogue = catalogue_names(ws)
     for label, segment in enumerate(segments):
@@ -383,12 +409,13 @@ def segment_customers(
     listed: list[CustomerLookup] = []
     matching = np.ones(len(customers), dtype=bool)
     if request.filter:
-        mask, order = _matching(customers, segment_of, request.filter)
+        mask, order = _matching(customers, segment_of, request.filter, pace)
         matching = mask.to_numpy()
         chosen = order[mask].sort_values(ascending=False).index[: request.limit]
         listed = [_lookup(customers, segment_of, str(c)) for c in chosen]
     lookup = _lookup(customers, segment_of, request.customer_id) if request.customer_id else None
     top = _top_products(loaded.purchases, matching, catalogue, 5)
+    thresholds = NameThresholds.of(pace)
     if loaded.purchases is None:
         warnings.append("the transactions had no product ids, so no top products (retrain with a product_id column)")
     return SegmentCustomersResult(
@@ -401,7 +428,8 @@ def segment_customers(
         customers=listed,
         customer=lookup,
         top_products=top,
-        summary=_summary(segments, request.filter, int(matching.sum()), top),
+        thresholds=thresholds,
+        summary=_summary(segments, request.filter, int(matching.sum()), top, thresholds),
         warnings=warnings,
         model={
             "trained_on": loaded.manifest.get("source", ""),
@@ -417,8 +445,9 @@ def segment_members(segment: str, workspace: str | Path | Workspace | None = Non
     valuable first; a clear error for a segment that does not exist, naming the ones that do."""
     loaded = _load(Workspace.open(workspace))
     customers = loaded.customers
-    segment_of = _segment_of(customers, loaded.labels, describe_segments(customers, loaded.labels))
-    mask, order = _matching(customers, segment_of, segment)
+    pace = purchase_pace(customers)
+    segment_of = _segment_of(customers, loaded.labels, describe_segments(customers, loaded.labels, pace))
+    mask, order = _matching(customers, segment_of, segment, pace)
     return [str(c) for c in order[mask].sort_values(ascending=False, kind="stable").index]
 
 
@@ -428,11 +457,13 @@ def _segment_of(customers: pd.DataFrame, labels: np.ndarray, segments: list[Segm
     return pd.Series([names[int(label)] for label in labels], index=customers.index)
 
 
-def describe_segments(customers: pd.DataFrame, labels: np.ndarray) -> list[Segment]:
-    """One Segment per cluster label (0..k-1), with names made unique across segments."""
+def describe_segments(customers: pd.DataFrame, labels: np.ndarray, pace: PurchasePace | None = None) -> list[Segment]:
+    """One Segment per cluster label (0..k-1), with names made unique across segments (named on `pace`, by default
+    the whole table's)."""
+    pace = pace or purchase_pace(customers)
     groups = [np.flatnonzero(labels == label) for label in range(int(labels.max()) + 1)]
     differences = [distinguishing_features(customers, members) for members in groups]
-    names = unique_names([segment_name(customers, members) for members in groups], differences)
+    names = unique_names([segment_name(customers, members, pace) for members in groups], differences)
     return [
         _segment(customers, members, name, diffs)
         for members, name, diffs in zip(groups, names, differences, strict=True)
@@ -462,8 +493,11 @@ def _segment(customers: pd.DataFrame, members: np.ndarray, name: str, diffs: lis
     )
 
 
-def _matching(customers: pd.DataFrame, segment_of: pd.Series, rule: str) -> tuple[pd.Series, pd.Series]:
-    """Which customers a filter selects, and the order to list them in (most valuable first)."""
+def _matching(
+    customers: pd.DataFrame, segment_of: pd.Series, rule: str, pace: PurchasePace
+) -> tuple[pd.Series, pd.Series]:
+    """Which customers a filter selects, and the order to list them in (most valuable first). new and lapsed use the
+    thresholds segment names use, so a "lapsed ..." segment's members are lapsed customers."""
     key = rule.strip().lower().replace(" ", "_").replace("-", "_")
     if key == "at_risk":
         # Valuable before, fading now: an RFM at-risk label, or a forecast well below their own past rate.
@@ -473,9 +507,9 @@ def _matching(customers: pd.DataFrame, segment_of: pd.Series, rule: str) -> tupl
     if key == "best":
         return customers["expected_spend"] >= customers["expected_spend"].quantile(0.9), customers["expected_spend"]
     if key == "new":
-        return customers["tenure_days"] <= PERIOD_DAYS, customers["expected_spend"]
+        return customers["tenure_days"] <= pace.new_within_days, customers["expected_spend"]
     if key == "lapsed":
-        return customers["recency_days"] >= 2 * PERIOD_DAYS, customers["monetary"]
+        return customers["recency_days"] > pace.lapsed_after_days, customers["monetary"]
     mask = segment_of.str.lower() == rule.strip().lower()
     if not mask.any():
         known = ", ".join(sorted(set(segment_of)))
@@ -527,16 +561,25 @@ def _lookup(customers: pd.DataFrame, segment_of: pd.Series, customer_id: str) ->
     )
 
 
-def _summary(segments: list[Segment], rule: str | None, matched: int, top: list[ProductShare]) -> str:
+def _summary(
+    segments: list[Segment], rule: str | None, matched: int, top: list[ProductShare], thresholds: NameThresholds
+) -> str:
     ranked = sorted(segments, key=lambda s: -s.predicted_value_per_customer)
     best = ranked[0]
     parts = [
         f"{len(segments)} segments. Most valuable per customer: {best.name} ({best.size:,} customers, "
         f"${best.predicted_value_per_customer:,.0f} expected each next quarter)."
     ]
-    fading = [s for s in segments if s.name.startswith(("lapsing", "lapsed"))]
+    fading = [s for s in segments if s.name.startswith("lapsing")]
     if fading:
         parts.append("About to lapse: " + ", ".join(f"{s.name} ({s.size:,})" for s in fading) + ".")
+    gone = [s for s in segments if s.name.startswith("lapsed")]
+    if gone:
+        parts.append("Lapsed: " + ", ".join(f"{s.name} ({s.size:,})" for s in gone) + ".")
+    parts.append(
+        f"Names count time in typical gaps between purchases ({thresholds.typical_gap_days:,.0f} days here): lapsed "
+        f"after {thresholds.lapsed_after_days:,.0f} days without a purchase."
+    )
     if rule:
         parts.append(f"{matched:,} customers match '{rule}'.")
     if top:
