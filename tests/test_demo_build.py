@@ -9,7 +9,7 @@ from agent.demo.build import DemoBuild, build_demo_workspace
 
 def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store: DemoBuild, small_demo: dict[str, Any]) -> None:
     assert demo_store.generated
-    assert demo_store.reviews.added == 800
+    assert demo_store.reviews.added == 821  # 800 English reviews and 21 Chinese ones (agent/demo/reviews_zh.py)
     assert (demo_store.workspace / "models" / "sentiment" / "manifest.json").exists()
     for name in (
         "catalogue.csv",
@@ -32,4 +32,4 @@ def test_demo_build_is_searchable_and_rerun_is_a_no_op(demo_store: DemoBuild, sm
     assert not again.generated
     assert again.forecaster is None and again.segmenter is None and again.recommender is None
     assert again.budget is None
-    assert (again.reviews.written, again.reviews.unchanged) == (0, 800)
+    assert (again.reviews.written, again.reviews.unchanged) == (0, 821)

@@ -20,6 +20,7 @@ from agent.demo.sales import week_starts
 END = date(2026, 11, 1)
 WEEKS = 104
 FIT_WORDS = ("fit", "size", "sizing", "small", "tight", "big", "large", "loose", "snug")
+FIT_WORDS_ZH = ("尺码", "尺寸", "码", "合身", "大小", "偏小", "偏大", "紧")  # agent/demo/reviews_zh.py's reviews
 
 
 def _generate(out_dir: Path, seed: int = 7) -> DemoFiles:
@@ -181,7 +182,9 @@ def test_sizes_and_unique_ids(demo: DemoFiles, reviews: pd.DataFrame) -> None:
         "Home",
         "Beauty",
     }
-    assert len(reviews) == 800 and reviews["review_id"].is_unique
+    chinese = reviews["text"].str.contains(r"[\u4e00-\u9fff]")
+    # 800 English reviews, then Chinese ones for a few products (tests/test_demo_zh_reviews.py checks them)
+    assert (~chinese).sum() == 800 and 0 < chinese.sum() < 0.05 * 800 and reviews["review_id"].is_unique
     assert len(customers) == 400 and customers["customer_id"].is_unique
     assert customers["email"].is_unique
     assert transactions["transaction_id"].is_unique
@@ -308,7 +311,7 @@ def test_worst_fit_product_gets_most_fit_complaints(demo: DemoFiles, reviews: pd
 
 def test_fit_complaints_talk_about_fit(reviews: pd.DataFrame) -> None:
     texts = reviews.loc[reviews["aspects"].str.contains("fit:neg"), "text"].str.lower()
-    mentions_fit = texts.apply(lambda text: any(word in text for word in FIT_WORDS))
+    mentions_fit = texts.apply(lambda text: any(word in text for word in FIT_WORDS + FIT_WORDS_ZH))
     assert len(texts) > 20 and mentions_fit.mean() > 0.95
 
 

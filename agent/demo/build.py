@@ -24,7 +24,9 @@ from tools.review_store import IngestReport
 from tools.reviews import ingest_reviews
 from tools.segments import SegmentationReport, train_segmenter
 
-GENERATOR_VERSION = 4  # 2: the ad tests; 3: customer attributes; 4: weekly media spend with known true effects
+# 2: the ad tests; 3: customer attributes; 4: weekly media spend with known true effects; 5: Chinese reviews for a few
+# products (agent/demo/reviews_zh.py)
+GENERATOR_VERSION = 5
 DEMO_HORIZON = 13  # a quarter of weeks: "next 8 weeks" and "next quarter" both fit
 MARKER = "demo.json"
 

@@ -27,6 +27,7 @@ from agent.demo.customers import (
 from agent.demo.experiments import TESTS, simulate_test
 from agent.demo.marketing import effects_frame, marketing_csv_frame, simulate_marketing
 from agent.demo.reviews import simulate_reviews
+from agent.demo.reviews_zh import CHINESE_SHARE, with_chinese_reviews
 from agent.demo.sales import sales_csv_frame, simulate_sales, week_starts
 
 MIN_WEEKS = 8
@@ -87,14 +88,18 @@ def generate_demo_data(
     weeks: int = 104,
     end_date: date = date(2026, 11, 1),
     progress: bool = True,
+    chinese_share: float = CHINESE_SHARE,
 ) -> DemoFiles:
-    """Generate the fictional store's data into `out_dir` and return the written paths."""
+    """Generate the fictional store's data into `out_dir` and return the written paths.
+
+    `n_reviews` English reviews are written, then Chinese ones for a few products until they are `chinese_share`
+    of those products' reviews (agent/demo/reviews_zh.py); 0 writes English reviews only."""
     _check_sizes(n_reviews, n_customers, weeks)
     files = demo_paths(Path(out_dir))
-    # later children for the ad tests, the customer attributes and the media spend: spawn(n)'s first children are
-    # the same for any n, so adding one at the end leaves every earlier file byte-identical
-    catalogue_rng, sales_rng, review_rng, customer_rng, test_rng, attribute_rng, marketing_rng = (
-        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(7)
+    # later children for the ad tests, the customer attributes, the media spend and the Chinese reviews: spawn(n)'s
+    # first children are the same for any n, so adding one at the end leaves every earlier file byte-identical
+    catalogue_rng, sales_rng, review_rng, customer_rng, test_rng, attribute_rng, marketing_rng, chinese_rng = (
+        np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(8)
     )
     starts = week_starts(end_date, weeks)
     window_start = starts[0]
@@ -107,6 +112,7 @@ def generate_demo_data(
 
     # Reviews can be written up to the end date, even past the last full sales week.
     reviews = simulate_reviews(products, n_reviews, window_start, end_date, review_rng, progress)
+    reviews = with_chinese_reviews(reviews, products, window_start, end_date, chinese_rng, chinese_share)
     _write_csv(reviews, files.reviews)
 
     personas = assign_personas(n_customers, customer_rng)
