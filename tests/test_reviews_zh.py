@@ -137,3 +137,27 @@ def test_a_topic_question_finds_chinese_reviews_through_their_own_model(workspac
     insight = review_insight(query="物流太慢", workspace=workspace)  # no filter: the reviews about the query
     cited = {q.review_id for a in insight.complaints for q in a.complaint_quotes}
     assert cited & {"z3", "z4"}
+
+
+def test_the_english_sentiment_model_is_not_trained_on_chinese_reviews(tmp_path: Path) -> None:
+    from tools.review_analysis import retrain_sentiment
+    from tools.review_store import StoredReview
+
+    def review(i: int, rating: int, text: str) -> StoredReview:
+        return StoredReview(f"r{i}", "1001", rating, text, "", "Aurora Linen Midi Dress", "Apparel", "", "")
+
+    english = [review(i, 5, "Love it, great fit.") if i % 2 else review(i, 1, "Awful, it ripped.") for i in range(60)]
+    chinese = [review(100 + i, 5, "质量很好，物流很快") for i in range(25)]
+    line = retrain_sentiment(Workspace.open(tmp_path / "ws"), english + chinese)
+    assert line == "sentiment model trained on 60 rated reviews"
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [("电池掉电很快，一天就没电了", "battery"), ("泵头坏了，瓶子漏液", "packaging"), ("香精味太重", "scent"),
+     ("鞋子很耐穿", "durability"), ("操作简单，上手很快", "ease_of_use"), ("很滋润，不油腻", "skin_feel")],
+)  # fmt: skip
+def test_chinese_aspects_cover_the_english_keys(text: str, aspect: str) -> None:
+    from tools.aspects_zh import aspects_zh
+
+    assert aspect in {a.aspect for a in aspects_zh(text)}

@@ -105,7 +105,9 @@ def load_sentiment(workspace: Workspace) -> tuple[ClauseSentiment, str]:
 
 
 def retrain_sentiment(workspace: Workspace, reviews: Sequence[StoredReview]) -> str:
-    """Fit the sentiment model on the workspace's reviews and save it; returns a line for the ingest report."""
+    """Fit the sentiment model on the workspace's reviews and save it; returns a line for the ingest report.
+    Chinese reviews are left out: they have a model of their own (tools/sentiment_zh.py)."""
+    reviews = [r for r in reviews if not (HAN.search(r.text) and detect_language(r.text) == "zh")]
     texts = [f"{r.title}. {r.text}" if r.title else r.text for r in reviews]
     ratings = [r.rating for r in reviews]
     started = time.perf_counter()
