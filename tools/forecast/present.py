@@ -4,6 +4,8 @@ and the PNG charts the terminal chat saves."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,25 +55,70 @@ DRIVERS_ZH = zh.Phrasebook(
 )
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The forecast's section in one language: `phrases` are str.format templates over the same figures; the rest
+    name units, intervals, drivers and the model card the language's way."""
+
+    phrases: Mapping[str, str]
+    units: Mapping[str, str]
+    interval: Callable[[float, float], str]
+    driver: Callable[[str], str]
+    card: Callable[[Mapping[str, Any]], str]
+
+    def __call__(self, phrase: str, **values: Any) -> str:
+        return self.phrases[phrase].format(**values)
+
+
+def _interval_zh(low: float, high: float) -> str:
+    return zh.interval(zh.number(low), zh.number(high))
+
+
+WORDING = {
+    "en": Wording(
+        phrases={
+            "heading": "**Sales forecast, next {horizon} {unit}** (median, with an 80% interval):",
+            "series": "- {label}: {p50:,.0f} units ({interval}){change}.",
+            "change": "; {change:+.0%} vs the previous {horizon} {unit} ({last:,.0f})",
+        },
+        units={unit: unit for unit in UNITS_ZH},
+        interval="80% interval {:,.0f} to {:,.0f}".format,
+        driver=str,
+        card=card_line,
+    ),
+    "zh": Wording(
+        phrases={
+            "heading": "**未来 {horizon} {unit}销量预测**（中位数，附 80% 区间）：",
+            "series": "- {label}：{p50:,.0f} 件（{interval}）{change}。",
+            "change": "；较前 {horizon} {unit}（{last:,.0f} 件）{change:+.0%}",
+        },
+        units=UNITS_ZH,
+        interval=_interval_zh,
+        driver=DRIVERS_ZH,
+        card=zh.card_line,
+    ),
+}
+
+
 class ForecastPresenter:
     def answer(self, result: ForecastSalesResult, written: Written) -> str:
-        unit = UNITS.get(result.freq.split("-")[0], "periods")
-        if written.chinese:
-            return _answer_zh(result, UNITS_ZH[unit])
-        lines = [f"**Sales forecast, next {result.horizon} {unit}** (median, with an 80% interval):"]
+        words = WORDING["zh" if written.chinese else "en"]
+        unit = words.units[UNITS.get(result.freq.split("-")[0], "periods")]
+        lines = [words("heading", horizon=result.horizon, unit=unit)]
         for series in result.series:
             change = ""
             if series.change_vs_last_period is not None and series.last_period_total is not None:
-                change = (
-                    f"; {series.change_vs_last_period:+.0%} vs the previous {result.horizon} {unit} "
-                    f"({series.last_period_total:,.0f})"
+                change = words(
+                    "change",
+                    change=series.change_vs_last_period,
+                    horizon=result.horizon,
+                    unit=unit,
+                    last=series.last_period_total,
                 )
-            lines.append(
-                f"- {_label(series)}: {series.total_p50:,.0f} units (80% interval {series.total_p10:,.0f} to "
-                f"{series.total_p90:,.0f}){change}."
-            )
-            lines += [f"  - {driver}" for driver in series.drivers[:3]]
-        if card := card_line(result.model):
+            interval = words.interval(series.total_p10, series.total_p90)
+            lines.append(words("series", label=_label(series), p50=series.total_p50, interval=interval, change=change))
+            lines += [f"  - {words.driver(driver)}" for driver in series.drivers[:3]]
+        if card := words.card(result.model):
             lines += ["", card]
         return "\n".join(lines)
 
@@ -128,23 +175,6 @@ def plot_forecast_result(series: SeriesForecast, path: Path, workspace: Path | s
         title=f"{series.product_name or series.series_id}: forecast with 80% interval",
         path=path,
     )
-
-
-def _answer_zh(result: ForecastSalesResult, unit: str) -> str:
-    lines = [f"**未来 {result.horizon} {unit}销量预测**（中位数，附 80% 区间）："]
-    for series in result.series:
-        change = ""
-        if series.change_vs_last_period is not None and series.last_period_total is not None:
-            change = (
-                f"；较前 {result.horizon} {unit}（{zh.number(series.last_period_total)} 件）"
-                f"{zh.percent(series.change_vs_last_period, signed=True)}"
-            )
-        bounds = zh.interval(zh.number(series.total_p10), zh.number(series.total_p90))
-        lines.append(f"- {_label(series)}：{zh.number(series.total_p50)} 件（{bounds}）{change}。")
-        lines += [f"  - {DRIVERS_ZH(driver)}" for driver in series.drivers[:3]]
-    if card := zh.card_line(result.model):
-        lines += ["", card]
-    return "\n".join(lines)
 
 
 def _label(series: SeriesForecast) -> str:
