@@ -15,6 +15,7 @@ from agent.types import ToolCall
 from tools.answer import SnippetLookup, Written
 from tools.registry import TOOLS
 from tools.unit import ToolUnit
+from tools.warnings_zh import reason_zh
 
 # Digits glued to Latin letters are ids ("SKU12"), not figures; after a Chinese character ("共12条") they are figures.
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-+]?\$?\d[\d,]*(?:\.\d+)?%?")
@@ -51,7 +52,7 @@ def write_answer(
 def _not_run(unit: ToolUnit, call: ToolCall, chinese: bool) -> str:
     """The section of a call that did not run: what was skipped or failed, and why (the error as the tool gave it)."""
     if chinese:
-        why = (call.result or {}).get("error", "未运行")
+        why = reason_zh(str((call.result or {}).get("error", "未运行")))
         what = (unit.planning.offer_zh if unit.planning is not None else "") or unit.name
         return f"{'已跳过' if call.status == 'skipped' else '无法完成'}{what}：{why}"
     why = (call.result or {}).get("error", "it did not run")

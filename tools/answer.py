@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from tools.warnings_zh import warning_zh
+
 MAX_SNIPPET = 240
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Links: a scheme or www, or a host on a common top-level domain (not any "word.Word": reviews skip spaces).
@@ -109,6 +111,9 @@ class Written:
             self.citations.append(Citation(review_id=review_id, snippet=clip(snippet)))
 
     def warn(self, warning: str) -> None:
+        """Add a warning once; a Chinese answer's in Chinese where `tools.warnings_zh` knows it."""
+        if self.chinese:
+            warning = warning_zh(warning)
         if warning not in self.warnings:
             self.warnings.append(warning)
 
