@@ -5,6 +5,8 @@ chart of the rates by group."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,9 @@ from tools.unit import Implementation
 SHOWN_PAIRS = 3  # pairs of attributes written out in an answer; the rest are in the result
 
 
-def _ratio(f: FairnessFinding) -> str:
+def _ratio(f: FairnessFinding, not_judged: str = "not judged") -> str:
     if f.ratio_to_max is None:
-        return "not judged" if not f.judged else "-"
+        return not_judged if not f.judged else "-"
     interval = (
         f" ({f.ratio_low:.2f}-{f.ratio_high:.2f})" if f.ratio_low is not None and f.ratio_high is not None else ""
     )
@@ -52,44 +54,103 @@ LIST_NAMES_ZH = zh.Phrasebook(
 )
 
 
-def _ratio_zh(f: FairnessFinding) -> str:
-    return "未评判" if f.ratio_to_max is None and not f.judged else _ratio(f)
+@dataclass(frozen=True)
+class Wording:
+    """The audit's section in one language: `phrases` are str.format templates over the same figures; the rest name
+    the list and the attributes, and write the summary, the language's way."""
+
+    phrases: Mapping[str, str]
+    list_name: Callable[[str], str]
+    attribute: Callable[[str], str]
+    summary: Callable[[AuditFairnessResult, str], str]
+
+    def __call__(self, phrase: str, **values: Any) -> str:
+        return self.phrases[phrase].format(**values)
+
+
+def _summary_en(result: AuditFairnessResult, list_name: str) -> str:
+    return result.summary
+
+
+def _summary_zh(result: AuditFairnessResult, list_name: str) -> str:
+    """The Chinese twin of the tool's summary (tools/fairness/tool.py `_summary`), from the same findings."""
+    flagged = [f for f in result.findings if f.flagged]
+    if not flagged:
+        judged = [f for f in result.findings if f.judged and f.ratio_to_max is not None]
+        low = min(judged, key=lambda f: f.ratio_to_max or 1.0) if judged else None
+        lowest = (
+            f"（最低比值 {low.ratio_to_max:.2f}：{attribute_zh(low.attribute)}中的 {low.group}）"
+            if low is not None and low.ratio_to_max is not None
+            else ""
+        )
+        return f"按五分之四规则，{list_name}中没有被少选的群体{lowest}。"
+    worst = min(flagged, key=lambda f: f.ratio_to_max or 0.0)
+    return (
+        f"{list_name}中有 {len(flagged)} 个群体被少选：最严重的是{attribute_zh(worst.attribute)}中的 {worst.group}，"
+        f"选中率只有最高群体的 {worst.ratio_to_max or 0.0:.2f}（低于 {result.threshold:g}）。"
+    )
+
+
+WORDING = {
+    "en": Wording(
+        phrases={
+            "audit": "{verdict}: fairness audit of {list_name} ({selected:,} selected of {population:,} customers with "
+            "attributes; four-fifths rule at {threshold:g}, groups under {min_group} not judged).",
+            "flagged": "**Flagged**",
+            "not_flagged": "**Not flagged**",
+            "attribute": "- **{attribute}**: {groups}",
+            "group": "{group} {rate:.1%} of {size:,} (ratio {ratio}){mark}",
+            "mark": " **flagged**",
+            "not_judged": "not judged",
+            "separator": "; ",
+            "values": "Predicted spend per customer by {attribute}: {values}.",
+            "value": "{group} {spend:,.2f}",
+            "value_separator": ", ",
+        },
+        list_name=str,
+        attribute=str,
+        summary=_summary_en,
+    ),
+    "zh": Wording(
+        phrases={
+            "audit": "{verdict}：{list_name}的公平性审计（有属性数据的 {population:,} 位客户中选中 {selected:,} 位；"
+            "五分之四规则阈值 {threshold:g}，少于 {min_group} 人的群体不评判）。",
+            "flagged": "**有问题**",
+            "not_flagged": "**未发现问题**",
+            "attribute": "- **{attribute}**：{groups}",
+            "group": "{group}：{size:,} 人中选中 {rate:.1%}（比值 {ratio}）{mark}",
+            "mark": " **有问题**",
+            "not_judged": "未评判",
+            "separator": "；",
+            "values": "按{attribute}的人均预测消费：{values}。",
+            "value": "{group} {spend:,.2f}",
+            "value_separator": "，",
+        },
+        list_name=LIST_NAMES_ZH,
+        attribute=attribute_zh,
+        summary=_summary_zh,
+    ),
+}
 
 
 class FairnessPresenter:
     def answer(self, result: AuditFairnessResult, written: Written) -> str:
-        if written.chinese:
-            return _answer_zh(result)
-        verdict = "**Flagged**" if result.flagged else "**Not flagged**"
-        lines = [
-            f"{verdict}: fairness audit of {result.list_name} ({result.selected:,} selected of {result.population:,} "
-            f"customers with attributes; four-fifths rule at {result.threshold:g}, groups under {result.min_group} "
-            "not judged).",
-            "",
-        ]
-        pairs_shown = 0
-        for summary in result.attributes:
-            is_pair = " x " in summary.attribute
-            if is_pair and not summary.flagged:
-                continue
-            if is_pair:
-                pairs_shown += 1
-                if pairs_shown > SHOWN_PAIRS:
-                    continue
-            rows = [f for f in result.findings if f.attribute == summary.attribute]
-            parts = []
-            for f in rows:
-                mark = " **flagged**" if f.flagged else ""
-                parts.append(f"{f.group} {f.selection_rate:.1%} of {f.size:,} (ratio {_ratio(f)}){mark}")
-            lines.append(f"- **{summary.attribute}**: " + "; ".join(parts))
+        words = WORDING["zh" if written.chinese else "en"]
+        list_name = words.list_name(result.list_name)
+        audit = words(
+            "audit",
+            verdict=words("flagged" if result.flagged else "not_flagged"),
+            list_name=list_name,
+            selected=result.selected,
+            population=result.population,
+            threshold=result.threshold,
+            min_group=result.min_group,
+        )
+        lines = [audit, ""]
+        lines += [_attribute_line(result, attribute, words) for attribute in _shown(result)]
         if result.values:
-            lines.append("")
-            by: dict[str, list[str]] = {}
-            for v in result.values:
-                by.setdefault(v.attribute, []).append(f"{v.group} {v.mean_predicted_spend:,.2f}")
-            for attribute, texts in by.items():
-                lines.append(f"Predicted spend per customer by {attribute}: " + ", ".join(texts) + ".")
-        lines += ["", result.summary]
+            lines += ["", *_spend_lines(result, words)]
+        lines += ["", words.summary(result, list_name)]
         return "\n".join(lines)
 
     def model_view(self, result: AuditFairnessResult) -> dict[str, Any]:
@@ -143,52 +204,32 @@ def _shown(result: AuditFairnessResult) -> list[str]:
     return shown
 
 
-def _answer_zh(result: AuditFairnessResult) -> str:
-    list_name = LIST_NAMES_ZH(result.list_name)
-    verdict = "**有问题**" if result.flagged else "**未发现问题**"
-    lines = [
-        f"{verdict}：{list_name}的公平性审计（有属性数据的 {zh.number(result.population)} 位客户中选中 "
-        f"{zh.number(result.selected)} 位；五分之四规则阈值 {result.threshold:g}，"
-        f"少于 {result.min_group} 人的群体不评判）。",
-        "",
-    ]
-    for attribute in _shown(result):
-        parts = []
-        for f in (f for f in result.findings if f.attribute == attribute):
-            mark = " **有问题**" if f.flagged else ""
-            parts.append(
-                f"{f.group}：{zh.number(f.size)} 人中选中 {zh.percent(f.selection_rate, 1)}"
-                f"（比值 {_ratio_zh(f)}）{mark}"
-            )
-        lines.append(f"- **{attribute_zh(attribute)}**：" + "；".join(parts))
-    if result.values:
-        lines.append("")
-        by: dict[str, list[str]] = {}
-        for v in result.values:
-            by.setdefault(v.attribute, []).append(f"{v.group} {zh.number(v.mean_predicted_spend, 2)}")
-        for attribute, texts in by.items():
-            lines.append(f"按{attribute_zh(attribute)}的人均预测消费：" + "，".join(texts) + "。")
-    lines += ["", _summary_zh(result, list_name)]
-    return "\n".join(lines)
-
-
-def _summary_zh(result: AuditFairnessResult, list_name: str) -> str:
-    """The Chinese twin of the tool's summary (tools/fairness/tool.py `_summary`), from the same findings."""
-    flagged = [f for f in result.findings if f.flagged]
-    if not flagged:
-        judged = [f for f in result.findings if f.judged and f.ratio_to_max is not None]
-        low = min(judged, key=lambda f: f.ratio_to_max or 1.0) if judged else None
-        lowest = (
-            f"（最低比值 {low.ratio_to_max:.2f}：{attribute_zh(low.attribute)}中的 {low.group}）"
-            if low is not None and low.ratio_to_max is not None
-            else ""
+def _attribute_line(result: AuditFairnessResult, attribute: str, words: Wording) -> str:
+    """One attribute's groups: rate, size, ratio to the best-served group, and a mark on the flagged ones."""
+    groups = [
+        words(
+            "group",
+            group=f.group,
+            rate=f.selection_rate,
+            size=f.size,
+            ratio=_ratio(f, words("not_judged")),
+            mark=words("mark") if f.flagged else "",
         )
-        return f"按五分之四规则，{list_name}中没有被少选的群体{lowest}。"
-    worst = min(flagged, key=lambda f: f.ratio_to_max or 0.0)
-    return (
-        f"{list_name}中有 {len(flagged)} 个群体被少选：最严重的是{attribute_zh(worst.attribute)}中的 {worst.group}，"
-        f"选中率只有最高群体的 {worst.ratio_to_max or 0.0:.2f}（低于 {result.threshold:g}）。"
-    )
+        for f in result.findings
+        if f.attribute == attribute
+    ]
+    return words("attribute", attribute=words.attribute(attribute), groups=words("separator").join(groups))
+
+
+def _spend_lines(result: AuditFairnessResult, words: Wording) -> list[str]:
+    """Predicted spend per customer, a line per attribute."""
+    by: dict[str, list[str]] = {}
+    for v in result.values:
+        by.setdefault(v.attribute, []).append(words("value", group=v.group, spend=v.mean_predicted_spend))
+    return [
+        words("values", attribute=words.attribute(attribute), values=words("value_separator").join(texts))
+        for attribute, texts in by.items()
+    ]
 
 
 def charts(result: AuditFairnessResult, folder: Path) -> list[Path]:
