@@ -306,3 +306,19 @@ def test_a_malformed_collection_name_is_refused(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv(COLLECTION_VARIABLE, "no spaces/or slashes")
     with pytest.raises(ValidationError, match="chroma_collection"):
         Workspace.open(tmp_path / "ws")
+
+
+def test_a_server_that_dies_mid_session_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with chroma_server(tmp_path / "data") as url:
+        monkeypatch.setenv(URL_VARIABLE, url)
+        ingest_reviews(rows=rows(3), workspace=tmp_path / "ws", progress=False)
+        assert search_reviews(query="great", k=2, workspace=tmp_path / "ws").hits  # the store is open and working
+    for ask in (
+        lambda: search_reviews(query="great", k=2, workspace=tmp_path / "ws"),
+        lambda: search_reviews(query="great", product_ids=["P1"], k=2, workspace=tmp_path / "ws"),
+        lambda: ingest_reviews(rows=rows(2, start=10), workspace=tmp_path / "ws", progress=False),
+    ):
+        with pytest.raises(WorkspaceError) as caught:
+            ask()
+        message = str(caught.value)
+        assert url in message and "\n" not in message and URL_VARIABLE in message

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import urlparse
 
 import chromadb
@@ -56,6 +56,8 @@ GENERATIONS = "-generations"  # suffix of a server collection's side collection 
 WRITE_BATCH = 512  # rows per chromadb write: one committed, resumable unit
 READ_PAGE = 5000  # below chromadb's max batch size (5,461)
 LOCK_TIMEOUT_S = 60.0
+P = ParamSpec("P")
+R = TypeVar("R")
 CHINESE_EMBEDDING = "chinese_embedding"  # collection metadata: the model the store embeds Chinese reviews with
 # Below these cosine similarities a review is not about the query (a query-based insight keeps the rest). MiniLM's
 # 0.25 as before. e5's scores sit higher and depend on the query's language: the thresholds that best separate
@@ -134,6 +136,31 @@ def server_error(location: str, exc: BaseException) -> WorkspaceError:
         f"The Chroma server at {location} (MARKETING_AGENT_CHROMA_URL) cannot be used: {reason}. "
         "Check that `chroma run` is serving there, or unset the variable for the embedded store."
     )
+
+
+def _lost_server(exc: BaseException) -> bool:
+    """An error from talking to the server (connection refused or dropped, a timeout), whatever layer raised it:
+    httpx's and httpcore's errors are told by their module, so this module needs neither."""
+    modules = {cls.__module__.split(".")[0] for cls in type(exc).__mro__}
+    return bool(modules & {"httpx", "httpcore"}) or isinstance(exc, ConnectionError | TimeoutError)
+
+
+def _server_errors(method: Callable[Concatenate[ReviewStore, P], R]) -> Callable[Concatenate[ReviewStore, P], R]:
+    """A store method whose server stops answering mid-request raises the same one-line WorkspaceError as a bad
+    URL at start-up, not httpx's traceback."""
+
+    def wrapper(self: ReviewStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except WorkspaceError:
+            raise
+        except Exception as exc:
+            if not self.on_server or not _lost_server(exc):
+                raise
+            raise server_error(str(self.workspace.settings.chroma_url), exc) from exc
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
 
 
 class _FileGeneration:
@@ -272,6 +299,7 @@ class ReviewStore:
             "with `marketing-agent demo`."
         )
 
+    @_server_errors
     def count(self) -> int:
         return self.collection().count() if self.exists else 0
 
@@ -300,6 +328,7 @@ class ReviewStore:
         self.workspace.ensure()
         return FileLock(self.workspace.locks_dir / "reviews.lock", timeout=LOCK_TIMEOUT_S)
 
+    @_server_errors
     def ingest(
         self,
         parsed: ParsedReviews,
@@ -438,6 +467,7 @@ class ReviewStore:
 
     # -- reading ----------------------------------------------------------------------------------
 
+    @_server_errors
     def index(self) -> ReviewIndex:
         """The filter mirror, reloaded when another writer has changed the store since it was read."""
         collection = self.collection()
@@ -475,6 +505,7 @@ class ReviewStore:
         index = ReviewIndex.from_records(generation, ids, np.concatenate(vectors), metadatas)
         return _unique_rows(index)
 
+    @_server_errors
     def search(self, query: str, filters: ReviewFilters, k: int) -> list[tuple[StoredReview, float]]:
         """Top-k reviews by cosine similarity to `query` among those passing `filters`; with Chinese reviews in
         their own space, each space's best, merged by `fair_merge` (a score is its own space's cosine)."""
@@ -503,6 +534,7 @@ class ReviewStore:
         distances = (got["distances"] or [[]])[0]
         return [(rid, 1.0 - float(d)) for rid, d in zip(got["ids"][0], distances, strict=True)]
 
+    @_server_errors
     def get(self, ids: Sequence[str]) -> dict[str, StoredReview]:
         """Stored reviews by id (missing ids are left out)."""
         if not ids:
@@ -514,6 +546,7 @@ class ReviewStore:
                 found[rid] = _stored_review(rid, dict(meta or {}), doc or "")
         return found
 
+    @_server_errors
     def all_reviews(self) -> list[StoredReview]:
         """Every stored review, read in pages (for retraining models on the whole store)."""
         collection = self.collection()
@@ -524,6 +557,7 @@ class ReviewStore:
                 reviews.append(_stored_review(rid, dict(meta or {}), doc or ""))
         return reviews
 
+    @_server_errors
     def reviews_for(self, filters: ReviewFilters) -> list[StoredReview]:
         """Every review passing `filters` (no ranking), e.g. all reviews of a product for insight."""
         index = self.index()
