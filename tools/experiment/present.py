@@ -4,6 +4,8 @@ counts and rates; never the copy text, which may quote reviews), the terminal vi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,14 @@ from rich.table import Table
 
 from core import zh
 from tools.answer import Written
-from tools.experiment.tool import AnalyzeExperimentInput, AnalyzeExperimentResult, analyze_experiment
+from tools.experiment.tool import (
+    AnalyzeExperimentInput,
+    AnalyzeExperimentResult,
+    ArmResult,
+    TestPlan,
+    analyze_experiment,
+    summarise,
+)
 from tools.unit import Implementation
 
 STATUS = {"winner": "Winner", "no_difference": "No meaningful difference", "keep_running": "Keep running"}
@@ -60,54 +69,101 @@ def _rate(value: float) -> str:
     return f"{value:.2%}"
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The test's section in one language: `phrases` are str.format templates over the same figures; the rest name
+    the decision, word its reason, write dates and the summary the language's way."""
+
+    phrases: Mapping[str, str]
+    status: Mapping[str, str]
+    reason: Callable[[str], str]
+    day: Callable[[str], str]
+    summary: Callable[[AnalyzeExperimentResult], str]
+
+    def __call__(self, phrase: str, **values: Any) -> str:
+        return self.phrases[phrase].format(**values)
+
+
+def _summary_en(result: AnalyzeExperimentResult) -> str:
+    return result.summary  # the tool wrote it (`summarise`)
+
+
+def _summary_zh(result: AnalyzeExperimentResult) -> str:
+    return summarise(result.experiment, result.arms, result.decision, result.plan, SUMMARY_ZH)
+
+
+# The tool's summary (tools/experiment/tool.py `SUMMARY`) in Chinese.
+SUMMARY_ZH = {
+    "winner": "{name}：{variant} 以 {rate:.2%} 胜出{lift}；把它发给所有人。",
+    "lift": "，比 {control} {lift:+.0%}",
+    "no_difference": "{name}：没有哪个版本明显更好；按成本或品牌契合度选择即可。",
+    "keep_running": "{name}：继续测试；{leader} 暂时领先（最优概率 {best:.0%}）。",
+    "to_go": "还需要约 {remaining:,} 次曝光{days}，才能发现 {lift:.0%} 的提升。",
+    "days": "，大约还要 {days:g} 天",
+}
+
+WORDING = {
+    "en": Wording(
+        phrases={
+            "title": "**{experiment}**{days}. {headline}. {reason}",
+            "days": ", {first} to {last} ({looks} days)",
+            "winner": ": **{winner}**",
+            "copy": " ({copy})",
+            "arm": "- **{variant}**: {rate} ({conversions:,} of {exposures:,}; interval {low} to {high}{lift}), "
+            "{best:.0%} chance best, next split {split:.0%}",
+            "lift": ", {lift:+.1%} on the control",
+            "revenue": "Revenue per exposure: {revenues} (totals only: no interval without per-exposure revenue).",
+            "revenue_item": "{variant} {revenue:,.2f}",
+            "separator": ", ",
+            "target": "a {lift:.0%} lift on {baseline}",
+            "to_go": "To find {target}: {per_variant:,} exposures per variant ({remaining:,} more in all{when}). A "
+            "classic test looked at only once would need {fixed:,}; this one may be checked every day.",
+            "when": ", about {days:g} days at the recent pace, split evenly",
+            "reached": "Every variant has the {per_variant:,} exposures needed to find {target}.",
+        },
+        status=STATUS,
+        reason=str,
+        day=str,
+        summary=_summary_en,
+    ),
+    "zh": Wording(
+        phrases={
+            "title": "**{experiment}**{days}。{headline}。{reason}",
+            "days": "，{first} 至 {last}（{looks} 天）",
+            "winner": "：**{winner}**",
+            "copy": "（{copy}）",
+            "arm": "- **{variant}**：{rate}（{exposures:,} 次曝光中 {conversions:,} 次转化；"
+            "区间 {low} 至 {high}{lift}），最优概率 {best:.0%}，下一轮流量 {split:.0%}",
+            "lift": "，比对照组 {lift:+.1%}",
+            "revenue": "每次曝光收入：{revenues}（只有总额：没有逐次曝光的收入，无法给出区间）。",
+            "revenue_item": "{variant} {revenue:,.2f}",
+            "separator": "，",
+            "target": "在 {baseline} 上发现 {lift:.0%} 的提升",
+            "to_go": "要{target}：每个版本需要 {per_variant:,} 次曝光（总共还差 {remaining:,} 次{when}）。"
+            "只看一次的传统测试需要 {fixed:,} 次；这个测试可以每天查看。",
+            "when": "，按最近的速度、平均分流约需 {days:g} 天",
+            "reached": "每个版本都已达到{target}所需的 {per_variant:,} 次曝光。",
+        },
+        status=STATUS_ZH,
+        reason=REASONS_ZH,
+        day=zh.day,
+        summary=_summary_zh,
+    ),
+}
+
+
 class ExperimentPresenter:
     def answer(self, result: AnalyzeExperimentResult, written: Written) -> str:
-        if written.chinese:
-            return _answer_zh(result)
-        decision = result.decision
-        headline = STATUS[decision.status] + (f": **{decision.winner}**" if decision.winner else "")
-        copy = next((a.copy_text for a in result.arms if a.variant_id == decision.winner and a.copy_text), "")
-        if copy:
-            headline += f" ({copy})"
-        days = ""
-        if result.first_day and result.last_day:
-            days = f", {result.first_day} to {result.last_day} ({result.looks} days)"
-        lines = [f"**{result.experiment}**{days}. {headline}. {decision.reason}", ""]
-        for arm in result.arms:
-            lift = f", {arm.lift:+.1%} on the control" if arm.lift is not None else ""
-            lines.append(
-                f"- **{arm.variant_id}**: {_rate(arm.rate)} ({arm.conversions:,} of {arm.exposures:,}; interval "
-                f"{_rate(arm.rate_low)} to {_rate(arm.rate_high)}{lift}), {arm.prob_best:.0%} chance best, next split "
-                f"{result.next_allocation.get(arm.variant_id, 0):.0%}"
-            )
+        words = WORDING["zh" if written.chinese else "en"]
+        lines = [_title(result, words), ""]
+        lines += [_arm_line(result, arm, words) for arm in result.arms]
         money = [a for a in result.arms if a.revenue_per_exposure is not None]
         if money:
-            lines.append("")
-            lines.append(
-                "Revenue per exposure: "
-                + ", ".join(f"{a.variant_id} {a.revenue_per_exposure:,.2f}" for a in money)
-                + " (totals only: no interval without per-exposure revenue)."
-            )
-        if result.plan is not None and decision.status == "keep_running":
-            plan = result.plan
-            lines.append("")
-            if plan.remaining:
-                when = (
-                    f", about {plan.days_left:g} days at the recent pace, split evenly"
-                    if plan.days_left is not None
-                    else ""
-                )
-                lines.append(
-                    f"To find a {plan.lift:.0%} lift on {_rate(plan.baseline_rate)}: {plan.per_variant:,} exposures "
-                    f"per variant ({plan.remaining:,} more in all{when}). A classic test looked at only once would "
-                    f"need {plan.fixed_horizon_per_variant:,}; this one may be checked every day."
-                )
-            else:
-                lines.append(
-                    f"Every variant has the {plan.per_variant:,} exposures needed to find a {plan.lift:.0%} lift on "
-                    f"{_rate(plan.baseline_rate)}."
-                )
-        lines += ["", result.summary]
+            revenues = [words("revenue_item", variant=a.variant_id, revenue=a.revenue_per_exposure) for a in money]
+            lines += ["", words("revenue", revenues=words("separator").join(revenues))]
+        if result.plan is not None and result.decision.status == "keep_running":
+            lines += ["", _plan_line(result.plan, words)]
+        lines += ["", words.summary(result)]
         return "\n".join(lines)
 
     def model_view(self, result: AnalyzeExperimentResult) -> dict[str, Any]:
@@ -156,63 +212,50 @@ class ExperimentPresenter:
         return Group(*parts)
 
 
-def _answer_zh(result: AnalyzeExperimentResult) -> str:
+def _title(result: AnalyzeExperimentResult, words: Wording) -> str:
+    """The test, its days and the decision with its reason."""
     decision = result.decision
-    headline = STATUS_ZH[decision.status] + (f"：**{decision.winner}**" if decision.winner else "")
+    headline = words.status[decision.status] + (words("winner", winner=decision.winner) if decision.winner else "")
     copy = next((a.copy_text for a in result.arms if a.variant_id == decision.winner and a.copy_text), "")
     if copy:
-        headline += f"（{copy}）"
-    days = (
-        f"，{zh.day(result.first_day)} 至 {zh.day(result.last_day)}（{result.looks} 天）"
-        if result.first_day and result.last_day
-        else ""
+        headline += words("copy", copy=copy)
+    days = ""
+    if result.first_day and result.last_day:
+        days = words("days", first=words.day(result.first_day), last=words.day(result.last_day), looks=result.looks)
+    return words(
+        "title", experiment=result.experiment, days=days, headline=headline, reason=words.reason(decision.reason)
     )
-    lines = [f"**{result.experiment}**{days}。{headline}。{REASONS_ZH(decision.reason)}", ""]
-    for arm in result.arms:
-        lift = f"，比对照组 {zh.percent(arm.lift, 1, signed=True)}" if arm.lift is not None else ""
-        lines.append(
-            f"- **{arm.variant_id}**：{_rate(arm.rate)}（{zh.number(arm.exposures)} 次曝光中 "
-            f"{zh.number(arm.conversions)} 次转化；区间 {_rate(arm.rate_low)} 至 {_rate(arm.rate_high)}{lift}），"
-            f"最优概率 {zh.percent(arm.prob_best)}，"
-            f"下一轮流量 {zh.percent(result.next_allocation.get(arm.variant_id, 0))}"
-        )
-    money = [a for a in result.arms if a.revenue_per_exposure is not None]
-    if money:
-        revenue = "，".join(f"{a.variant_id} {zh.number(a.revenue_per_exposure or 0.0, 2)}" for a in money)
-        lines += ["", f"每次曝光收入：{revenue}（只有总额：没有逐次曝光的收入，无法给出区间）。"]
-    plan = result.plan
-    if plan is not None and decision.status == "keep_running":
-        lines.append("")
-        target = f"在 {_rate(plan.baseline_rate)} 上发现 {zh.percent(plan.lift)} 的提升"
-        if plan.remaining:
-            when = f"，按最近的速度、平均分流约需 {plan.days_left:g} 天" if plan.days_left is not None else ""
-            lines.append(
-                f"要{target}：每个版本需要 {zh.number(plan.per_variant)} 次曝光"
-                f"（总共还差 {zh.number(plan.remaining)} 次{when}）。"
-                f"只看一次的传统测试需要 {zh.number(plan.fixed_horizon_per_variant)} 次；这个测试可以每天查看。"
-            )
-        else:
-            lines.append(f"每个版本都已达到{target}所需的 {zh.number(plan.per_variant)} 次曝光。")
-    lines += ["", _summary_zh(result)]
-    return "\n".join(lines)
 
 
-def _summary_zh(result: AnalyzeExperimentResult) -> str:
-    """The Chinese twin of the tool's summary (tools/experiment/tool.py `_summary`), from the same result."""
-    decision, arms, name = result.decision, result.arms, result.experiment
-    if decision.status == "winner":
-        winner = next(a for a in arms if a.variant_id == decision.winner)
-        lift = f"，比 {arms[0].variant_id} {zh.percent(winner.lift, signed=True)}" if winner.lift is not None else ""
-        return f"{name}：{winner.variant_id} 以 {_rate(winner.rate)} 胜出{lift}；把它发给所有人。"
-    if decision.status == "no_difference":
-        return f"{name}：没有哪个版本明显更好；按成本或品牌契合度选择即可。"
-    leader = max(arms, key=lambda a: a.prob_best)
-    text = f"{name}：继续测试；{leader.variant_id} 暂时领先（最优概率 {zh.percent(leader.prob_best)}）。"
-    plan = result.plan
-    if plan is not None and plan.remaining:
-        days = f"，大约还要 {plan.days_left:g} 天" if plan.days_left is not None else ""
-        text += f"还需要约 {zh.number(plan.remaining)} 次曝光{days}，才能发现 {zh.percent(plan.lift)} 的提升。"
-    return text
+def _arm_line(result: AnalyzeExperimentResult, arm: ArmResult, words: Wording) -> str:
+    return words(
+        "arm",
+        variant=arm.variant_id,
+        rate=_rate(arm.rate),
+        conversions=arm.conversions,
+        exposures=arm.exposures,
+        low=_rate(arm.rate_low),
+        high=_rate(arm.rate_high),
+        lift=words("lift", lift=arm.lift) if arm.lift is not None else "",
+        best=arm.prob_best,
+        split=result.next_allocation.get(arm.variant_id, 0),
+    )
+
+
+def _plan_line(plan: TestPlan, words: Wording) -> str:
+    """What the test still needs to find the lift it was planned for, or that it has it."""
+    target = words("target", lift=plan.lift, baseline=_rate(plan.baseline_rate))
+    if not plan.remaining:
+        return words("reached", per_variant=plan.per_variant, target=target)
+    when = words("when", days=plan.days_left) if plan.days_left is not None else ""
+    return words(
+        "to_go",
+        target=target,
+        per_variant=plan.per_variant,
+        remaining=plan.remaining,
+        when=when,
+        fixed=plan.fixed_horizon_per_variant,
+    )
 
 
 def charts(result: AnalyzeExperimentResult, folder: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -518,7 +519,7 @@ def analyse_rows(
         method="anytime-valid: mixture SPRT intervals for each pair's difference (Johari et al. 2022), Bonferroni "
         "over pairs; rates by Robbins' beta-binomial confidence sequence; next split by Thompson sampling with a "
         "floor per variant",
-        summary=_summary(name, results, decision, split, plan),
+        summary=summarise(name, results, decision, plan),
         warnings=warnings,
     )
 
@@ -664,18 +665,31 @@ def _decide(
     )
 
 
-def _summary(
-    name: str, arms: list[ArmResult], decision: Decision, split: dict[str, float], plan: TestPlan | None
+# The summary's sentences: str.format templates over the result's figures. The Chinese answer writes the same
+# summary with its own (tools/experiment/present.py).
+SUMMARY = {
+    "winner": "{name}: {variant} wins at {rate:.2%}{lift}; send it to everyone.",
+    "lift": ", {lift:+.0%} on {control}",
+    "no_difference": "{name}: no variant is meaningfully better; pick on cost or brand fit.",
+    "keep_running": "{name}: keep running; {leader} leads ({best:.0%} likely best).",
+    "to_go": " About {remaining:,} more exposures{days} to find a {lift:.0%} lift.",
+    "days": ", about {days:g} more days",
+}
+
+
+def summarise(
+    name: str, arms: list[ArmResult], decision: Decision, plan: TestPlan | None, words: Mapping[str, str] = SUMMARY
 ) -> str:
+    """The test's outcome in one sentence (or two while it runs on), in `words`."""
     if decision.status == "winner":
         winner = next(a for a in arms if a.variant_id == decision.winner)
-        lift = f", {winner.lift:+.0%} on {arms[0].variant_id}" if winner.lift is not None else ""
-        return f"{name}: {winner.variant_id} wins at {winner.rate:.2%}{lift}; send it to everyone."
+        lift = words["lift"].format(lift=winner.lift, control=arms[0].variant_id) if winner.lift is not None else ""
+        return words["winner"].format(name=name, variant=winner.variant_id, rate=winner.rate, lift=lift)
     if decision.status == "no_difference":
-        return f"{name}: no variant is meaningfully better; pick on cost or brand fit."
+        return words["no_difference"].format(name=name)
     leader = max(arms, key=lambda a: a.prob_best)
-    text = f"{name}: keep running; {leader.variant_id} leads ({leader.prob_best:.0%} likely best)."
+    text = words["keep_running"].format(name=name, leader=leader.variant_id, best=leader.prob_best)
     if plan is not None and plan.remaining:
-        days = f", about {plan.days_left:g} more days" if plan.days_left is not None else ""
-        text += f" About {plan.remaining:,} more exposures{days} to find a {plan.lift:.0%} lift."
+        days = words["days"].format(days=plan.days_left) if plan.days_left is not None else ""
+        text += words["to_go"].format(remaining=plan.remaining, days=days, lift=plan.lift)
     return text
