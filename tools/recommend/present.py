@@ -3,6 +3,8 @@ names and scores; never customer ids: they are the CRM's data), and the terminal
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -73,57 +75,137 @@ def group_zh(segment: str) -> str:
     return CUSTOMER_GROUPS_ZH.get(key, segment)
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The recommendations' section in one language: `phrases` are str.format templates over the same figures; the
+    rest name groups, word the recommender's reasons, write the model-card line and each section's summary the
+    language's way."""
+
+    phrases: Mapping[str, str]
+    group: Callable[[str], str]
+    reason: Callable[[str], str]
+    card: Callable[[Mapping[str, Any]], str]
+    customers_summary: Callable[[RecommendProductsResult], str]
+    audience_summary: Callable[[RecommendProductsResult], str]
+    segment_summary: Callable[[RecommendProductsResult], str]
+
+    def __call__(self, phrase: str, **values: Any) -> str:
+        return self.phrases[phrase].format(**values)
+
+
+def _stored_summary(result: RecommendProductsResult) -> str:
+    return result.summary  # the tool wrote it in English
+
+
+def _customers_summary_zh(result: RecommendProductsResult) -> str:
+    items = [i for r in result.customers for i in r.items]
+    repeats = sum(i.repeat for i in items)
+    if not items:
+        return "没有符合筛选条件的商品。"
+    if len(result.customers) == 1:
+        first, kind = result.customers[0].items[0], "回购" if result.customers[0].items[0].repeat else "新品"
+        return (
+            f"{result.customers[0].customer_id} 的首选：{_name(first)}（{kind}）；"
+            f"{len(items)} 个推荐中有 {repeats} 个是回购。"
+        )
+    return (
+        f"为 {zh.number(len(result.customers))} 位客户推荐了 {zh.number(len(items))} 个商品，其中 "
+        f"{zh.number(repeats)} 个是回购，其余是他们没买过的。"
+    )
+
+
+def _audience_summary_zh(result: RecommendProductsResult) -> str:
+    assert result.product is not None
+    name = result.product.product_name or result.product.product_id
+    among = (
+        f"{zh.number(result.population)} 位{group_zh(result.segment)}中"
+        if result.segment
+        else f"{zh.number(result.population)} 位客户中"
+    )
+    if not result.audience:
+        return f"{among}没有可以再推 {name} 的客户了。"
+    bought = sum(a.bought_before for a in result.audience)
+    return (
+        f"{among}最可能接下来购买 {name} 的 {zh.number(len(result.audience))} 位客户；其中 {zh.number(bought)} "
+        "位以前买过。"
+    )
+
+
+def _segment_summary_zh(result: RecommendProductsResult) -> str:
+    group = group_zh(result.segment or "")
+    if not result.featured:
+        return f"没有适合{group}的商品符合筛选条件。"
+    top = result.featured[0]
+    return (
+        f"建议向{group}（{zh.number(result.population)} 位客户）主推 {_name(top)}：占他们预计下次购买的 "
+        f"{zh.percent(top.score)}。"
+    )
+
+
+WORDING = {
+    "en": Wording(
+        phrases={
+            "customer": "**Recommended for {customer}** (next {days} days):",
+            "item": "{rank}. {name} ({kind}, {score:.1%}).{why}",
+            "why": " {reason}.",
+            "repeat": "repeat",
+            "new": "new for them",
+            "more_customers": "... and {more:,} more customers in the full result.",
+            "audience": "**Who to target for {product}** (most likely to buy it in the next {days} days):",
+            "member": "- {customer} ({score:.1%}, {before})",
+            "bought_before": "bought it before",
+            "new_to_it": "new to it",
+            "more_members": "- ... {more:,} more in the full list",
+            "segment": "**Products to feature for {group}** ({population:,} customers):",
+            "featured": "{rank}. {name}: {score:.1%} of their predicted next purchases; {buyers:,} of them bought it "
+            "before ({repeat_share:.0%} of its score is repeat buying).",
+        },
+        group=group_label,
+        reason=str,
+        card=card_line,
+        customers_summary=_stored_summary,
+        audience_summary=_stored_summary,
+        segment_summary=_stored_summary,
+    ),
+    "zh": Wording(
+        phrases={
+            "customer": "**给 {customer} 的推荐**（未来 {days} 天）：",
+            "item": "{rank}. {name}（{kind}，{score:.1%}）。{why}",
+            "why": "{reason}。",
+            "repeat": "回购",
+            "new": "新品",
+            "more_customers": "……完整结果里还有 {more:,} 位客户。",
+            "audience": "**{product} 该推给谁**（未来 {days} 天最可能购买的客户）：",
+            "member": "- {customer}（{score:.1%}，{before}）",
+            "bought_before": "买过",
+            "new_to_it": "没买过",
+            "more_members": "- ……完整名单里还有 {more:,} 位",
+            "segment": "**适合向{group}主推的商品**（{population:,} 位客户）：",
+            "featured": "{rank}. {name}：占他们预计下次购买的 {score:.1%}；其中 {buyers:,} 位以前买过"
+            "（得分的 {repeat_share:.0%} 来自回购）。",
+        },
+        group=group_zh,
+        reason=REASONS_ZH,
+        card=zh.card_line,
+        customers_summary=_customers_summary_zh,
+        audience_summary=_audience_summary_zh,
+        segment_summary=_segment_summary_zh,
+    ),
+}
+
+
 class RecommendPresenter:
     def answer(self, result: RecommendProductsResult, written: Written) -> str:
-        if written.chinese:
-            return _answer_zh(result)
+        words = WORDING["zh" if written.chinese else "en"]
         if result.mode == "audience" and result.product is not None:
-            text = self._audience(result)
+            lines = [*_audience(result, words), "", words.audience_summary(result)]
         elif result.mode == "segment":
-            text = self._segment(result)
+            lines = [*_segment(result, words), "", words.segment_summary(result)]
         else:
-            text = self._customers(result)
-        card = card_line(result.model)
+            lines = [*_customers(result, words), words.customers_summary(result)]
+        text = "\n".join(lines)
+        card = words.card(result.model)
         return f"{text}\n\n{card}" if card else text
-
-    @staticmethod
-    def _customers(result: RecommendProductsResult) -> str:
-        lines: list[str] = []
-        for recommendation in result.customers[:SHOWN_CUSTOMERS]:
-            lines.append(f"**Recommended for {recommendation.customer_id}** (next {result.window_days} days):")
-            for i, item in enumerate(recommendation.items, start=1):
-                kind = "repeat" if item.repeat else "new for them"
-                why = f" {item.reasons[0]}." if item.reasons else ""
-                lines.append(f"{i}. {_name(item)} ({kind}, {item.score:.1%}).{why}")
-            lines.append("")
-        if len(result.customers) > SHOWN_CUSTOMERS:
-            lines.append(f"... and {len(result.customers) - SHOWN_CUSTOMERS:,} more customers in the full result.")
-        lines.append(result.summary)
-        return "\n".join(lines)
-
-    @staticmethod
-    def _audience(result: RecommendProductsResult) -> str:
-        assert result.product is not None
-        name = result.product.product_name or result.product.product_id
-        lines = [f"**Who to target for {name}** (most likely to buy it in the next {result.window_days} days):"]
-        for member in result.audience[:SHOWN_AUDIENCE]:
-            before = "bought it before" if member.bought_before else "new to it"
-            lines.append(f"- {member.customer_id} ({member.score:.1%}, {before})")
-        if len(result.audience) > SHOWN_AUDIENCE:
-            lines.append(f"- ... {len(result.audience) - SHOWN_AUDIENCE:,} more in the full list")
-        lines += ["", result.summary]
-        return "\n".join(lines)
-
-    @staticmethod
-    def _segment(result: RecommendProductsResult) -> str:
-        lines = [f"**Products to feature for {group_label(result.segment or '')}** ({result.population:,} customers):"]
-        for i, p in enumerate(result.featured, start=1):
-            lines.append(
-                f"{i}. {_name(p)}: {p.score:.1%} of their predicted next purchases; {p.buyers:,} of them bought it "
-                f"before ({p.repeat_share:.0%} of its score is repeat buying)."
-            )
-        lines += ["", result.summary]
-        return "\n".join(lines)
 
     def model_view(self, result: RecommendProductsResult) -> dict[str, Any]:
         def item(i: Any) -> dict[str, Any]:
@@ -203,90 +285,38 @@ class RecommendPresenter:
         return Group(*parts)
 
 
-def _answer_zh(result: RecommendProductsResult) -> str:
-    if result.mode == "audience" and result.product is not None:
-        text = _audience_zh(result)
-    elif result.mode == "segment":
-        text = _segment_zh(result)
-    else:
-        text = _customers_zh(result)
-    card = zh.card_line(result.model)
-    return f"{text}\n\n{card}" if card else text
-
-
-def _customers_zh(result: RecommendProductsResult) -> str:
+def _customers(result: RecommendProductsResult, words: Wording) -> list[str]:
     lines: list[str] = []
     for recommendation in result.customers[:SHOWN_CUSTOMERS]:
-        lines.append(f"**给 {recommendation.customer_id} 的推荐**（未来 {result.window_days} 天）：")
-        for i, item in enumerate(recommendation.items, start=1):
-            kind = "回购" if item.repeat else "新品"
-            why = f"{REASONS_ZH(item.reasons[0])}。" if item.reasons else ""
-            lines.append(f"{i}. {_name(item)}（{kind}，{zh.percent(item.score, 1)}）。{why}")
+        lines.append(words("customer", customer=recommendation.customer_id, days=result.window_days))
+        for rank, item in enumerate(recommendation.items, start=1):
+            why = words("why", reason=words.reason(item.reasons[0])) if item.reasons else ""
+            kind = words("repeat" if item.repeat else "new")
+            lines.append(words("item", rank=rank, name=_name(item), kind=kind, score=item.score, why=why))
         lines.append("")
     if len(result.customers) > SHOWN_CUSTOMERS:
-        lines.append(f"……完整结果里还有 {zh.number(len(result.customers) - SHOWN_CUSTOMERS)} 位客户。")
-    items = [i for r in result.customers for i in r.items]
-    repeats = sum(i.repeat for i in items)
-    if not items:
-        lines.append("没有符合筛选条件的商品。")
-    elif len(result.customers) == 1:
-        first, kind = result.customers[0].items[0], "回购" if result.customers[0].items[0].repeat else "新品"
-        lines.append(
-            f"{result.customers[0].customer_id} 的首选：{_name(first)}（{kind}）；"
-            f"{len(items)} 个推荐中有 {repeats} 个是回购。"
-        )
-    else:
-        lines.append(
-            f"为 {zh.number(len(result.customers))} 位客户推荐了 {zh.number(len(items))} 个商品，其中 "
-            f"{zh.number(repeats)} 个是回购，其余是他们没买过的。"
-        )
-    return "\n".join(lines)
+        lines.append(words("more_customers", more=len(result.customers) - SHOWN_CUSTOMERS))
+    return lines
 
 
-def _audience_zh(result: RecommendProductsResult) -> str:
+def _audience(result: RecommendProductsResult, words: Wording) -> list[str]:
     assert result.product is not None
     name = result.product.product_name or result.product.product_id
-    lines = [f"**{name} 该推给谁**（未来 {result.window_days} 天最可能购买的客户）："]
+    lines = [words("audience", product=name, days=result.window_days)]
     for member in result.audience[:SHOWN_AUDIENCE]:
-        before = "买过" if member.bought_before else "没买过"
-        lines.append(f"- {member.customer_id}（{zh.percent(member.score, 1)}，{before}）")
+        before = words("bought_before" if member.bought_before else "new_to_it")
+        lines.append(words("member", customer=member.customer_id, score=member.score, before=before))
     if len(result.audience) > SHOWN_AUDIENCE:
-        lines.append(f"- ……完整名单里还有 {zh.number(len(result.audience) - SHOWN_AUDIENCE)} 位")
-    among = (
-        f"{zh.number(result.population)} 位{group_zh(result.segment)}中"
-        if result.segment
-        else f"{zh.number(result.population)} 位客户中"
-    )
-    if not result.audience:
-        summary = f"{among}没有可以再推 {name} 的客户了。"
-    else:
-        bought = sum(a.bought_before for a in result.audience)
-        summary = (
-            f"{among}最可能接下来购买 {name} 的 {zh.number(len(result.audience))} 位客户；其中 {zh.number(bought)} "
-            "位以前买过。"
-        )
-    lines += ["", summary]
-    return "\n".join(lines)
+        lines.append(words("more_members", more=len(result.audience) - SHOWN_AUDIENCE))
+    return lines
 
 
-def _segment_zh(result: RecommendProductsResult) -> str:
-    group = group_zh(result.segment or "")
-    lines = [f"**适合向{group}主推的商品**（{zh.number(result.population)} 位客户）："]
-    for i, p in enumerate(result.featured, start=1):
-        lines.append(
-            f"{i}. {_name(p)}：占他们预计下次购买的 {zh.percent(p.score, 1)}；其中 {zh.number(p.buyers)} 位以前买过"
-            f"（得分的 {zh.percent(p.repeat_share)} 来自回购）。"
-        )
-    if result.featured:
-        top = result.featured[0]
-        lines += [
-            "",
-            f"建议向{group}（{zh.number(result.population)} 位客户）主推 {_name(top)}：占他们预计下次购买的 "
-            f"{zh.percent(top.score)}。",
-        ]
-    else:
-        lines += ["", f"没有适合{group}的商品符合筛选条件。"]
-    return "\n".join(lines)
+def _segment(result: RecommendProductsResult, words: Wording) -> list[str]:
+    lines = [words("segment", group=words.group(result.segment or ""), population=result.population)]
+    for rank, p in enumerate(result.featured, start=1):
+        values = {"name": _name(p), "score": p.score, "buyers": p.buyers, "repeat_share": p.repeat_share}
+        lines.append(words("featured", rank=rank, **values))
+    return lines
 
 
 NUMERIC = frozenset({"#", "score", "buyers so far", "repeat share"})
