@@ -33,6 +33,7 @@ from local_models.textgen import TextGenerator
 from tools.answer import Written
 from tools.models import chat_model, text_generator
 from tools.registry import TOOLS
+from tools.warnings_zh import warning_zh
 
 # The redaction recognisers' entity names in Chinese (names without an entry are written as in English).
 PII_KINDS_ZH = {
@@ -137,7 +138,8 @@ class MarketingAgent:
             response = AgentResponse(answer=str(exc), warnings=warnings, session_id=session)
             self._audit(session, redact(str(text)[:2000]).text, None, [], response, start, redaction_counts(redaction))
             return response
-        warnings += [*plan.warnings, *more]
+        more = [*plan.warnings, *more]  # the planner's, the executor's and the LLM loop's own
+        warnings += [warning_zh(w) for w in more] if plan.language == "zh" else more
         calls = [o.call for o in outcomes]
         if plan.kind == "tools":
             written = write_answer(calls, self._snippets, self.workspace, plan.language)

@@ -373,3 +373,15 @@ def test_a_skipped_call_says_why_in_chinese() -> None:
     assert write_answer([skipped], language="en").answer == (
         "I skipped the forecast: the request's budget is 5 tool calls"
     )
+
+
+def test_the_agents_own_warnings_are_in_the_requests_language(demo_copy: Path) -> None:
+    from agent.executor import Budget
+
+    agent = MarketingAgent.open(demo_copy)
+    agent.budget = Budget(max_calls=1)  # the executor skips the second call and says so
+    cn = agent.ask("预测Nimbus无线耳机未来8周的销量，再看看顾客对它有什么抱怨")
+    en = agent.ask("forecast Nimbus headphones for the next 8 weeks and what do customers complain about for it")
+    assert [c.status for c in cn.tool_calls] == [c.status for c in en.tool_calls] == ["ok", "skipped"]
+    assert en.warnings == ["Skipped search_reviews: the request's budget is 1 tool calls."]
+    assert cn.warnings == ["已跳过评价解读：本次请求最多调用 1 次工具。"]
