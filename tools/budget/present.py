@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,34 +63,25 @@ def plain(text: str, limit: int = 60) -> str:
     return clip(text.translate(_MARKDOWN), limit) or "outcome"
 
 
-def _interval(low: float | None, high: float | None, sign: bool = False, scale: float | None = None) -> str:
-    if sign:
-        return f"80% interval {signed(low, scale)} to {signed(high, scale)}"
-    return f"80% interval {amount(low)} to {amount(high)}"
+def _interval(low: float | None, high: float | None, words: Wording) -> str:
+    return words.interval(amount(low), amount(high))
 
 
-def _uplift(result: PlanBudgetResult) -> str:
+def _uplift(result: PlanBudgetResult, words: Wording) -> str:
     """The difference between the two outcomes, with its interval, at the outcome's own precision."""
     scale = result.current.outcome_p50 if result.current is not None else None
-    interval = _interval(result.uplift_p10, result.uplift_p90, sign=True, scale=scale)
-    return f"**{signed(result.uplift_p50, scale)}** ({interval})"
+    interval = words.interval(signed(result.uplift_p10, scale), signed(result.uplift_p90, scale))
+    return words("outcome", median=signed(result.uplift_p50, scale), interval=interval)
 
 
-def _outcome(o: Outcome) -> str:
-    return f"**{amount(o.outcome_p50)}** ({_interval(o.outcome_p10, o.outcome_p90)})"
+def _outcome(o: Outcome, words: Wording) -> str:
+    return words("outcome", median=amount(o.outcome_p50), interval=_interval(o.outcome_p10, o.outcome_p90, words))
 
 
-def _gain(result: PlanBudgetResult) -> str:
-    gain = _uplift(result)
-    if (result.uplift_p50 or 0.0) >= 0:
-        return f"the plan adds {gain}"
-    return f"the plan changes it by {gain}: the bounds asked for keep it from today's split"
-
-
-def _change(a: ChannelAllocation) -> str:
+def _change(a: ChannelAllocation, new: str = "new") -> str:
     if a.current_spend > 0:
         return f"{(a.spend - a.current_spend) / a.current_spend:+.0%}"
-    return "new" if a.spend > 0 else "0"
+    return new if a.spend > 0 else "0"
 
 
 CHANNELS_ZH = {
@@ -111,140 +103,143 @@ def channel_zh(channel: str) -> str:
     return CHANNELS_ZH.get(channel.lower(), channel)
 
 
-def _interval_zh(low: float | None, high: float | None, sign: bool = False, scale: float | None = None) -> str:
-    if sign:
-        return zh.interval(signed(low, scale), signed(high, scale))
-    return zh.interval(amount(low), amount(high))
+@dataclass(frozen=True)
+class Wording:
+    """The budget section in one language: `phrases` are str.format templates over the same figures (amounts come
+    formatted by `amount` and `signed`); the rest name outcomes and channels, and write dates, intervals, lists and
+    the model-card line the language's way."""
+
+    phrases: Mapping[str, str]
+    outcome: Callable[[str], str]
+    channel: Callable[[str], str]
+    day: Callable[[str], str]
+    interval: Callable[[str, str], str]
+    joined: Callable[[Iterable[str]], str]
+    card: Callable[[Mapping[str, Any]], str]
+
+    def __call__(self, phrase: str, **values: Any) -> str:
+        return self.phrases[phrase].format(**values)
 
 
-def _outcome_zh(o: Outcome) -> str:
-    return f"**{amount(o.outcome_p50)}**（{_interval_zh(o.outcome_p10, o.outcome_p90)}）"
+def outcome_zh(label: str) -> str:
+    return OUTCOMES_ZH.get(label.lower(), label)
 
 
-def _uplift_zh(result: PlanBudgetResult) -> str:
-    scale = result.current.outcome_p50 if result.current is not None else None
-    interval = _interval_zh(result.uplift_p10, result.uplift_p90, sign=True, scale=scale)
-    return f"**{signed(result.uplift_p50, scale)}**（{interval}）"
+ENGLISH = Wording(
+    phrases={
+        "model": "_Model: {engine}, fitted on {weeks} weeks ({first} to {last})._",
+        "outcome": "**{median}** ({interval})",
+        "week": "{n} week",
+        "weeks": "{n} weeks",
+        "new": "new",
+        "beyond": " (beyond the spend in the data)",
+        "plan": "**Budget plan: {total} over {weeks}**, split to get the most {label} from media:",
+        "plan_channel": "- **{channel}**: {spend} ({share:.0%}; {weekly} a week, {change} on today's split of "
+        "{current}): {outcome} {label} ({interval}){beyond}",
+        "plan_total": "Expected {label} from media over the period: {planned}. Today's split of the same total would "
+        "bring {current}: {gain}.",
+        "gain": "the plan adds {uplift}",
+        "held_back": "the plan changes it by {uplift}: the bounds asked for keep it from today's split",
+        "what_if": "**What if: {what}** (spend over {weeks}, against today's level):",
+        "what_if_change": "{channel} {current} → {spend} ({change})",
+        "no_change": "no change",
+        "what_if_channel": "- **{channel}**: {spend} (today {current}): {outcome} {label} ({interval}){beyond}",
+        "what_if_total": "Expected {label} from media: {planned}, against {current} at today's level: a change of "
+        "{uplift}.",
+        "effects": "**Return on ad spend by channel** ({label} per unit spent, {first} to {last}):",
+        "effects_channel": "- **{channel}**: ROAS {roas:.2f} ({interval}){doubt}; {share:.0%} of the media-driven "
+        "{label}; marginal ROAS {marginal:.2f} at today's {weekly} a week",
+        "doubt": " (the data cannot pin it down)",
+        "split": "Today's split: {split} ({weekly} a week in all).",
+        "split_share": "{channel} {share:.0%}",
+        "split_separator": ", ",
+        "spend": "Today's spend: {weekly} a week.",
+        "kept_up": " Kept up for {weeks} weeks it brings {outcome} {label} from media.",
+        "best": "The next unit of spend does most in **{channel}** (marginal ROAS {marginal:.2f}).",
+        "caution": "**Caution:** {parts}.",
+        "clauses": "; ",
+        "not_converged": "the model's sampler did not converge cleanly, so every figure is rough",
+        "vague": "the data cannot pin down {channels}",
+        "extrapolated": "{channels} would spend beyond anything in the data (extrapolated)",
+        "includes_zero": "the gain's interval includes zero",
+    },
+    outcome=str,
+    channel=str,
+    day=str,
+    interval="80% interval {} to {}".format,
+    joined=", ".join,
+    card=card_line,
+)
 
+CHINESE = Wording(
+    phrases={
+        "model": "_模型：{engine}，用 {weeks} 周的数据拟合（{first} 至 {last}）。_",
+        "outcome": "**{median}**（{interval}）",
+        "week": "{n} 周",
+        "weeks": "{n} 周",
+        "new": "新增",
+        "beyond": "（超出数据中出现过的投放水平）",
+        "plan": "**预算方案：{weeks}共 {total}**，按媒体带来的{label}最大化分配：",
+        "plan_channel": "- **{channel}**：{spend}（{share:.0%}；每周 {weekly}，较现有分配 {current} {change}）："
+        "{label} {outcome}（{interval}）{beyond}",
+        "plan_total": "这段时间媒体预计带来的{label}：{planned}。同样的总额按现有分配：{current}；{gain}。",
+        "gain": "方案多带来 {uplift}",
+        "held_back": "方案使其变化 {uplift}：设定的上下限让它无法沿用现有分配",
+        "what_if": "**假设：{what}**（{weeks}的投放，与现有水平相比）：",
+        "what_if_change": "{channel} {current} → {spend}（{change}）",
+        "no_change": "不做调整",
+        "what_if_channel": "- **{channel}**：{spend}（现在 {current}）：{label} {outcome}（{interval}）{beyond}",
+        "what_if_total": "媒体预计带来的{label}：{planned}，现有水平为 {current}：变化 {uplift}。",
+        "effects": "**各渠道广告支出回报率（ROAS）**（每单位投放带来的{label}，{first} 至 {last}）：",
+        "effects_channel": "- **{channel}**：ROAS {roas:.2f}（{interval}）{doubt}；占媒体带来的{label}的 {share:.0%}；"
+        "按现在每周 {weekly} 的投放，边际 ROAS {marginal:.2f}",
+        "doubt": "（数据无法准确测定）",
+        "split": "现有分配：{split}（每周共 {weekly}）。",
+        "split_share": "{channel} {share:.0%}",
+        "split_separator": "，",
+        "spend": "现在每周投放 {weekly}。",
+        "kept_up": "保持 {weeks} 周，媒体带来的{label}为 {outcome}。",
+        "best": "下一笔投放在 **{channel}** 效果最好（边际 ROAS {marginal:.2f}）。",
+        "caution": "**注意：**{parts}。",
+        "clauses": "；",
+        "not_converged": "模型的采样没有完全收敛，所有数字都只是粗略估计",
+        "vague": "数据无法准确测定{channels}",
+        "extrapolated": "{channels}的投放会超出数据中出现过的水平（外推）",
+        "includes_zero": "增量的区间包含 0",
+    },
+    outcome=outcome_zh,
+    channel=channel_zh,
+    day=zh.day,
+    interval=zh.interval,
+    joined=zh.joined,
+    card=zh.card_line,
+)
 
-def _change_zh(a: ChannelAllocation) -> str:
-    text = _change(a)
-    return "新增" if text == "new" else text
+WORDING = {"en": ENGLISH, "zh": CHINESE}
 
 
 class BudgetPresenter:
     def answer(self, result: PlanBudgetResult, written: Written) -> str:
-        if written.chinese:
-            return _answer_zh(result, written)
-        label = plain(result.model.outcome_label)
+        words = WORDING["zh" if written.chinese else "en"]
+        label = words.outcome(plain(result.model.outcome_label))
         if result.mode == "plan":
-            lines = self._plan(result, label)
+            lines = _plan(result, label, words)
         elif result.mode == "scenario":
-            lines = self._scenario(result, label)
+            lines = _scenario(result, label, words)
         else:
-            lines = self._effects(result, label)
+            lines = _effects(result, label, words)
         m = result.model
-        lines += ["", f"_Model: {m.engine}, fitted on {m.weeks} weeks ({m.first_week} to {m.last_week})._"]
-        caution = self._caution(result)
-        if caution:
+        fitted = words(
+            "model", engine=m.engine, weeks=m.weeks, first=words.day(m.first_week), last=words.day(m.last_week)
+        )
+        lines += ["", fitted]
+        if caution := _caution(result, words):
             lines += ["", caution]
         for warning in result.warnings:
             written.warn(warning)
-        card = card_line(result.model_card)
-        if card:
+        if card := words.card(result.model_card):
             lines += ["", card]
         return "\n".join(lines)
-
-    @staticmethod
-    def _plan(result: PlanBudgetResult, label: str) -> list[str]:
-        assert result.planned is not None and result.current is not None
-        weeks = f"{result.period_weeks} week{'s' if result.period_weeks != 1 else ''}"
-        lines = [
-            f"**Budget plan: {amount(result.total_budget)} over {weeks}**, split to get the most {label} from media:",
-            "",
-        ]
-        total = sum(a.spend for a in result.allocation) or 1.0
-        for a in result.allocation:
-            beyond = " (beyond the spend in the data)" if a.beyond_data else ""
-            lines.append(
-                f"- **{a.channel}**: {amount(a.spend)} ({a.spend / total:.0%}; {amount(a.weekly_spend)} a week, "
-                f"{_change(a)} on today's split of {amount(a.current_spend)}): {amount(a.outcome_p50)} {label} "
-                f"({_interval(a.outcome_p10, a.outcome_p90)}){beyond}"
-            )
-        lines += [
-            "",
-            f"Expected {label} from media over the period: {_outcome(result.planned)}. Today's split of the same "
-            f"total would bring {_outcome(result.current)}: {_gain(result)}.",
-        ]
-        return lines
-
-    @staticmethod
-    def _scenario(result: PlanBudgetResult, label: str) -> list[str]:
-        assert result.planned is not None and result.current is not None
-        weeks = f"{result.period_weeks} week{'s' if result.period_weeks != 1 else ''}"
-        changed = [a for a in result.allocation if abs(a.spend - a.current_spend) > 1e-9]
-        what = "; ".join(f"{a.channel} {amount(a.current_spend)} → {amount(a.spend)} ({_change(a)})" for a in changed)
-        lines = [f"**What if: {what or 'no change'}** (spend over {weeks}, against today's level):", ""]
-        for a in result.allocation:
-            beyond = " (beyond the spend in the data)" if a.beyond_data else ""
-            lines.append(
-                f"- **{a.channel}**: {amount(a.spend)} (today {amount(a.current_spend)}): {amount(a.outcome_p50)} "
-                f"{label} ({_interval(a.outcome_p10, a.outcome_p90)}){beyond}"
-            )
-        lines += [
-            "",
-            f"Expected {label} from media: {_outcome(result.planned)}, against {_outcome(result.current)} at today's "
-            f"level: a change of {_uplift(result)}.",
-        ]
-        return lines
-
-    @staticmethod
-    def _effects(result: PlanBudgetResult, label: str) -> list[str]:
-        m = result.model
-        lines = [f"**Return on ad spend by channel** ({label} per unit spent, {m.first_week} to {m.last_week}):", ""]
-        for e in result.channels:
-            doubt = " (the data cannot pin it down)" if not e.well_measured else ""
-            lines.append(
-                f"- **{e.channel}**: ROAS {e.roas:.2f} ({_interval(e.roas_p10, e.roas_p90)}){doubt}; "
-                f"{e.contribution_share:.0%} of the media-driven {label}; marginal ROAS {e.marginal_roas:.2f} at "
-                f"today's {amount(e.weekly_spend)} a week"
-            )
-        weekly = sum(e.weekly_spend for e in result.channels) or 1.0
-        if len(result.channels) > 1:
-            split = ", ".join(f"{e.channel} {e.weekly_spend / weekly:.0%}" for e in result.channels)
-            lines += ["", f"Today's split: {split} ({amount(weekly)} a week in all)."]
-        else:
-            lines += ["", f"Today's spend: {amount(weekly)} a week."]
-        if result.current is not None:
-            lines[-1] += (
-                f" Kept up for {result.period_weeks} weeks it brings {_outcome(result.current)} {label} from media."
-            )
-        best = max(result.channels, key=lambda e: e.marginal_roas, default=None)
-        if best is not None and len(result.channels) > 1:
-            lines.append(
-                f"The next unit of spend does most in **{best.channel}** (marginal ROAS {best.marginal_roas:.2f})."
-            )
-        return lines
-
-    @staticmethod
-    def _caution(result: PlanBudgetResult) -> str:
-        """The caveats in one line, so that no rephrasing can drop them (the full notes follow the answer)."""
-        parts = []
-        if not result.model.converged:
-            parts.append("the model's sampler did not converge cleanly, so every figure is rough")
-        vague = [e.channel for e in result.channels if not e.well_measured]
-        if vague:
-            parts.append(f"the data cannot pin down {', '.join(vague)}")
-        beyond = [a.channel for a in result.allocation if a.beyond_data]
-        if beyond:
-            parts.append(f"{', '.join(beyond)} would spend beyond anything in the data (extrapolated)")
-        if (
-            result.uplift_p10 is not None
-            and result.uplift_p90 is not None
-            and result.uplift_p10 <= 0 < result.uplift_p90
-        ):
-            parts.append("the gain's interval includes zero")
-        return f"**Caution:** {'; '.join(parts)}." if parts else ""
 
     def model_view(self, result: PlanBudgetResult) -> dict[str, Any]:
         def outcome(o: Outcome | None) -> dict[str, float] | None:
@@ -299,10 +294,10 @@ class BudgetPresenter:
             parts.append(
                 Panel(
                     f"{label} from media: {amount(result.planned.outcome_p50)} "
-                    f"({_interval(result.planned.outcome_p10, result.planned.outcome_p90)})\n"
+                    f"({_interval(result.planned.outcome_p10, result.planned.outcome_p90, ENGLISH)})\n"
                     f"{versus}: {amount(result.current.outcome_p50)} "
-                    f"({_interval(result.current.outcome_p10, result.current.outcome_p90)})\n"
-                    f"difference: {_uplift(result).replace('**', '')}",
+                    f"({_interval(result.current.outcome_p10, result.current.outcome_p90, ENGLISH)})\n"
+                    f"difference: {_uplift(result, ENGLISH).replace('**', '')}",
                     title="plan" if result.mode == "plan" else "what-if",
                     expand=False,
                 )
@@ -319,117 +314,96 @@ class BudgetPresenter:
         return Group(*parts)
 
 
-def _answer_zh(result: PlanBudgetResult, written: Written) -> str:
-    raw = plain(result.model.outcome_label)
-    label = OUTCOMES_ZH.get(raw.lower(), raw)
-    if result.mode == "plan":
-        lines = _plan_zh(result, label)
-    elif result.mode == "scenario":
-        lines = _scenario_zh(result, label)
-    else:
-        lines = _effects_zh(result, label)
-    m = result.model
-    lines += ["", f"_模型：{m.engine}，用 {m.weeks} 周的数据拟合（{zh.day(m.first_week)} 至 {zh.day(m.last_week)}）。_"]
-    if caution := _caution_zh(result):
-        lines += ["", caution]
-    for warning in result.warnings:
-        written.warn(warning)
-    if card := zh.card_line(result.model_card):
-        lines += ["", card]
-    return "\n".join(lines)
-
-
-def _plan_zh(result: PlanBudgetResult, label: str) -> list[str]:
+def _plan(result: PlanBudgetResult, label: str, words: Wording) -> list[str]:
     assert result.planned is not None and result.current is not None
-    lines = [
-        f"**预算方案：{result.period_weeks} 周共 {amount(result.total_budget)}**，按媒体带来的{label}最大化分配：",
-        "",
-    ]
+    lines = [words("plan", total=amount(result.total_budget), weeks=_period(result, words), label=label), ""]
     total = sum(a.spend for a in result.allocation) or 1.0
     for a in result.allocation:
-        beyond = "（超出数据中出现过的投放水平）" if a.beyond_data else ""
-        lines.append(
-            f"- **{channel_zh(a.channel)}**：{amount(a.spend)}（{zh.percent(a.spend / total)}；"
-            f"每周 {amount(a.weekly_spend)}，"
-            f"较现有分配 {amount(a.current_spend)} {_change_zh(a)}）：{label} {amount(a.outcome_p50)}"
-            f"（{_interval_zh(a.outcome_p10, a.outcome_p90)}）{beyond}"
-        )
-    gain = _uplift_zh(result)
-    if (result.uplift_p50 or 0.0) >= 0:
-        verdict = f"方案多带来 {gain}"
-    else:
-        verdict = f"方案使其变化 {gain}：设定的上下限让它无法沿用现有分配"
-    lines += [
-        "",
-        f"这段时间媒体预计带来的{label}：{_outcome_zh(result.planned)}。同样的总额按现有分配：{_outcome_zh(result.current)}；"
-        f"{verdict}。",
-    ]
-    return lines
+        lines.append(words("plan_channel", share=a.spend / total, **_allocation(a, label, words)))
+    uplift = _uplift(result, words)
+    gain = words("gain" if (result.uplift_p50 or 0.0) >= 0 else "held_back", uplift=uplift)
+    planned, current = _outcome(result.planned, words), _outcome(result.current, words)
+    return [*lines, "", words("plan_total", label=label, planned=planned, current=current, gain=gain)]
 
 
-def _scenario_zh(result: PlanBudgetResult, label: str) -> list[str]:
+def _scenario(result: PlanBudgetResult, label: str, words: Wording) -> list[str]:
     assert result.planned is not None and result.current is not None
     changed = [a for a in result.allocation if abs(a.spend - a.current_spend) > 1e-9]
-    what = "；".join(
-        f"{channel_zh(a.channel)} {amount(a.current_spend)} → {amount(a.spend)}（{_change_zh(a)}）" for a in changed
-    )
-    lines = [f"**假设：{what or '不做调整'}**（{result.period_weeks} 周的投放，与现有水平相比）：", ""]
-    for a in result.allocation:
-        beyond = "（超出数据中出现过的投放水平）" if a.beyond_data else ""
-        lines.append(
-            f"- **{channel_zh(a.channel)}**：{amount(a.spend)}（现在 {amount(a.current_spend)}）：{label} "
-            f"{amount(a.outcome_p50)}（{_interval_zh(a.outcome_p10, a.outcome_p90)}）{beyond}"
-        )
-    lines += [
-        "",
-        f"媒体预计带来的{label}：{_outcome_zh(result.planned)}，现有水平为 {_outcome_zh(result.current)}："
-        f"变化 {_uplift_zh(result)}。",
-    ]
-    return lines
+    changes = [words("what_if_change", **_allocation(a, label, words)) for a in changed]
+    lines = [words("what_if", what=words("clauses").join(changes) or words("no_change"), weeks=_period(result, words))]
+    lines += ["", *(words("what_if_channel", **_allocation(a, label, words)) for a in result.allocation)]
+    planned, current = _outcome(result.planned, words), _outcome(result.current, words)
+    uplift = _uplift(result, words)
+    return [*lines, "", words("what_if_total", label=label, planned=planned, current=current, uplift=uplift)]
 
 
-def _effects_zh(result: PlanBudgetResult, label: str) -> list[str]:
+def _period(result: PlanBudgetResult, words: Wording) -> str:
+    return words("weeks" if result.period_weeks != 1 else "week", n=result.period_weeks)
+
+
+def _allocation(a: ChannelAllocation, label: str, words: Wording) -> dict[str, str]:
+    """What a plan's or a what-if's line says of a channel (each template takes the values it needs)."""
+    return {
+        "channel": words.channel(a.channel),
+        "spend": amount(a.spend),
+        "current": amount(a.current_spend),
+        "change": _change(a, words("new")),
+        "weekly": amount(a.weekly_spend),
+        "outcome": amount(a.outcome_p50),
+        "label": label,
+        "interval": _interval(a.outcome_p10, a.outcome_p90, words),
+        "beyond": words("beyond") if a.beyond_data else "",
+    }
+
+
+def _effects(result: PlanBudgetResult, label: str, words: Wording) -> list[str]:
     m = result.model
-    lines = [
-        f"**各渠道广告支出回报率（ROAS）**（每单位投放带来的{label}，"
-        f"{zh.day(m.first_week)} 至 {zh.day(m.last_week)}）：",
-        "",
-    ]
+    lines = [words("effects", label=label, first=words.day(m.first_week), last=words.day(m.last_week)), ""]
     for e in result.channels:
-        doubt = "（数据无法准确测定）" if not e.well_measured else ""
         lines.append(
-            f"- **{channel_zh(e.channel)}**：ROAS {e.roas:.2f}（{_interval_zh(e.roas_p10, e.roas_p90)}）{doubt}；"
-            f"占媒体带来的{label}的 {zh.percent(e.contribution_share)}；按现在每周 {amount(e.weekly_spend)} 的投放，"
-            f"边际 ROAS {e.marginal_roas:.2f}"
+            words(
+                "effects_channel",
+                channel=words.channel(e.channel),
+                roas=e.roas,
+                interval=_interval(e.roas_p10, e.roas_p90, words),
+                doubt=words("doubt") if not e.well_measured else "",
+                share=e.contribution_share,
+                label=label,
+                marginal=e.marginal_roas,
+                weekly=amount(e.weekly_spend),
+            )
         )
     weekly = sum(e.weekly_spend for e in result.channels) or 1.0
     if len(result.channels) > 1:
-        split = "，".join(f"{channel_zh(e.channel)} {zh.percent(e.weekly_spend / weekly)}" for e in result.channels)
-        lines += ["", f"现有分配：{split}（每周共 {amount(weekly)}）。"]
+        shares = [
+            words("split_share", channel=words.channel(e.channel), share=e.weekly_spend / weekly)
+            for e in result.channels
+        ]
+        lines += ["", words("split", split=words("split_separator").join(shares), weekly=amount(weekly))]
     else:
-        lines += ["", f"现在每周投放 {amount(weekly)}。"]
+        lines += ["", words("spend", weekly=amount(weekly))]
     if result.current is not None:
-        lines[-1] += f"保持 {result.period_weeks} 周，媒体带来的{label}为 {_outcome_zh(result.current)}。"
+        lines[-1] += words("kept_up", weeks=result.period_weeks, outcome=_outcome(result.current, words), label=label)
     best = max(result.channels, key=lambda e: e.marginal_roas, default=None)
     if best is not None and len(result.channels) > 1:
-        lines.append(f"下一笔投放在 **{channel_zh(best.channel)}** 效果最好（边际 ROAS {best.marginal_roas:.2f}）。")
+        lines.append(words("best", channel=words.channel(best.channel), marginal=best.marginal_roas))
     return lines
 
 
-def _caution_zh(result: PlanBudgetResult) -> str:
-    """The Chinese twin of `BudgetPresenter._caution`: the same caveats, in one line."""
+def _caution(result: PlanBudgetResult, words: Wording) -> str:
+    """The caveats in one line, so that no rephrasing can drop them (the full notes follow the answer)."""
     parts = []
     if not result.model.converged:
-        parts.append("模型的采样没有完全收敛，所有数字都只是粗略估计")
-    vague = [channel_zh(e.channel) for e in result.channels if not e.well_measured]
+        parts.append(words("not_converged"))
+    vague = [words.channel(e.channel) for e in result.channels if not e.well_measured]
     if vague:
-        parts.append(f"数据无法准确测定{zh.joined(vague)}")
-    beyond = [channel_zh(a.channel) for a in result.allocation if a.beyond_data]
+        parts.append(words("vague", channels=words.joined(vague)))
+    beyond = [words.channel(a.channel) for a in result.allocation if a.beyond_data]
     if beyond:
-        parts.append(f"{zh.joined(beyond)}的投放会超出数据中出现过的水平（外推）")
+        parts.append(words("extrapolated", channels=words.joined(beyond)))
     if result.uplift_p10 is not None and result.uplift_p90 is not None and result.uplift_p10 <= 0 < result.uplift_p90:
-        parts.append("增量的区间包含 0")
-    return f"**注意：**{'；'.join(parts)}。" if parts else ""
+        parts.append(words("includes_zero"))
+    return words("caution", parts=words("clauses").join(parts)) if parts else ""
 
 
 def allocation_table(result: PlanBudgetResult, label: str) -> Table:
