@@ -107,15 +107,15 @@ def channel_zh(channel: str) -> str:
 class Wording:
     """The budget section in one language: `phrases` are str.format templates over the same figures (amounts come
     formatted by `amount` and `signed`); the rest name outcomes and channels, and write dates, intervals, lists and
-    the model-card line the language's way."""
+    the model-card line the language's way (English unless given)."""
 
     phrases: Mapping[str, str]
-    outcome: Callable[[str], str]
-    channel: Callable[[str], str]
-    day: Callable[[str], str]
-    interval: Callable[[str, str], str]
-    joined: Callable[[Iterable[str]], str]
-    card: Callable[[Mapping[str, Any]], str]
+    outcome: Callable[[str], str] = str
+    channel: Callable[[str], str] = str
+    day: Callable[[str], str] = str
+    interval: Callable[[str, str], str] = "80% interval {} to {}".format
+    joined: Callable[[Iterable[str]], str] = ", ".join
+    card: Callable[[Mapping[str, Any]], str] = card_line
 
     def __call__(self, phrase: str, **values: Any) -> str:
         return self.phrases[phrase].format(**values)
@@ -162,13 +162,7 @@ ENGLISH = Wording(
         "vague": "the data cannot pin down {channels}",
         "extrapolated": "{channels} would spend beyond anything in the data (extrapolated)",
         "includes_zero": "the gain's interval includes zero",
-    },
-    outcome=str,
-    channel=str,
-    day=str,
-    interval="80% interval {} to {}".format,
-    joined=", ".join,
-    card=card_line,
+    }
 )
 
 CHINESE = Wording(
