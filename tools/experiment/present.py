@@ -69,23 +69,23 @@ def _rate(value: float) -> str:
     return f"{value:.2%}"
 
 
+def _summary_en(result: AnalyzeExperimentResult) -> str:
+    return result.summary  # the tool wrote it (`summarise`)
+
+
 @dataclass(frozen=True)
 class Wording:
     """The test's section in one language: `phrases` are str.format templates over the same figures; the rest name
-    the decision, word its reason, write dates and the summary the language's way."""
+    the decision, word its reason, write dates and the summary the language's way (English unless given)."""
 
     phrases: Mapping[str, str]
     status: Mapping[str, str]
-    reason: Callable[[str], str]
-    day: Callable[[str], str]
-    summary: Callable[[AnalyzeExperimentResult], str]
+    reason: Callable[[str], str] = str
+    day: Callable[[str], str] = str
+    summary: Callable[[AnalyzeExperimentResult], str] = _summary_en
 
     def __call__(self, phrase: str, **values: Any) -> str:
         return self.phrases[phrase].format(**values)
-
-
-def _summary_en(result: AnalyzeExperimentResult) -> str:
-    return result.summary  # the tool wrote it (`summarise`)
 
 
 def _summary_zh(result: AnalyzeExperimentResult) -> str:
@@ -122,9 +122,6 @@ WORDING = {
             "reached": "Every variant has the {per_variant:,} exposures needed to find {target}.",
         },
         status=STATUS,
-        reason=str,
-        day=str,
-        summary=_summary_en,
     ),
     "zh": Wording(
         phrases={
