@@ -54,22 +54,22 @@ LIST_NAMES_ZH = zh.Phrasebook(
 )
 
 
+def _summary_en(result: AuditFairnessResult, list_name: str) -> str:
+    return result.summary  # the tool wrote it (tools/fairness/tool.py `_summary`)
+
+
 @dataclass(frozen=True)
 class Wording:
     """The audit's section in one language: `phrases` are str.format templates over the same figures; the rest name
-    the list and the attributes, and write the summary, the language's way."""
+    the list and the attributes, and write the summary, the language's way (English unless given)."""
 
     phrases: Mapping[str, str]
-    list_name: Callable[[str], str]
-    attribute: Callable[[str], str]
-    summary: Callable[[AuditFairnessResult, str], str]
+    list_name: Callable[[str], str] = str
+    attribute: Callable[[str], str] = str
+    summary: Callable[[AuditFairnessResult, str], str] = _summary_en
 
     def __call__(self, phrase: str, **values: Any) -> str:
         return self.phrases[phrase].format(**values)
-
-
-def _summary_en(result: AuditFairnessResult, list_name: str) -> str:
-    return result.summary
 
 
 def _summary_zh(result: AuditFairnessResult, list_name: str) -> str:
@@ -106,10 +106,7 @@ WORDING = {
             "values": "Predicted spend per customer by {attribute}: {values}.",
             "value": "{group} {spend:,.2f}",
             "value_separator": ", ",
-        },
-        list_name=str,
-        attribute=str,
-        summary=_summary_en,
+        }
     ),
     "zh": Wording(
         phrases={
