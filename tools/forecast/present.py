@@ -31,7 +31,6 @@ from tools.unit import Implementation
 
 MAX_CHARTS = 5
 UNITS = {"W": "weeks", "D": "days", "M": "months", "MS": "months", "ME": "months"}
-UNITS_ZH = {"weeks": "周", "days": "天", "months": "个月", "periods": "期"}
 COVARIATES_ZH = {"promo": "促销", "promotion": "促销", "price": "价格", "discount": "折扣"}
 # The drivers `forecast_sales` writes (tools/forecast/tool.py `_drivers`), in Chinese.
 DRIVERS_ZH = zh.Phrasebook(
@@ -57,14 +56,13 @@ DRIVERS_ZH = zh.Phrasebook(
 
 @dataclass(frozen=True)
 class Wording:
-    """The forecast's section in one language: `phrases` are str.format templates over the same figures; the rest
-    name units, intervals, drivers and the model card the language's way."""
+    """The forecast's section in one language: `phrases` are str.format templates over the same figures (and the
+    units' names); the rest write intervals, drivers and the model card the language's way (English unless given)."""
 
     phrases: Mapping[str, str]
-    units: Mapping[str, str]
-    interval: Callable[[float, float], str]
-    driver: Callable[[str], str]
-    card: Callable[[Mapping[str, Any]], str]
+    interval: Callable[[float, float], str] = "80% interval {:,.0f} to {:,.0f}".format
+    driver: Callable[[str], str] = str
+    card: Callable[[Mapping[str, Any]], str] = card_line
 
     def __call__(self, phrase: str, **values: Any) -> str:
         return self.phrases[phrase].format(**values)
@@ -80,19 +78,22 @@ WORDING = {
             "heading": "**Sales forecast, next {horizon} {unit}** (median, with an 80% interval):",
             "series": "- {label}: {p50:,.0f} units ({interval}){change}.",
             "change": "; {change:+.0%} vs the previous {horizon} {unit} ({last:,.0f})",
-        },
-        units={unit: unit for unit in UNITS_ZH},
-        interval="80% interval {:,.0f} to {:,.0f}".format,
-        driver=str,
-        card=card_line,
+            "weeks": "weeks",
+            "days": "days",
+            "months": "months",
+            "periods": "periods",
+        }
     ),
     "zh": Wording(
         phrases={
             "heading": "**未来 {horizon} {unit}销量预测**（中位数，附 80% 区间）：",
             "series": "- {label}：{p50:,.0f} 件（{interval}）{change}。",
             "change": "；较前 {horizon} {unit}（{last:,.0f} 件）{change:+.0%}",
+            "weeks": "周",
+            "days": "天",
+            "months": "个月",
+            "periods": "期",
         },
-        units=UNITS_ZH,
         interval=_interval_zh,
         driver=DRIVERS_ZH,
         card=zh.card_line,
@@ -103,7 +104,7 @@ WORDING = {
 class ForecastPresenter:
     def answer(self, result: ForecastSalesResult, written: Written) -> str:
         words = WORDING["zh" if written.chinese else "en"]
-        unit = words.units[UNITS.get(result.freq.split("-")[0], "periods")]
+        unit = words(UNITS.get(result.freq.split("-")[0], "periods"))
         lines = [words("heading", horizon=result.horizon, unit=unit)]
         for series in result.series:
             change = ""
