@@ -75,26 +75,26 @@ def group_zh(segment: str) -> str:
     return CUSTOMER_GROUPS_ZH.get(key, segment)
 
 
+def _stored_summary(result: RecommendProductsResult) -> str:
+    return result.summary  # the tool wrote it in English
+
+
 @dataclass(frozen=True)
 class Wording:
     """The recommendations' section in one language: `phrases` are str.format templates over the same figures; the
     rest name groups, word the recommender's reasons, write the model-card line and each section's summary the
-    language's way."""
+    language's way (English unless given)."""
 
     phrases: Mapping[str, str]
-    group: Callable[[str], str]
-    reason: Callable[[str], str]
-    card: Callable[[Mapping[str, Any]], str]
-    customers_summary: Callable[[RecommendProductsResult], str]
-    audience_summary: Callable[[RecommendProductsResult], str]
-    segment_summary: Callable[[RecommendProductsResult], str]
+    group: Callable[[str], str] = group_label
+    reason: Callable[[str], str] = str
+    card: Callable[[Mapping[str, Any]], str] = card_line
+    customers_summary: Callable[[RecommendProductsResult], str] = _stored_summary
+    audience_summary: Callable[[RecommendProductsResult], str] = _stored_summary
+    segment_summary: Callable[[RecommendProductsResult], str] = _stored_summary
 
     def __call__(self, phrase: str, **values: Any) -> str:
         return self.phrases[phrase].format(**values)
-
-
-def _stored_summary(result: RecommendProductsResult) -> str:
-    return result.summary  # the tool wrote it in English
 
 
 def _customers_summary_zh(result: RecommendProductsResult) -> str:
@@ -159,13 +159,7 @@ WORDING = {
             "segment": "**Products to feature for {group}** ({population:,} customers):",
             "featured": "{rank}. {name}: {score:.1%} of their predicted next purchases; {buyers:,} of them bought it "
             "before ({repeat_share:.0%} of its score is repeat buying).",
-        },
-        group=group_label,
-        reason=str,
-        card=card_line,
-        customers_summary=_stored_summary,
-        audience_summary=_stored_summary,
-        segment_summary=_stored_summary,
+        }
     ),
     "zh": Wording(
         phrases={
