@@ -168,11 +168,20 @@ def test_sending_to_customers_is_refused_in_chinese(router: Router) -> None:
         ("forecast Nimbus earbuds for Q1 next year", "forecast_sales", "horizon", 18),
         ("forecast Nimbus earbuds through the second quarter of 2027", "forecast_sales", "horizon", 31),
         ("forecast Nimbus earbuds for next year", "forecast_sales", "horizon", 52),
+        ("预测Nimbus耳机到2027年3月的销量", "forecast_sales", "horizon", 18),  # to the end of March 2027
+        ("forecast Nimbus headphones until March", "forecast_sales", "horizon", 18),  # the next March
+        ("查找2000年1月的关于拉链的评价", "search_reviews", "date_from", "2000-01-01"),  # a month and year: a filter
+        ("查找2000年1月的关于拉链的评价", "search_reviews", "date_to", "2000-01-31"),
     ],
 )
-def test_a_named_quarter_is_a_period_for_budgets_and_a_horizon_for_forecasts(
-    router: Router, message: str, tool: str, argument: str, value: int
+def test_named_months_and_quarters_are_periods_horizons_or_filters(
+    router: Router, message: str, tool: str, argument: str, value: object
 ) -> None:
     result = plan(router, message)  # today: 2026-11-30, so Q1 next year ends 18 weeks on
     assert names(result) == [tool]
     assert result.calls[0].arguments[argument] == value
+
+
+def test_a_month_range_is_not_a_horizon(router: Router) -> None:
+    ranged = plan(router, "how did Nimbus sell from March to May").calls[0].arguments
+    assert ranged.get("horizon") == plan(router, "how did Nimbus sell").calls[0].arguments.get("horizon")

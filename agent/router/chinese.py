@@ -45,6 +45,7 @@ DATE = re.compile(
     r"(?:(?P<y>20\d\d)\s*年\s*)?(?P<m>1[0-2]|0?[1-9])\s*月\s*(?:(?P<d>[1-3]?\d)\s*[日号號])?"
     r"\s*(?P<after>以来|以後|以后|之后|之後|后|後|起|开始|開始|至今)?"
 )
+BOUND_WORDS = ("到", "至", "止", "从", "自", "前", "直到", "截至")  # a month after these bounds a range: no "in"
 PUNCTUATION = str.maketrans(
     {"，": ", ", "。": ". ", "？": "? ", "！": "! ", "、": ", ", "：": ": ", "；": "; ", "（": " ", "）": " ",
      "“": '"', "”": '"', "‘": "'", "’": "'", "《": " ", "》": " ", "【": " ", "】": " ", "～": " ", "…": " "}
@@ -243,6 +244,9 @@ def _date(match: re.Match[str]) -> str:
     words = " ".join(w for w in (month, day, year) if w)
     if match.group("after"):
         return f" since {words} "
+    before = match.string[: match.start()].rstrip()
+    if year and not day and not before.endswith(BOUND_WORDS):  # "2000年1月的评价": the reviews of that month
+        return f" in {words} "
     return f" {words} "
 
 

@@ -154,6 +154,8 @@ NAMED_QUARTER = re.compile(
     r"\b(?:q([1-4])|(first|second|third|fourth) quarter)\s+(?:of\s+)?(next year|this year|(?:19|20)\d\d)\b"
 )
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+RANGE_START = re.compile(r"\b(?:from|between)\s+\S+(?:\s+(?:19|20)\d\d)?\s*$")  # "from March to May" is a range
+UNTIL_MONTH = re.compile(r"\b(?:until|through|thru|till|to|up to|by)\s+(?:the end of\s+)?" + MONTH_YEAR)
 
 
 def horizon_of(text: str, today: date | None = None) -> int | None:
@@ -166,6 +168,10 @@ def horizon_of(text: str, today: date | None = None) -> int | None:
         if weeks > 0:  # a quarter already over is a date range, not a horizon
             found.append((match.start(), weeks))
             text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]  # not "next year"
+    for match in list(UNTIL_MONTH.finditer(text)) if today is not None else []:
+        weeks = _weeks_to_month_end(match, today or date.min)
+        if weeks > 0 and not RANGE_START.search(text[: match.start()]):  # "forecast until March": to its end
+            found.append((match.start(), weeks))
     for pattern, to_weeks in HORIZONS:
         for match in pattern.finditer(text):
             if not PAST_WORDS.search(text[: match.start()]):
@@ -175,6 +181,13 @@ def horizon_of(text: str, today: date | None = None) -> int | None:
             if not PAST_WORDS.search(text[: match.start()]):
                 found.append((match.start(), weeks))
     return min(found)[1] if found else None
+
+
+def _weeks_to_month_end(match: re.Match[str], today: date) -> int:
+    """Weeks from today to the end of the month named ("until March": the next March to come)."""
+    number = MONTHS[match.group("m").lower()]
+    year = int(match.group("y")) if match.group("y") else today.year + (number < today.month)
+    return math.ceil((_month_end(date(year, number, 1)) - today).days / 7)
 
 
 def _weeks_to_quarter_end(match: re.Match[str], today: date) -> int:
