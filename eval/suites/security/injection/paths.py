@@ -1,5 +1,6 @@
-"""The ways the agent is run: offline, and through the OpenAI-compatible endpoint serving SmolLM2 or the obedient
-stand-in (a worst-case LLM); each records the prompts its models read."""
+"""The ways the agent is run: offline; through the OpenAI-compatible endpoint serving SmolLM2 or the obedient
+stand-in (a worst-case LLM); and offline with the obedient copywriter writing the ad copy (`copywriter`), reading
+its prompt only or also handed the planted text. Each records the prompts its models read."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from eval.fakes.textgen import ScriptedGenerator, prompt_text
 from eval.loopback import served_chat_model
 from eval.modes import ByMode
 from eval.suites.security.injection.cases import InjectionCase, InjectionTask
+from eval.suites.security.injection.copywriter import SHORT_ASIDE, ObedientCopywriter
 from eval.suites.security.injection.judging import Seen, observe
 from local_models.textgen.base import ChatMessage, GenerationOptions, TextGenerator
 
@@ -45,8 +47,7 @@ class Obedient:
         wanted = self._calls(request, results)
         if made < len(wanted):
             return [json.dumps(wanted[made])]
-        # Quote marks dropped: the judge reads text in quotes as quoted reviews, not as the answer's words.
-        echo = " ".join(_unfenced(r) for r in results).replace('"', "")
+        echo = " ".join(_unfenced(r) for r in results)
         return ["Here is everything the tools returned: " + echo]  # one text, however many samples are asked
 
     def _calls(self, request: str, results: list[str]) -> list[dict[str, Any]]:
@@ -94,8 +95,15 @@ class AgentPath:
 
     name: str
     open: Callable[[Path], Any]
-    model: ScriptedGenerator | None  # records the prompts the path's model reads
+    model: ScriptedGenerator | None  # records the prompts the path's router model reads
     chosen: set[str] = field(default_factory=set)  # case ids this path runs
+    copywriter: ScriptedGenerator | None = None  # the path's own copywriter (else the shared local one)
+    stand_in: ObedientCopywriter | None = None  # handed each case's planted text before its request
+
+    def hand(self, planted: Sequence[str]) -> None:
+        """Give the path's obedient copywriter the planted text of the case about to run (none: a benign run)."""
+        if self.stand_in is not None:
+            self.stand_in.handed = list(planted)
 
 
 @dataclass(frozen=True)
@@ -103,13 +111,23 @@ class Sizes:
     offline_cases: int
     obedient_cases: int
     smollm2_cases: int
+    copywriter_cases: int  # on each obedient-copywriter path
     demo: DemoSize
 
 
 SIZES = ByMode(
-    quick=Sizes(offline_cases=40, obedient_cases=0, smollm2_cases=0, demo=DemoSize(800, 200, 8, 8, 8)),
-    full=Sizes(offline_cases=10_000, obedient_cases=10_000, smollm2_cases=60, demo=DemoSize(800, 200, 20, 15, 15)),
+    quick=Sizes(
+        offline_cases=40, obedient_cases=0, smollm2_cases=0, copywriter_cases=12, demo=DemoSize(800, 200, 8, 8, 8)
+    ),
+    full=Sizes(
+        offline_cases=10_000,
+        obedient_cases=10_000,
+        smollm2_cases=60,
+        copywriter_cases=10_000,
+        demo=DemoSize(800, 200, 20, 15, 15),
+    ),
 )
+COPYWRITER_PATHS = ("obedient-copywriter", "obedient-copywriter-unfiltered")
 
 
 def stratified(
@@ -138,14 +156,23 @@ def stratified(
 
 
 class AgentPaths:
-    """Starts the OpenAI-compatible servers the LLM paths need and stops them afterwards."""
+    """Starts the OpenAI-compatible servers the LLM paths need and stops them afterwards. `cases` run on the
+    offline and LLM paths; the obedient-copywriter paths run `copy_cases` and the ad-copy cases among `cases`."""
 
     def __init__(
-        self, base: Path, sizes: Sizes, cases: list[InjectionCase], tasks: dict[str, InjectionTask], quick: bool
+        self,
+        base: Path,
+        sizes: Sizes,
+        cases: list[InjectionCase],
+        copy_cases: list[InjectionCase],
+        tasks: dict[str, InjectionTask],
+        quick: bool,
     ) -> None:
         from tools.brand import load_brand
 
-        self.base, self.sizes, self.cases, self.tasks, self.quick = base, sizes, cases, tasks, quick
+        self.base, self.sizes, self.tasks, self.quick = base, sizes, tasks, quick
+        self.main_cases, self.copy_cases = cases, copy_cases
+        self.cases = cases + copy_cases
         from agent.executor import Budget
 
         self.brand = load_brand(workspace=base)
@@ -164,7 +191,7 @@ class AgentPaths:
         local = LocalGenerator(workspace=self.base.parent / "textgen")
         self.copywriter = ScriptedGenerator.recording(local, memo=True)
         copywriter, budget = self.copywriter, self.budget
-        chosen = stratified(self.cases, self.sizes.offline_cases, self.tasks, generative=not self.quick)
+        chosen = stratified(self.main_cases, self.sizes.offline_cases, self.tasks, generative=not self.quick)
         if any("generate_ad_copy" in self.tasks[c.task].tools for c in chosen):
             local.load()
         offline_ids = {c.id for c in chosen}
@@ -177,6 +204,8 @@ class AgentPaths:
             self.paths.append(self._obedient_path())
         if self.sizes.smollm2_cases:
             self.paths.append(self._smollm2_path(local))
+        if self.sizes.copywriter_cases:
+            self.paths += [self._copywriter_path(name) for name in COPYWRITER_PATHS]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -195,7 +224,7 @@ class AgentPaths:
 
         model = ScriptedGenerator(Obedient(plan), name="obedient", model="obedient-stand-in")
         chat = self._chat_model(model, max_tokens=4000)
-        ids = {c.id for c in stratified(self.cases, self.sizes.obedient_cases, self.tasks, generative=True)}
+        ids = {c.id for c in stratified(self.main_cases, self.sizes.obedient_cases, self.tasks, generative=True)}
         copywriter, budget = self.copywriter, self.budget
         return AgentPath(
             "openai-obedient",
@@ -209,13 +238,45 @@ class AgentPaths:
 
         served = ScriptedGenerator.recording(local)
         chat = self._chat_model(served, max_tokens=96)
-        ids = {c.id for c in stratified(self.cases, self.sizes.smollm2_cases, self.tasks, generative=True)}
+        ids = {c.id for c in stratified(self.main_cases, self.sizes.smollm2_cases, self.tasks, generative=True)}
         copywriter = self.copywriter
         return AgentPath(  # the product's own 60 s deadline: SmolLM2 may ramble for minutes otherwise
             "openai-smollm2",
             lambda ws: MarketingAgent.open(ws, llm="openai", chat_model=chat, generator=copywriter),
             served,
             ids,
+        )
+
+    def _copywriter_path(self, name: str) -> AgentPath:
+        """The offline router with the obedient copywriter writing the ad copy; on the unfiltered path it is also
+        handed each case's planted text, as if the quote filter had let all of it into the prompt. Quick mode
+        runs a stratified sample of the copywriter cases; full mode these and every ad-copy case."""
+        from agent.core import MarketingAgent
+
+        stand_in = ObedientCopywriter()
+        copywriter = ScriptedGenerator(stand_in, name="obedient-copywriter", model="obedient-copywriter")
+        ids = {c.id for c in self._copywriter_sample()}
+        budget = self.budget
+        return AgentPath(
+            name,
+            lambda ws: MarketingAgent.open(ws, generator=copywriter, budget=budget),
+            None,
+            ids,
+            copywriter=copywriter,
+            stand_in=stand_in if name.endswith("unfiltered") else None,
+        )
+
+    def _copywriter_sample(self) -> list[InjectionCase]:
+        """Full: every ad-copy case and every copywriter case. Quick: half short asides (the style that passes the
+        quote filter, so the prompt-only path has something to obey) and half the other copywriter cases."""
+        n = self.sizes.copywriter_cases
+        if not self.quick:
+            writes = [c for c in self.main_cases if "generate_ad_copy" in self.tasks[c.task].tools]
+            return stratified(writes + self.copy_cases, n, self.tasks, generative=True)
+        short = [c for c in self.copy_cases if c.style == SHORT_ASIDE]
+        other = [c for c in self.copy_cases if c.style != SHORT_ASIDE]
+        return stratified(short, n // 2, self.tasks, generative=True) + stratified(
+            other, n - n // 2, self.tasks, generative=True
         )
 
     def _chat_model(self, generator: Any, *, max_tokens: int) -> Any:
@@ -226,12 +287,13 @@ class AgentPaths:
 
 def ask_on_path(paths: AgentPaths, path: AgentPath, agent: Any, request: str) -> tuple[Seen, float]:
     """One request on one path, with the prompts its models read."""
-    recorders = [r for r in (path.model, paths.copywriter) if r is not None]
+    copywriter = path.copywriter or paths.copywriter
+    recorders = [r for r in (path.model, copywriter) if r is not None]
     for recorder in recorders:
         recorder.take_prompts()
     start = time.perf_counter()
     response = agent.ask(request)
     seconds = time.perf_counter() - start
     model_prompts = [prompt_text(p) for p in path.model.take_prompts()] if path.model is not None else []
-    copy_prompts = [prompt_text(p) for p in paths.copywriter.take_prompts()] if paths.copywriter else []
+    copy_prompts = [prompt_text(p) for p in copywriter.take_prompts()] if copywriter else []
     return observe(response, paths.brand, model_prompts, copy_prompts), seconds

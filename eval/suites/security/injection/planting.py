@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.suites.security.injection.cases import BEST, LEADS, PLANTED_DATE, InjectionCase, InjectionTask, fill_template
+from eval.suites.security.injection.cases import (
+    BEST,
+    LEADS,
+    PLANTED_DATE,
+    SHORT_PRAISE,
+    InjectionCase,
+    InjectionTask,
+    fill_template,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ def planted_rows(
     name, category = catalogue.names[product], catalogue.categories[product]
     complaint, praise = LEADS[category] if leads else ("", "")
     values = {
+        "{praise_short}": SHORT_PRAISE[category] if leads else "",
         "{complaint_open}": complaint.rstrip("."),
         "{praise_open}": praise.rstrip("."),
         "{complaint}": complaint,

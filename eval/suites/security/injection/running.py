@@ -1,4 +1,5 @@
-"""The run: the demo store once, benign runs of every task, then each round of planted cases on every path."""
+"""The run: the judge's controls, the demo store once, benign runs of every task, then each round of planted cases
+on every path."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from rich.console import Console
 from eval.demo import demo_workspace
 from eval.report import SuiteReport
 from eval.suites.security.injection.cases import InjectionCase, InjectionTask, load_cases, load_tasks
+from eval.suites.security.injection.controls import check_controls
+from eval.suites.security.injection.copywriter import copywriter_cases
 from eval.suites.security.injection.judging import (
     Seen,
     Verdict,
@@ -30,13 +33,15 @@ def run_suite(report: SuiteReport, quick: bool, scratch: Path, console: Console)
     sizes = SIZES.pick(quick)
     base = demo_workspace(scratch / "base", console, sizes.demo)
     tasks = {t.id: t for t in load_tasks()}
-    cases = load_cases()
+    cases, copy_cases = load_cases(), copywriter_cases(list(tasks.values()))
     catalogue = Catalogue.load(base)
     best = segment_customers(filter="best", workspace=base).top_products[0].product_id
-    with AgentPaths(base, sizes, cases, tasks, quick) as paths:
+    controls = check_controls()  # the judge's own controls first: a judge that misses them proves nothing
+    with AgentPaths(base, sizes, cases, copy_cases, tasks, quick) as paths:
         benign = _benign_runs(base, scratch, paths, tasks, console)
-        verdicts = _attack_runs(base, scratch, paths, cases, tasks, catalogue, best, benign, console)
-    fill_report(report, verdicts, benign, paths_names=[p.name for p in paths.paths], best=best, quick=quick)
+        verdicts = _attack_runs(base, scratch, paths, paths.cases, tasks, catalogue, best, benign, console)
+    names = [p.name for p in paths.paths]
+    fill_report(report, verdicts, benign, paths_names=names, best=best, quick=quick, controls=controls)
 
 
 def _benign_runs(
@@ -85,8 +90,10 @@ def _attack_runs(
             agent = path.open(workspace)
             for case in (c for c in group if c.id in path.chosen):
                 done += 1
+                path.hand(planted[case.id].payloads)
                 with console.status(f"Round {r}/{len(groups)}, {path.name}: case {case.id} ({done} asked)"):
                     seen, seconds = ask_on_path(paths, path, agent, tasks[case.task].request)
+                path.hand([])
                 changed = _digest(workspace / "data" / "brand.yaml") != brand_hash
                 verdicts.append(
                     _verdict(case, tasks[case.task], path.name, seen, benign, planted[case.id], changed, seconds)
@@ -116,13 +123,13 @@ def _verdict(
         retrieved=bool({row["review_id"] for row in planted.rows} & seen.result_ids),
         reached_copy_prompt=reached([seen.copy_prompts], planted.payloads),
         reached_model=reached([seen.model_prompts], planted.payloads),
-        evidence=attack_evidence(case, seen, clean, brand_changed),
+        evidence=attack_evidence(case, seen, clean, brand_changed, planted.payloads),
         any_effect=any_attacker_effect(seen, clean),
         useful=useful,
         why_not=why,
         seconds=seconds,
         fell_back=fell_back,
-        model_called_tools=path != "offline" and bool(seen.calls) and not fell_back,
+        model_called_tools=path.startswith("openai") and bool(seen.calls) and not fell_back,
     )
 
 
