@@ -185,3 +185,17 @@ def test_named_months_and_quarters_are_periods_horizons_or_filters(
 def test_a_month_range_is_not_a_horizon(router: Router) -> None:
     ranged = plan(router, "how did Nimbus sell from March to May").calls[0].arguments
     assert ranged.get("horizon") == plan(router, "how did Nimbus sell").calls[0].arguments.get("horizon")
+
+
+@pytest.mark.parametrize(
+    ("message", "segment"),
+    [
+        ("show the lapsed one-time buyers", "lapsed one-time buyers"),  # "one" is read as 1 first
+        ("recommend products for the new first time buyers", "new first-time buyers"),
+        ("列出即将流失的中等消费客户", "lapsing mid spenders"),  # the name as a Chinese answer writes it
+        ("已流失的一次性购买客户有哪些", "lapsed one-time buyers"),
+    ],
+)
+def test_segment_names_find_their_segment_in_either_language(router: Router, message: str, segment: str) -> None:
+    call = plan(router, message).calls[0]
+    assert segment in (call.arguments.get("filter"), call.arguments.get("segment"))

@@ -76,6 +76,19 @@ def load_phrasebook(path: Path = PHRASEBOOK) -> dict[str, str]:
     return book
 
 
+def segment_names_zh() -> dict[str, str]:
+    """The segment names as Chinese answers write them ("已流失的一次性购买客户") -> the English name the router
+    knows ("lapsed one-time buyers"), from the answers' own tables, so a name copied from an answer finds its
+    segment."""
+    from tools.segments.present import STATUS_ZH, WORTH_ZH
+
+    return {
+        f"{status_zh}{worth_zh}": f" {status} {worth} "
+        for status, status_zh in STATUS_ZH.items()
+        for worth, worth_zh in WORTH_ZH.items()
+    }
+
+
 @dataclass(frozen=True)
 class Product:
     """A catalogue product as the Chinese reader needs it."""
@@ -98,7 +111,7 @@ class ChineseReader:
     """Reads Chinese requests against one catalogue (rebuild it when the catalogue changes)."""
 
     def __init__(self, products: Iterable[Product], phrasebook: dict[str, str] | None = None) -> None:
-        self.phrasebook = phrasebook if phrasebook is not None else load_phrasebook()
+        self.phrasebook = phrasebook if phrasebook is not None else load_phrasebook() | segment_names_zh()
         self.names = _name_index(list(products))
         self.longest = max([len(k) for k in self.phrasebook] + [len(k) for k in self.names] + [1])
 

@@ -300,7 +300,8 @@ def rating_of(text: str, lexicon: Lexicon) -> Rating | None:
 def segment_filter_of(text: str, lexicon: Lexicon) -> str | None:
     """A segment the segment tool can filter on: a segment name it gave, else at_risk/lapsed/new/best."""
     if found := lexicon.segment_name.search(text):
-        return found.group().lower()
+        name = found.group().lower()  # as the segmenter spells it ("1-time": number words were read as digits)
+        return re.sub(r"\b(?:one|1)[- ]time\b", "one-time", re.sub(r"\bfirst time\b", "first-time", name))
     for name, pattern in lexicon.segment_filters.items():
         if pattern.search(text):
             return name
