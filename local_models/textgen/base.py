@@ -48,6 +48,9 @@ class Generation:
     completion_tokens: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # e.g. "OpenAI timed out; answered by the local model"
+    # Per text: the model's mean log-probability per token of it (natural log, under the model's own unwarped
+    # distribution), where the backend reports it (the local one does); empty otherwise.
+    mean_logprobs: list[float] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -1,16 +1,24 @@
 """Text generation with a local Hugging Face causal LM, offline: SmolLM2-135M-Instruct by default.
 
-Any model folder (`config.json` + weights) or GGUF file works. A GGUF file is dequantised once (~20-26 s for
-SmolLM2) into a plain fp32 folder under `<workspace>/models/`, written atomically, so later processes load
-it in ~0.5 s. One model per path is loaded per process and shared by every `LocalGenerator`; a lock keeps
-generations from interleaving, because two torch generations on 2 cores are slower than one after the other.
+Any model folder (`config.json` + weights) or GGUF file works. A GGUF file is dequantised once (~20-35 s for
+SmolLM2) into a plain fp32 folder under `<workspace>/models/<name>/`, so later processes load it in ~0.5 s.
+The folder is a cache of the GGUF: its manifest records the GGUF's name, size, modification time and SHA-256,
+and a GGUF that changed (a package upgrade, another file at the same path) is converted again. The folder is
+written whole beside its final place, synced and renamed in, under a file lock, so a killed process never
+leaves a half-written model and two processes never convert at once. `marketing-agent demo` and `serve`
+prepare it before the first request (`LocalGenerator.prepare()` / `.load()`).
+
+One model per path is loaded per process and shared by every `LocalGenerator`; a lock keeps generations from
+interleaving, because two torch generations on 2 cores are slower than one after the other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -33,7 +41,7 @@ from transformers import (
 )
 
 import local_models  # noqa: F401  (sets the offline environment before transformers loads)
-from core.atomic import replace_folder
+from core.atomic import replace_folder, write_text
 from core.errors import ModelUnavailableError
 from local_models.textgen.base import (
     ChatMessage,
@@ -66,7 +74,7 @@ class ModelSource:
     @property
     def needs_conversion(self) -> bool:
         """True while a GGUF source has no up-to-date converted folder (the next load takes ~25 s, once)."""
-        return self.gguf is not None and _conversion_manifest(self.folder) != _gguf_identity(self.gguf)
+        return self.gguf is not None and not conversion_is_current(self.gguf, self.folder)
 
 
 def default_gguf() -> Path:
@@ -136,27 +144,56 @@ def load_model_folder(folder: Path, precision: str = "auto") -> tuple[PreTrained
     return model.eval(), tokenizer  # type: ignore[no-untyped-call]
 
 
-def convert_gguf(gguf: Path, folder: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Dequantise `gguf` into a plain fp32 folder, atomically (temp folder, then rename), and return the model.
+def convert_gguf(gguf: Path, folder: Path, *, force: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Dequantise `gguf` into a plain fp32 folder, atomically (temp folder, synced, then renamed), and return
+    the model; a folder already converted from this very GGUF is loaded instead, unless `force`.
 
     A file lock makes a second process wait for the first conversion instead of repeating it."""
     from filelock import FileLock
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder.parent / f".{folder.name}.lock")):
-        if _conversion_manifest(folder) == _gguf_identity(gguf):
+        if not force and conversion_is_current(gguf, folder):
             return load_model_folder(folder)
+        _remove_leftovers(folder)  # of a conversion killed half-way (safe: we hold the lock)
         model, tokenizer = _load_gguf(gguf)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
         try:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
-            manifest = {"kind": MANIFEST_KIND, "source": _gguf_identity(gguf), "converted_at": time.time()}
+            manifest = {"kind": MANIFEST_KIND, "source": _gguf_identity(gguf, digest=True), "converted_at": time.time()}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            _sync_folder(tmp)
             replace_folder(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return model.eval(), tokenizer  # type: ignore[no-untyped-call]
+
+
+def ensure_converted(source: ModelSource) -> bool:
+    """Convert a GGUF source into its folder now if it has no current one; True when this call converted."""
+    if source.gguf is None or not source.needs_conversion:
+        return False
+    convert_gguf(source.gguf, source.folder)
+    return True
+
+
+def conversion_is_current(gguf: Path, folder: Path) -> bool:
+    """Whether `folder` holds a whole conversion of this very `gguf`. Name, size and modification time that
+    match the manifest's are trusted; a GGUF whose time changed (reinstalled) is hashed, and an identical one
+    (same SHA-256) keeps its folder, whose manifest then records the new time."""
+    recorded = _conversion_manifest(folder)
+    if recorded is None:
+        return False
+    now = _gguf_identity(gguf)
+    if {k: recorded.get(k) for k in ("file", "bytes")} != {k: now[k] for k in ("file", "bytes")}:
+        return False
+    if recorded.get("mtime_ns") == now["mtime_ns"]:
+        return True
+    if recorded.get("sha256") != _sha256(gguf):
+        return False
+    _record_source(folder, {**recorded, "mtime_ns": now["mtime_ns"]})
+    return True
 
 
 def _load_gguf(gguf: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -175,10 +212,41 @@ def _load_gguf(gguf: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     return model, tokenizer
 
 
-def _gguf_identity(gguf: Path) -> dict[str, Any]:
-    """Enough to notice a different GGUF behind the same path (a package upgrade) without hashing 100 MB."""
+def _gguf_identity(gguf: Path, *, digest: bool = False) -> dict[str, Any]:
+    """What a conversion was made from: name, size and modification time (and, with `digest`, the SHA-256:
+    ~0.2 s for SmolLM2's 98 MB, paid at conversion and when the file's time changes)."""
     stat = gguf.stat()
-    return {"file": gguf.name, "bytes": stat.st_size}
+    identity: dict[str, Any] = {"file": gguf.name, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    if digest:
+        identity["sha256"] = _sha256(gguf)
+    return identity
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _record_source(folder: Path, source: dict[str, Any]) -> None:
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    write_text(folder / MANIFEST, json.dumps({**manifest, "source": source}, indent=2))
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush every file of `folder` to disk before it is renamed into place (a crash then finds it whole)."""
+    for path in folder.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Temporary and set-aside copies of `folder` that a killed conversion left beside it."""
+    for pattern in (f".{folder.name}.tmp-*", f".{folder.name}.old-*"):
+        for leftover in folder.parent.glob(pattern):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _conversion_manifest(folder: Path) -> dict[str, Any] | None:
@@ -213,13 +281,23 @@ def shared_model(source: ModelSource, torch_threads: int | None = None, precisio
             if torch_threads:
                 torch.set_num_threads(torch_threads)
             started = time.perf_counter()
-            if source.gguf is not None and source.needs_conversion:
-                model, tokenizer = convert_gguf(source.gguf, source.folder)
-                model = model.to(generation_dtype(precision))  # type: ignore[arg-type]  # saved in fp32; run like a later load
-            else:
-                model, tokenizer = load_model_folder(source.folder, precision)
+            model, tokenizer = _load_source(source, precision)
             _models[key] = LoadedModel(model, tokenizer, time.perf_counter() - started)
         return _models[key]
+
+
+def _load_source(source: ModelSource, precision: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    if source.gguf is not None and source.needs_conversion:
+        model, tokenizer = convert_gguf(source.gguf, source.folder)
+        return model.to(generation_dtype(precision)), tokenizer  # type: ignore[arg-type]  # saved in fp32; run like a later load
+    try:
+        return load_model_folder(source.folder, precision)
+    except ModelUnavailableError:
+        if source.gguf is None:
+            raise
+        # the converted copy is damaged (a disk error, a hand edit): it is only a cache of the GGUF
+        model, tokenizer = convert_gguf(source.gguf, source.folder, force=True)
+        return model.to(generation_dtype(precision)), tokenizer  # type: ignore[arg-type]
 
 
 class _StopWhenSet(StoppingCriteria):
@@ -262,6 +340,11 @@ class LocalGenerator:
         """Load now rather than on the first request (a server warming up, a test fixture)."""
         return shared_model(self.source, self.torch_threads, self.precision)
 
+    def prepare(self) -> bool:
+        """Convert a GGUF model into the workspace now, if it has no current copy, without keeping it in
+        memory (`marketing-agent demo`); True when this call converted (~20-35 s), False when it was ready."""
+        return ensure_converted(self.source)
+
     def generate(self, messages: Sequence[ChatMessage], options: GenerationOptions | None = None) -> Generation:
         """`options.n` samples from one batched `generate` call (6 candidates cost ~2x one, not 6x)."""
         options = options or GenerationOptions()
@@ -272,12 +355,15 @@ class LocalGenerator:
             prompt = _encode(loaded, messages, options)
             if options.seed is not None:
                 torch.manual_seed(options.seed)
-            output = _run_generate(
-                loaded, prompt, _generate_kwargs(loaded, options, samples=1 if greedy else options.n)
-            )
-        # output: (samples, prompt + new) token ids
-        new_tokens = output[:, prompt["input_ids"].shape[1] :]
-        samples = [_decode_sample(loaded, row, options) for row in new_tokens]
+            kwargs = _generate_kwargs(loaded, options, samples=1 if greedy else options.n)
+            kwargs.update(output_logits=True, return_dict_in_generate=True)
+            output = _run_generate(loaded, prompt, kwargs)
+        # output.sequences: (samples, prompt + new) token ids; output.logits: one (samples, vocab) per new token
+        new_tokens = output.sequences[:, prompt["input_ids"].shape[1] :]
+        samples = [
+            _decode_sample(loaded, row, options, logprob)
+            for row, logprob in zip(new_tokens, _token_logprobs(output.logits, new_tokens), strict=True)
+        ]
         if greedy:  # greedy decoding gives every sample the same text: compute it once
             samples = samples * options.n
         generation = Generation(
@@ -288,6 +374,7 @@ class LocalGenerator:
             prompt_tokens=int(prompt["input_ids"].shape[1]),
             completion_tokens=sum(s.tokens for s in samples),
             seconds=round(time.perf_counter() - started, 3),
+            mean_logprobs=[s.mean_logprob for s in samples],
         )
         if options.json_output:
             keep_json_objects(generation, "the local model")
@@ -335,6 +422,7 @@ class _Sample:
     text: str
     finish_reason: str
     tokens: int
+    mean_logprob: float = 0.0  # over the tokens kept (up to the end-of-text token)
 
 
 def _encode(
@@ -371,14 +459,14 @@ def _answer_prefix(options: GenerationOptions) -> str:
     return "{" if options.json_output else ""
 
 
-def _run_generate(loaded: LoadedModel, prompt: dict[str, torch.Tensor], kwargs: dict[str, Any]) -> torch.Tensor:
-    """(1, T) prompt -> (samples, T + new) token ids. Several samples share one pass over the prompt: its
-    key/value cache is computed once and repeated, instead of re-reading the prompt once per sample."""
+def _run_generate(loaded: LoadedModel, prompt: dict[str, torch.Tensor], kwargs: dict[str, Any]) -> Any:
+    """(1, T) prompt -> (samples, T + new) token ids (or transformers' output object holding them, when `kwargs`
+    ask for one). Several samples share one pass over the prompt: its key/value cache is computed once and
+    repeated, instead of re-reading the prompt once per sample."""
     generate: Any = loaded.model.generate  # transformers' stubs type it as a tensor attribute
     samples = int(kwargs.get("num_return_sequences", 1))
     if samples <= 1 or prompt["input_ids"].shape[1] < 2:
-        output: torch.Tensor = generate(**prompt, **kwargs)
-        return output
+        return generate(**prompt, **kwargs)
     from transformers import DynamicCache
 
     cache = DynamicCache(config=loaded.model.config)
@@ -391,8 +479,14 @@ def _run_generate(loaded: LoadedModel, prompt: dict[str, torch.Tensor], kwargs: 
         )
     cache.batch_repeat_interleave(samples)
     repeated = {name: tensor.repeat(samples, 1) for name, tensor in prompt.items()}  # (samples, T)
-    output = generate(**repeated, cache=cache, **{**kwargs, "num_return_sequences": 1})
-    return output
+    return generate(**repeated, cache=cache, **{**kwargs, "num_return_sequences": 1})
+
+
+def _token_logprobs(logits: Sequence[torch.Tensor], new_tokens: torch.Tensor) -> torch.Tensor:
+    """(samples, new) log-probabilities of the tokens drawn, under the model's raw distribution (before
+    temperature and top-p), from one (samples, vocab) logits tensor per step."""
+    stacked = torch.stack([step.float() for step in logits], dim=1)  # (samples, new, vocab)
+    return torch.log_softmax(stacked, dim=-1).gather(-1, new_tokens.unsqueeze(-1)).squeeze(-1)  # (samples, new)
 
 
 def _generate_kwargs(loaded: LoadedModel, options: GenerationOptions, samples: int) -> dict[str, Any]:
@@ -411,8 +505,11 @@ def _generate_kwargs(loaded: LoadedModel, options: GenerationOptions, samples: i
     return kwargs
 
 
-def _decode_sample(loaded: LoadedModel, new_tokens: torch.Tensor, options: GenerationOptions) -> _Sample:
-    """(new,) token ids of one sample -> its text cut at the end-of-text token or the first stop string."""
+def _decode_sample(
+    loaded: LoadedModel, new_tokens: torch.Tensor, options: GenerationOptions, logprobs: torch.Tensor | None = None
+) -> _Sample:
+    """(new,) token ids of one sample -> its text cut at the end-of-text token or the first stop string, and the
+    mean of `logprobs` (new,) over the tokens kept."""
     ids = new_tokens.tolist()
     tokenizer = loaded.tokenizer
     ends = {
@@ -423,12 +520,13 @@ def _decode_sample(loaded: LoadedModel, new_tokens: torch.Tensor, options: Gener
     end = next((i for i, token in enumerate(ids) if token in ends), None)
     kept = ids if end is None else ids[:end]
     text = _answer_prefix(options) + str(tokenizer.decode(kept, skip_special_tokens=True))
+    mean = float(logprobs[: len(kept)].mean()) if logprobs is not None and kept else 0.0
     cut = first_stop(text, options.stop)
     if cut is not None:
-        return _Sample(text[:cut], "stop", len(kept))
+        return _Sample(text[:cut], "stop", len(kept), mean)
     if end is not None:
-        return _Sample(text, "stop", len(kept) + 1)
-    return _Sample(text, "length" if len(ids) >= options.max_tokens else "stop", len(kept))
+        return _Sample(text, "stop", len(kept) + 1, mean)
+    return _Sample(text, "length" if len(ids) >= options.max_tokens else "stop", len(kept), mean)
 
 
 def _as_ids(value: int | list[int] | None) -> list[int]:
