@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -18,6 +19,9 @@ from core.model_card import ModelCards, headline, render_card
 from tools.batch.cli import register as register_batch
 from tools.commands import JsonOption, WorkspaceOption, column_map, console, errors, print_json
 from tools.registry import TOOLS
+
+if TYPE_CHECKING:
+    from agent.core import MarketingAgent
 
 app = typer.Typer(
     name="marketing-agent",
@@ -66,6 +70,18 @@ def demo(
         )
         for warning in budget.warnings:
             console.print(f"[yellow]{escape(warning)}[/]")
+    _prepare_copywriter(built.workspace)
+
+
+def _prepare_copywriter(workspace: Path) -> None:
+    """Convert the local ad-copy model now (once, ~30 s), so the first ad request does not wait for it."""
+    from tools.ad_copy.warm import prepare_copywriter
+
+    with errors.status("Preparing the local ad-copy model (converted once per workspace, ~30 s)"):
+        ready = prepare_copywriter(workspace)
+    if ready.model:
+        done = f"converted in {ready.seconds:.0f} s" if ready.converted else "ready"
+        console.print(f"Local ad-copy model {ready.model}: {done}")
 
 
 for _unit in TOOLS.values():  # each tool's own commands (ingest-reviews, forecast, segment, ad-copy, ...)
@@ -200,7 +216,7 @@ def serve(
         )
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     if workers == 1:
-        app_ = create_app(workspace, keys=not no_keys)
+        app_ = create_app(workspace, keys=not no_keys, agent=_warm_agent(workspace))
     errors.print(f"Chat page: {url}/   REST API docs: {url}/docs   (Ctrl+C stops)")
     if no_keys:
         errors.print("API keys are off (--no-keys): loopback development only.")
@@ -216,6 +232,22 @@ def serve(
     uvicorn.run(
         "agent.server:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="warning"
     )
+
+
+def _warm_agent(workspace: Path | None) -> MarketingAgent:
+    """The agent with its router and the ad-copy model loaded and run once, so that the first request on the page
+    takes as long as the next (the model is converted first if the workspace has no copy yet)."""
+    from agent.core import MarketingAgent
+    from tools.ad_copy.warm import warm_copywriter
+
+    started = time.perf_counter()
+    with errors.status("Loading the models (the local ad-copy model is converted once per workspace, ~30 s)"):
+        agent = MarketingAgent.open(workspace)
+        agent.router.warm_up()
+        ready = warm_copywriter(agent.workspace)
+    copy = f" (ad copy: {ready.model}{', converted' if ready.converted else ''})" if ready.model else ""
+    errors.print(f"Models ready in {time.perf_counter() - started:.1f} s{copy}.")
+    return agent
 
 
 @app.command("models")
