@@ -2,10 +2,11 @@
 
 The grounding comes first: the catalogue's facts and the aspects reviews praise (with review ids), fenced as
 data in the prompt. A text generator (local SmolLM2 by default, or OpenAI) writes several candidates per field,
-few-shot; every candidate is cleaned, fitted to its length limit, and checked (tools/compliance.py). Variants
-are assembled from passing candidates for diversity and ranked by score. Copy built from the grounding alone
-fills a field only when no model candidate passes, and is marked as such. Nothing that breaks a hard rule is
-returned; when too few variants pass, the result says so.
+few-shot; every candidate is cleaned, fitted to its length limit, checked against the hard rules
+(tools/compliance.py) and then for sense (sense.py: does it read as copy for this product?). Variants are
+assembled from passing candidates for diversity and ranked by score. Copy built from the grounding alone fills a
+field only when no model candidate passes, and each variant's `sources` says which fields the model wrote.
+Nothing that breaks a hard rule is returned; when too few variants pass, the result says so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from core.errors import MarketingAgentError
 from core.workspace import Workspace
 from local_models.embeddings import MiniLMEmbedder
 from local_models.textgen.base import ChatMessage, GenerationOptions, ProviderError, TextGenerator
+from tools.ad_copy.sense import SenseGrounding, check_sense, quote_problem
 from tools.aspects import aspect_label
 from tools.brand import BrandProfile, load_brand
 from tools.catalogue import catalogue_row
@@ -298,7 +300,9 @@ def _praised(insight: Any) -> tuple[list[PraisedAspect], int]:
             continue
         safe = [q.text for q in aspect.praise_quotes if is_safe_quote(q.text)]
         dropped += len(aspect.praise_quotes) - len(safe)
-        quote = _clip(safe[0]) if safe else ""
+        # a quote in copy must stand on its own: never "Besides that, ..." or a clipped "... and the"
+        whole = [clipped for clipped in map(_clip, safe) if not quote_problem(clipped)]
+        quote = whole[0] if whole else ""
         praised.append(
             PraisedAspect(aspect=aspect.aspect, label=short_label(aspect.aspect), review_ids=ids, quote=quote)
         )
@@ -311,9 +315,16 @@ def short_label(aspect: str) -> str:
 
 
 def _clip(text: str) -> str:
+    """A review quote short enough for a prompt or a template: whole if it fits, else its longest run of whole
+    sentences or clauses that fits (at least 20 characters); else cut at a word, marked "..." (and then
+    rejected by `quote_problem` as clipped)."""
     text = re.sub(r"\s+", " ", text).strip().strip('"')
-    if len(text) <= QUOTE_CHARS:
+    if len(text) <= QUOTE_CHARS and not text.endswith(("...", "\u2026")):
         return text
+    head = text[: QUOTE_CHARS + 1]
+    ends = [m.start() for m in re.finditer(r"[.!?,;](?=\s)", head) if m.start() >= 20]
+    if ends:
+        return head[: ends[-1] + (1 if head[ends[-1]] in ".!?" else 0)].strip()
     cut = text[:QUOTE_CHARS].rsplit(" ", 1)[0]
     return cut.rstrip(",;:") + "..."
 
@@ -426,6 +437,14 @@ class CopyWriter:
         seen = [f.text for f in grounding.facts] + [grounding.key_message, request.audience or "", request.tone or ""]
         seen += [f"{p.label} {p.quote}" for p in summary.praised]
         self._leaks = example_words() - _words(" ".join(seen), min_length=1)
+        self.sense = SenseGrounding(
+            product_name=grounding.product_name,
+            category=grounding.category,
+            facts=[f.text for f in grounding.facts],
+            praised=[p.label for p in summary.praised],
+            quotes=[p.quote for p in summary.praised if p.quote],
+            brief=[request.key_message or "", request.audience or ""],
+        )
 
     def write(self) -> tuple[list[AdVariant], list[str]]:
         pools = {kind: self._pool(kind) for kind in dict.fromkeys(k for _, k in self.fields.values())}
@@ -453,8 +472,8 @@ class CopyWriter:
             name = self._candidate(next(iter(self.fields)), self.grounding.product_name, "catalogue")
             return [name] if name else self._pool("headline")
         field_name, limit = self._field_of(kind)
-        texts = self._model_texts(kind, limit)
-        pool = [c for c in (self._candidate(field_name, t, "model") for t in texts) if c]
+        written = self._model_texts(kind, limit)
+        pool = [c for c in (self._candidate(field_name, t, "model", logprob) for t, logprob in written) if c]
         pool += [c for c in (self._candidate(field_name, t, "template") for t in self._template_texts(kind)) if c]
         pool = self._rerank(pool)
         unique: dict[str, Candidate] = {}
@@ -469,8 +488,10 @@ class CopyWriter:
             limit -= len(" ".join(self.brand.disclaimers("sms"))) + 1
         return name, limit
 
-    def _model_texts(self, kind: str, limit: int) -> list[str]:
-        texts: list[str] = []
+    def _model_texts(self, kind: str, limit: int) -> list[tuple[str, float | None]]:
+        """The model's candidates for `kind`, cleaned and fitted to `limit`, each with the model's mean
+        log-probability per token of the sample it came from (None where the backend does not report it)."""
+        texts: list[tuple[str, float | None]] = []
         spec = prompt_book()["kinds"][kind]
         for i, focus in enumerate(self._focuses()):
             data = self._prompt_data(focus)
@@ -489,12 +510,13 @@ class CopyWriter:
                 return texts
             self.warnings += [w for w in generation.warnings if w not in self.warnings]
             reasons = generation.finish_reasons or ["stop"] * len(generation.texts)
+            logprobs: list[float | None] = [*generation.mean_logprobs] or [None] * len(generation.texts)
             fitted = [
-                fit_to_limit(drop_unfinished(clean_copy(t)) if why == "length" else clean_copy(t), limit)
-                for t, why in zip(generation.texts, reasons, strict=False)
+                (fit_to_limit(drop_unfinished(clean_copy(t)) if why == "length" else clean_copy(t), limit), logprob)
+                for t, why, logprob in zip(generation.texts, reasons, logprobs, strict=False)
             ]
-            self.rejected["length"] += sum(1 for t in fitted if not t)
-            texts += [t for t in fitted if t]
+            self.rejected["length"] += sum(1 for t, _ in fitted if not t)
+            texts += [(t, logprob) for t, logprob in fitted if t]
             self.candidates += len(generation.texts)
         return texts
 
@@ -540,7 +562,12 @@ class CopyWriter:
                 out.append(fit_to_limit(clean_copy(text), self._field_of(kind)[1]))
         return [t for t in dict.fromkeys(out) if t]
 
-    def _candidate(self, field_name: str, text: str, source: str) -> Candidate | None:
+    def _candidate(
+        self, field_name: str, text: str, source: str, mean_logprob: float | None = None
+    ) -> Candidate | None:
+        """`text` as a candidate for `field_name` if it passes every hard rule and the sense check, else None
+        (a model candidate's failures are counted in `rejected`)."""
+        body = text
         if field_name == "text" and self.request.channel == "sms":
             text = f"{text} {' '.join(self.brand.disclaimers('sms'))}".strip()
         report = check_fields(
@@ -562,6 +589,14 @@ class CopyWriter:
             report.failures.append(
                 Check(rule="copied_example", passed=False, field=field_name, detail=", ".join(sorted(leaked)))
             )
+        if report.passed and source in {"model", "template"}:
+            kind = self.fields[field_name][1]
+            sense = check_sense(body, kind, self.sense, model_written=source == "model", mean_logprob=mean_logprob)
+            if not sense.passed:
+                report.passed = False
+                report.failures.append(
+                    Check(rule=f"sense_{sense.rule}", passed=False, field=field_name, detail=sense.detail)
+                )
         if not report.passed:
             if source == "model":
                 self.rejected.update({f.rule for f in report.failures})
@@ -669,12 +704,13 @@ class CopyWriter:
 
 
 def _negativity(texts: list[str]) -> list[bool]:
-    analyzer = _vader()
+    analyzer = tone_analyzer()
     return [analyzer.polarity_scores(t)["compound"] < NEGATIVE_TONE for t in texts]
 
 
 @functools.cache
-def _vader() -> Any:
+def tone_analyzer() -> Any:
+    """VADER, loaded once per process (reading its lexicon takes a moment)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()

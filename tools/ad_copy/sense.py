@@ -1,0 +1,398 @@
+"""The sense check: does a candidate field read as ad copy for this product? (issue 21)
+
+The hard rules (tools/compliance.py) decide whether copy may ship at all: limits, brand words, claims with
+evidence, personal data, links. Copy can pass all of them and still be nonsense that no marketer would ship
+("Bristle on the Fit that's Fit for Bed" as a headline for leather boots). This module rejects such candidates
+so that the field falls back to copy built from the grounding (the templates). Every rule is cheap (regular
+expressions and word sets, plus the model's own likelihood when the backend reports it) and has a name, which
+the ad-copy result counts under `rejected` as `sense_<rule>`:
+
+- `meta`: talks about the copy or to the marketer ("Here's a headline", "Sure!", "tagline", "ad copy").
+- `connective_start`: the field starts with a connective that leans on text the reader never sees ("But",
+  "And", "Besides that,", "Also", "However", ...).
+- `dangling_end`: the field stops mid-phrase: it ends on an article, preposition, conjunction, possessive or
+  auxiliary ("... the comfort of the"), on a comma, colon or dash, on "..." (cut off), or on a determiner with
+  no noun after it ("brings style to the first.").
+- `repeated_word`: the same word twice in a row anywhere ("the the"); in a short field (a headline, a subject,
+  anything up to 60 characters) the same content word twice ("Fit ... Fit"); a repeated two-word phrase.
+- `lowercase_sentence`: a sentence-type field (description, primary text, preview, body, SMS) with a sentence
+  that starts in lower case: a fragment, or two texts run together.
+- `title_case_sentence`: a sentence-type field written In Title Case Like A Headline (five or more capitalised
+  words making up most of it): a word list, not a sentence.
+- `too_short`: a sentence-type field of under four words, or a field that is only the product's name.
+- `not_about_product`: no content word of the field is in the grounding (product name, catalogue facts,
+  praised aspects and their quotes, key message, audience; the category alone does not count): it could as
+  well be about any product.
+- `unbacked_attribute`: a product attribute that is a fact about the product (warm, tiny, lightweight,
+  waterproof, organic, handmade, tasty, for winter, ...) that nothing in the grounding supports: "Warm and
+  Comfortable" for a linen summer dress, "Tiny and elegant" for a midi dress. (Aspects such as comfort or
+  style are the hard rules' `aspect_backed`; this list covers attributes the aspect lexicon has no entry for.)
+- `broken_quote`: quoted text that is not a self-contained phrase: unbalanced quote marks, a quote that starts
+  with a connective ("Besides that, ...", "but ...") or ends cut off ("...", a comma, "and", "the").
+- `unsourced_quote`: (model-written fields) quoted text that is in none of the review quotes the model was
+  shown: a quote the model made up.
+- `low_likelihood`: (when the backend reports it) the model's own mean log-probability per token of the
+  sample, under its unwarped distribution, is below `MIN_MEAN_LOGPROB`: a sample the model itself found
+  unlikely, which in practice is garbled.
+
+`check_sense` returns the first rule a field breaks (or none). Quotes are checked by `quote_problem`, which the
+tool also uses to pick the review quotes it shows the model and puts in templates, so that template copy never
+quotes a fragment either.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+# Field kinds (tools/ad_copy/tool.py CHANNEL_FIELDS) whose copy is a headline: fragments and title case are
+# normal there. Every other kind is written in sentences.
+HEADLINE_KINDS = frozenset({"name", "headline", "meta_headline", "subject"})
+SHORT_FIELD = 60  # in fields up to this long, any content word used twice reads as degenerate
+MIN_SENTENCE_WORDS = 4
+# Mean log-probability per token (natural log, the model's unwarped distribution) below which a sample is
+# rejected. Measured on SmolLM2-135M's ad-copy samples at temperature 0.8 (see the README's ad-copy section):
+# fluent samples sit around -1.0 to -2.0, garbled ones below about -2.6.
+MIN_MEAN_LOGPROB = -2.6
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+QUOTE_MARKS = '"\u201c\u201d'
+# Connectives that make a phrase lean on what came before it: a field may not start with one, nor may a quote.
+CONNECTIVE_START = re.compile(
+    r"^(?:but|and|or|nor|yet|besides|also|plus|however|although|though|whereas|then|moreover|furthermore|"
+    r"additionally|anyway|otherwise|(?:so|still)(?=\s*,)|so that|that said|even so|other than that|apart from that|"
+    r"aside from that|except|on top of that|as well|in addition|as a result|that's why|this is why)\b",
+    re.IGNORECASE,
+)
+# A quote may not start with these either, though a field may ("Because every walk counts", "Which colour?").
+QUOTE_ONLY_START = re.compile(r"^(?:because|which|who|whose|since|while|until|unless|if|when|too)\b", re.IGNORECASE)
+# Words a complete phrase does not end on (articles, prepositions, conjunctions, possessives, auxiliaries).
+DANGLING_WORDS = _word_set(
+    "a an the and or but nor so yet with without for to of in on at by from into onto than as that which who "
+    "whose whom your our its their my his her this these those is are was were be been has have had will would "
+    "can could should very more most less such if when while because although though about like just also "
+    "plus both either neither every each some any no not"
+)
+# A determiner followed by an adjective or ordinal with no noun after it, at the end of a field.
+HEADLESS_END = re.compile(
+    r"\b(?:the|a|an|your|our|its|their)\s+(?:first|second|third|next|last|same|other|very|most|new|best|whole|"
+    r"perfect|right|only)\W*$",
+    re.IGNORECASE,
+)
+META = re.compile(
+    r"^(?:sure|certainly|of course|okay|ok)\b\s*[,!.]|"
+    r"\bhere(?:'s| is| are) (?:a|an|the|your|one|some|my)\b[^.!?]{0,30}\b(?:ad|headline|copy|text|sentence|line|"
+    r"subject|message|version|option|description)s?\b|"
+    r"\b(?:ad copy|tag ?line|slogan|call to action|cta|(?:ad|email|text) (?:variant|version)|option \d|"
+    r"\d+ characters|character limit|word count)\b",
+    re.IGNORECASE,
+)
+STOP_WORDS = _word_set(
+    "a an the and or but nor so yet with without for to of in on at by from into onto than as that which who "
+    "your our its their my his her this these those is are was were be been has have had will would can could "
+    "it it's you you're we we're they them us all any some more most just too very it's that's there here "
+    "what when how why where who not no every each one get got make made"
+)
+
+# Attributes that state a fact about the product, each with the grounding words that support it. An attribute
+# in the copy with none of its support in the grounding is an invented fact that the aspect lexicon misses.
+ATTRIBUTES: dict[str, tuple[str, str]] = {
+    # name: (attribute in the copy, support in the grounding)
+    "warm": (
+        r"warm(?:er|est|th|ing)?|toasty|insulat\w*|thermal|heated",
+        r"warm(?:er|est|th|ing)?(?!\s+(?:weather|days?|climates?|nights?|months|temperatures?|summer|evenings?|"
+        r"afternoons?|spells?))|toasty|insulat|thermal|heated|fleece|wool|cashmere|sherpa|down\b|winter|cold",
+    ),
+    "cosy": (r"cos(?:y|ier|iest)|coz(?:y|ier|iest)|snug(?:gly)?", r"cos[yi]|coz[yi]|snug|warm|fleece|wool|knit|plush"),
+    "cool": (
+        r"cool(?:ing|er)?|breezy|airy",
+        r"cool|breath|air|breez|linen|mesh|summer|ventilat|light(?:weight)?|heat|hot",
+    ),
+    "small": (
+        r"tiny|compact|mini|pocket[- ]?sized|petite",
+        r"tiny|compact|mini|pocket|petite|small|little|fold|travel|slim",
+    ),
+    "big": (
+        r"huge|giant|roomy|spacious|oversized|massive|enormous",
+        r"huge|giant|roomy|spacious|oversized|massive|enormous|room|space|large|big|capacity|plenty",
+    ),
+    "light": (
+        r"light(?:weight)?|featherweight|feather[- ]light|ultralight|weightless",
+        r"light|weigh|feather|ultralight|airy|gram|\bg\b|kg|linen|mesh|nylon",
+    ),
+    "tough": (
+        r"heavy[- ]duty|rugged|tough|indestructible|bomb[- ]?proof|rock[- ]solid",
+        r"heavy|rugged|tough|sturd|durab|solid|strong|steel|reinforc|lasts|held up|holding up",
+    ),
+    "waterproof": (
+        r"water[- ]?proof|water[- ]resistant|water[- ]repellent|weather[- ]?proof|rain[- ]?proof|splash[- ]?proof",
+        r"water[- ]?proof|water[- ]resist|water[- ]repel|weather[- ]?proof|rain|wet|splash",
+    ),
+    "washable": (
+        r"(?:machine[- ])?washable|wipe[- ]clean|dishwasher[- ]safe",
+        r"wash|wipe|dishwasher|clean",
+    ),
+    "stretchy": (r"stretch(?:y|es)?|elastic", r"stretch|elastic|spandex|elastane|lycra"),
+    "eco": (
+        r"organic|eco[- ]friendly|sustainabl[ey]|recycled|vegan|biodegradable|non[- ]toxic|bpa[- ]free|"
+        r"hypoallergenic|plastic[- ]free",
+        r"organic|eco|sustainab|recycl|vegan|biodegrad|non[- ]toxic|bpa|hypoallergenic|plastic[- ]free",
+    ),
+    "handmade": (r"hand[- ]?made|hand[- ]?crafted|artisan(?:al)?|hand[- ]?stitched", r"hand|artisan|craft"),
+    "luxury": (
+        r"luxur\w*|premium|high[- ]end|designer|opulent|lavish",
+        r"luxur|premium|high[- ]end|designer|quality|full[- ]grain|silk|cashmere|european|italian",
+    ),
+    "season": (
+        r"winter|wintry|snow(?:y)?|christmas|xmas|holiday season|all[- ]season|year[- ]round",
+        r"winter|snow|christmas|xmas|holiday|gift|all[- ]season|year[- ]round|cold|warm|insulat|wool|fleece",
+    ),
+    "summer": (r"summer(?:y|time)?|sunny|beach", r"summer|sun|beach|linen|warm weather|heat|hot|light|breath"),
+    "taste": (
+        r"tasty|delicious|yummy|flavou?r(?:s|ful|ed)?|savou?ry|mouth[- ]?watering",
+        r"tast|delicious|yumm|flavou?r|savou?r|food|snack|drink|teas?\b|coffee|chocolate|sauce|spice|cook|bak|chew|"
+        r"recipe",
+    ),
+    "speed": (
+        r"instant(?:ly)?|in seconds|in minutes|overnight|in no time",
+        r"instant|second|minute|overnight|quick|fast",
+    ),
+}
+_ATTRIBUTE_PATTERNS = {
+    name: (re.compile(rf"\b(?:{used})\b", re.IGNORECASE), re.compile(rf"\b(?:{support})", re.IGNORECASE))
+    for name, (used, support) in ATTRIBUTES.items()
+}
+
+
+@dataclass(frozen=True)
+class SenseGrounding:
+    """What the copy may be about: the product's own words and what customers say about it."""
+
+    product_name: str
+    category: str = ""
+    facts: Sequence[str] = ()  # catalogue texts (description, subcategory, ...)
+    praised: Sequence[str] = ()  # praised aspect labels ("comfort", "fit")
+    quotes: Sequence[str] = ()  # the review quotes the writer was shown
+    brief: Sequence[str] = ()  # the marketer's key message, audience and tone
+    text: str = field(init=False, default="")
+    words: frozenset[str] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        specific = " ".join([self.product_name, *self.facts, *self.praised, *self.quotes, *self.brief])
+        object.__setattr__(self, "text", f"{specific} {self.category}")
+        # the category alone ("Beauty", "Apparel") fits every product in it: it does not make copy about this one
+        object.__setattr__(self, "words", frozenset(_stem(w) for w in content_words(specific)))
+
+
+@dataclass(frozen=True)
+class SenseVerdict:
+    """Whether a field reads as copy for the product; `rule` names the first rule it breaks."""
+
+    passed: bool
+    rule: str = ""
+    detail: str = ""
+
+
+PASSED = SenseVerdict(True)
+
+
+def check_sense(
+    text: str,
+    kind: str,
+    grounding: SenseGrounding,
+    *,
+    model_written: bool = True,
+    mean_logprob: float | None = None,
+) -> SenseVerdict:
+    """The first sense rule `text` (one field of `kind`, e.g. "headline", "primary_text") breaks, or PASSED.
+    `model_written`: the model wrote it, so its quotes must come from the grounding's quotes. `mean_logprob`: the
+    model's mean log-probability per token of the sample, where the backend reports it."""
+    verdicts = _verdicts(text, kind, grounding, model_written, mean_logprob)
+    return next((verdict for verdict in verdicts if not verdict.passed), PASSED)
+
+
+def _verdicts(
+    text: str, kind: str, grounding: SenseGrounding, model_written: bool, mean_logprob: float | None
+) -> Iterator[SenseVerdict]:
+    """Each rule's verdict in turn (lazily: checking stops at the first failure)."""
+    yield _meta(text)
+    yield _connective_start(text)
+    yield _dangling_end(text)
+    yield _repeated_word(text, kind, grounding.product_name)
+    yield _sentence_shape(text, kind, grounding)
+    yield _about_product(text, grounding)
+    yield _unbacked_attribute(text, grounding)
+    yield _quotes(text, grounding, model_written)
+    yield _likelihood(mean_logprob)
+
+
+def quote_problem(quote: str) -> str:
+    """Why `quote` (the text inside the quote marks) is not a self-contained phrase, or "" if it is one."""
+    inner = quote.strip()
+    words = re.findall(r"[\w']+", inner.lower())
+    if not words:
+        return "an empty quote"
+    if CONNECTIVE_START.match(inner) or QUOTE_ONLY_START.match(inner):
+        return f"starts with {inner.split()[0].rstrip(',')!r}, mid-thought"
+    if re.search(r"(?:\.\.\.|\u2026)\s*$", inner) or re.match(r"^\s*(?:\.\.\.|\u2026)", inner):
+        return "is clipped (...)"
+    if re.search(r"[,;:\-\u2013\u2014]\s*$", inner):
+        return "ends on a comma or dash"
+    if words[-1] in DANGLING_WORDS:
+        return f"ends on {words[-1]!r}"
+    return ""
+
+
+def self_contained_quote(text: str) -> bool:
+    return not quote_problem(text)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words of three letters or more that carry meaning (no articles, pronouns, prepositions)."""
+    return [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if len(w) >= 3 and w not in STOP_WORDS]
+
+
+# ----------------------------------------------------------------------------------------------------
+# The rules
+
+
+def _fail(rule: str, detail: str) -> SenseVerdict:
+    return SenseVerdict(False, rule, detail)
+
+
+def _meta(text: str) -> SenseVerdict:
+    found = META.search(text)
+    return _fail("meta", f"talks about the copy: {found.group(0)!r}") if found else PASSED
+
+
+def _connective_start(text: str) -> SenseVerdict:
+    found = CONNECTIVE_START.match(text.lstrip(QUOTE_MARKS + " "))
+    return _fail("connective_start", f"starts with {found.group(0)!r}") if found else PASSED
+
+
+def _dangling_end(text: str) -> SenseVerdict:
+    body = text.rstrip()
+    if re.search(r"(?:\.\.\.|\u2026)$", body):
+        return _fail("dangling_end", "ends cut off (...)")
+    if re.search(r"[,;:&\-\u2013\u2014/]$", body):
+        return _fail("dangling_end", f"ends on {body[-1]!r}")
+    words = re.findall(r"[\w']+", body.lower())
+    if words and words[-1] in DANGLING_WORDS:
+        return _fail("dangling_end", f"ends on {words[-1]!r}")
+    if HEADLESS_END.search(body):
+        return _fail("dangling_end", f"no noun after {HEADLESS_END.search(body).group(0).strip()!r}")  # type: ignore[union-attr]
+    return PASSED
+
+
+def _repeated_word(text: str, kind: str, product_name: str) -> SenseVerdict:
+    words = re.findall(r"[\w']+", text.lower())
+    doubled = next((a for a, b in itertools.pairwise(words) if a == b and not a.isdigit()), None)
+    if doubled:
+        return _fail("repeated_word", f"{doubled!r} twice in a row")
+    words = re.findall(r"[\w']+", _without_quotes(text).lower())  # a quote may echo the words that introduce it
+    if kind in HEADLINE_KINDS or len(text) <= SHORT_FIELD:
+        twice = [w for w, n in Counter(content_words(_without_quotes(text))).items() if n > 1]
+        if twice:
+            return _fail("repeated_word", f"{twice[0]!r} twice in a short field")
+        exempt: set[str] = set()
+    else:  # a longer field may name the product and then say what it is ("... Dress. A midi dress cut from ...")
+        exempt = set(re.findall(r"[\w']+", product_name.lower()))
+    pairs = [p for p, n in Counter(itertools.pairwise(words)).items() if n > 1]
+    pairs = [p for p in pairs if not set(p) <= STOP_WORDS | exempt]
+    return _fail("repeated_word", f"{' '.join(pairs[0])!r} repeated") if pairs else PASSED
+
+
+def _sentence_shape(text: str, kind: str, grounding: SenseGrounding) -> SenseVerdict:
+    if kind in HEADLINE_KINDS:  # the product's name alone is a fine headline
+        return PASSED
+    if _squash(text) == _squash(grounding.product_name):
+        return _fail("too_short", "only the product's name")
+    words = re.findall(r"[\w']+", text)
+    if len(words) < MIN_SENTENCE_WORDS:
+        return _fail("too_short", f"{len(words)} words for a {kind.replace('_', ' ')}")
+    sentences = re.split(r"(?<=[.!?])\s+", text.lstrip(QUOTE_MARKS + " "))
+    lower = next((s for s in sentences if s[:1].islower()), None)
+    if lower is not None:
+        return _fail("lowercase_sentence", f"a sentence starts in lower case: {lower[:30]!r}")
+    long_words = [w for w in words if len(w) >= 4]
+    capitalised = [w for w in long_words if w[:1].isupper()]
+    name_words = {w.lower() for w in re.findall(r"[\w']+", grounding.product_name)}
+    capitalised = [w for w in capitalised if w.lower() not in name_words]
+    if len(capitalised) >= 5 and len(capitalised) >= 0.6 * len(long_words):
+        return _fail("title_case_sentence", "written in title case, like a list of words")
+    return PASSED
+
+
+def _about_product(text: str, grounding: SenseGrounding) -> SenseVerdict:
+    if not grounding.words:
+        return PASSED
+    if any(_stem(w) in grounding.words for w in content_words(text)):
+        return PASSED
+    return _fail("not_about_product", "shares no word with the product's facts, praise or brief")
+
+
+def _unbacked_attribute(text: str, grounding: SenseGrounding) -> SenseVerdict:
+    unquoted = _without_quotes(text)
+    for name, (used, support) in _ATTRIBUTE_PATTERNS.items():
+        found = used.search(unquoted)
+        if found and not support.search(grounding.text):
+            return _fail("unbacked_attribute", f"{found.group(0)!r} ({name}) is not in the grounding")
+    return PASSED
+
+
+def _quotes(text: str, grounding: SenseGrounding, model_written: bool) -> SenseVerdict:
+    marks = sum(text.count(m) for m in QUOTE_MARKS)
+    if marks % 2:
+        return _fail("broken_quote", "unbalanced quote marks")
+    for quote in quoted(text):
+        problem = quote_problem(quote)
+        if problem:
+            return _fail("broken_quote", f"the quote {quote[:30]!r} {problem}")
+        if model_written and not _in_any(quote, grounding.quotes):
+            return _fail("unsourced_quote", f"{quote[:30]!r} is in no review quote")
+    return PASSED
+
+
+def _likelihood(mean_logprob: float | None) -> SenseVerdict:
+    if mean_logprob is None or mean_logprob >= MIN_MEAN_LOGPROB:
+        return PASSED
+    return _fail("low_likelihood", f"mean log-probability per token {mean_logprob:.2f} < {MIN_MEAN_LOGPROB}")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def quoted(text: str) -> list[str]:
+    """The texts inside double quote marks (straight or curly)."""
+    return [m.group(1) for m in re.finditer(r"[\"\u201c]([^\"\u201c\u201d]*)[\"\u201d]", text)]
+
+
+def _without_quotes(text: str) -> str:
+    return re.sub(r"[\"\u201c][^\"\u201c\u201d]*[\"\u201d]", " ", text)
+
+
+def _in_any(quote: str, sources: Iterable[str]) -> bool:
+    needle = _squash(quote)
+    return bool(needle) and any(needle in _squash(s) for s in sources)
+
+
+def _squash(text: str) -> str:
+    return " ".join(re.findall(r"[\w']+", text.lower().replace("\u2019", "'")))
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to match "fits" with "fit" and "comfortable" with "comfort"."""
+    word = word.strip("'-").removesuffix("'s")
+    for suffix in ("ies", "es", "s"):
+        if len(word) > 4 and word.endswith(suffix) and not word.endswith("ss"):
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    return word[:5]
