@@ -33,18 +33,7 @@ from local_models.textgen import TextGenerator
 from tools.answer import Written
 from tools.models import chat_model, text_generator
 from tools.registry import TOOLS
-from tools.warnings_zh import warning_zh
-
-# The redaction recognisers' entity names in Chinese (names without an entry are written as in English).
-PII_KINDS_ZH = {
-    "EMAIL_ADDRESS": "电子邮箱",
-    "PHONE_NUMBER": "电话号码",
-    "CREDIT_CARD": "银行卡号",
-    "IBAN_CODE": "IBAN 账号",
-    "IP_ADDRESS": "IP 地址",
-    "US_SSN": "社会安全号",
-    "STREET_ADDRESS": "街道地址",
-}
+from tools.warnings_zh import PII_KINDS_ZH, warning_zh  # entity names without an entry are written as in English
 
 
 class PlannedCalls(list[ToolCall]):

@@ -20,7 +20,7 @@ from agent.types import ToolCall
 from core import zh
 from tools.answer import Written
 from tools.registry import TOOLS
-from tools.warnings_zh import PII_KINDS_ZH, knows, reason_zh, warning_zh
+from tools.warnings_zh import knows, reason_zh, warning_zh
 
 ROOT = Path(__file__).resolve().parents[1]
 SCANNED = ("tools", "agent", "core", "local_models/textgen")
@@ -277,12 +277,6 @@ def test_a_warning_no_pattern_knows_stays_as_written() -> None:
         assert warning_zh(text) == text
         assert not knows(text) or not text.strip()
     assert reason_zh("the model file is missing") == "the model file is missing"
-
-
-def test_the_pii_names_match_the_agents() -> None:
-    from agent.core import PII_KINDS_ZH as AGENTS
-
-    assert PII_KINDS_ZH == AGENTS
 
 
 # ---- real tool runs on the demo ----------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from core import zh
 
-# The redaction recognisers' entity names in Chinese: the same names as `agent.core.PII_KINDS_ZH` (a test keeps
-# them equal), which the tools cannot import; the warnings write them in lower case with spaces ("email address").
+# The redaction recognisers' entity names in Chinese, for the agent's PII warning (agent/core.py) and the tools'
+# warnings, which write them in lower case with spaces ("email address").
 PII_KINDS_ZH = {
     "EMAIL_ADDRESS": "电子邮箱",
     "PHONE_NUMBER": "电话号码",
