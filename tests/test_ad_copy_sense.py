@@ -20,6 +20,7 @@ DRESS = SenseGrounding(
     ],
     praised=["style", "colour", "comfort"],
     quotes=["the colour is gorgeous in person", "so comfortable on hot days"],
+    complaints=["fit"],  # it runs small
 )
 BOOTS = SenseGrounding(
     product_name="Cobblestone Leather Chelsea Boots",
@@ -63,13 +64,19 @@ FACE_CREAM = SenseGrounding(
     praised=["skin feel", "scent"],
     quotes=["absorbs quickly and leaves my skin soft"],
 )
+BODY_WASH = SenseGrounding(
+    product_name="Sea Salt Body Wash",
+    category="Beauty",
+    facts=["400 ml sulfate-free body wash with sea minerals.", "Bodycare"],
+    praised=["scent", "price"],
+)
 
 # (field kind, copy, grounding): copy a marketer would ship for the product, on every channel's fields.
 GOOD = [
     ("headline", "Relaxed Linen, Midi Length", DRESS),
     ("headline", "A-Line Linen Midi Dress", DRESS),
     ("headline", "Aurora Linen Midi Dress", DRESS),  # the name alone is a fine headline
-    ("description", "A relaxed A-line midi dress cut from 100% European linen, in sizes XS to XL.", DRESS),
+    ("description", "A relaxed A-line midi dress cut from 100% European linen, for warm days.", DRESS),
     ("primary_text", 'Customers love the look: "the colour is gorgeous in person." Cut from European linen.', DRESS),
     ("subject", "The linen midi dress customers love", DRESS),
     ("preview", "Customers praise its style and colour.", DRESS),
@@ -108,6 +115,8 @@ GOOD = [
     ("preview", "Customers praise its comfort and style.", BOOTS),  # bland but sensible
     ("headline", "So Soft, So Comfortable", DOG_BED),
     ("headline", "Hyaluronic Acid Face Cream", FACE_CREAM),
+    ("subject", "Sea Salt Body Wash, with sea minerals", BODY_WASH),  # the name's words may come back
+    ("preview", "A 400 ml sulfate-free body wash with sea minerals, loved for its scent.", BODY_WASH),
     ("sms", "Dewdrop: a 50 ml face cream with hyaluronic acid that customers say absorbs quickly.", FACE_CREAM),
 ]
 
@@ -162,6 +171,12 @@ BAD = [
     ("meta_headline", "A Tasty Face Cream for Your Skin", FACE_CREAM, "unbacked_attribute"),
     ("meta_headline", "Warm, Sunny, and Scent-free.", FACE_CREAM, "unbacked_attribute"),
     ("description", "A beauty that balances the beauty, the beauty that is luxurious.", FACE_CREAM, "repeated_word"),
+    ("sms", "Beautiful beauty with sea minerals, at a price you can't resist.", BODY_WASH, "repeated_word"),
+    ("description", "A great, unique, classic, stylish linen dress for every whim.", DRESS, "word_list"),
+    ("subject", "Your black linen dress in your usual size s", DRESS, "dangling_end"),
+    ("headline", "Great for Home", FACE_CREAM, "not_about_product"),
+    ("preview", "A relaxed linen midi dress, offered in sizes XS to XL.", DRESS, "complained_aspect"),
+    ("sms", "Dessert this weekend. Our sea salt body wash is worth every penny.", BODY_WASH, "unbacked_attribute"),
 ]
 
 
@@ -182,7 +197,8 @@ def test_the_models_own_likelihood_rejects_what_it_found_unlikely() -> None:
     text = "Full-grain leather Chelsea boots with elastic side panels."
     assert check_sense(text, "description", BOOTS, mean_logprob=-1.5).passed
     assert check_sense(text, "description", BOOTS, mean_logprob=None).passed  # a backend without scores
-    low = check_sense(text, "description", BOOTS, mean_logprob=-3.4)
+    assert check_sense(text, "description", BOOTS, mean_logprob=-2.3).passed
+    low = check_sense(text, "description", BOOTS, mean_logprob=-2.5)
     assert not low.passed and low.rule == "low_likelihood"
 
 

@@ -444,6 +444,7 @@ class CopyWriter:
             praised=[p.label for p in summary.praised],
             quotes=[p.quote for p in summary.praised if p.quote],
             brief=[request.key_message or "", request.audience or ""],
+            complaints=list(grounding.complaints),
         )
 
     def write(self) -> tuple[list[AdVariant], list[str]]:
@@ -541,24 +542,23 @@ class CopyWriter:
         }
 
     def _template_texts(self, kind: str) -> list[str]:
+        """Copy built from the grounding alone. A quote goes with the aspect the copy names ("Customers keep
+        mentioning its scent: "...""), so it is always one of that aspect's praise quotes."""
         praised = self.summary.praised
-        quote = next((p.quote for p in praised if p.quote and len(p.quote) < 60), "")
+        quotes = {p.label: p.quote for p in praised if p.quote and len(p.quote) < 60}
         fact = short_fact(self.summary.facts.get("description", ""))
-        values = {
-            "name": self.grounding.product_name,
-            "brand": self.brand.name or "Us",
-            "fact": fact,
-            "quote": quote,
-        }
+        values = {"name": self.grounding.product_name, "brand": self.brand.name or "Us", "fact": fact}
         out = []
-        pairs = list(itertools.permutations([p.label for p in praised[:3]], 2)) or [("", "")]
+        labels = [p.label for p in praised[:3]]
+        pairs = list(itertools.permutations(labels, 2)) or [(label, "") for label in labels] or [("", "")]
         for pattern in prompt_book()["templates"][kind]:
             for a, b in pairs[:3]:
                 if ("{aspect" in pattern.lower() and not a) or ("{aspect2" in pattern.lower() and not b):
                     continue
+                quote = quotes.get(a, "")
                 if ("{quote}" in pattern and not quote) or ("{fact}" in pattern and not fact):
                     continue
-                text = pattern.format(**values, aspect=a, aspect2=b, Aspect=a.title(), Aspect2=b.title())
+                text = pattern.format(**values, quote=quote, aspect=a, aspect2=b, Aspect=a.title(), Aspect2=b.title())
                 out.append(fit_to_limit(clean_copy(text), self._field_of(kind)[1]))
         return [t for t in dict.fromkeys(out) if t]
 
