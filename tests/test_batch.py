@@ -231,10 +231,11 @@ def test_a_killed_driver_resumes_without_redoing_finished_chunks(
     first.kill()
     first.communicate()
     kept = sorted(int(p.stem.removeprefix("part-")) for p in parts.glob("part-*.parquet"))
-    assert kept and len(kept) < 20 and not out.exists()
+    assert kept and not out.exists()
     report = finish(cli(*args, "--workspace", str(demo_copy)))
+    assert len(kept) < report["chunks"]
     assert report["chunks_resumed"] == len(kept)
-    assert sorted(report["chunks_run"] + kept) == list(range(20))  # each chunk written exactly once
+    assert sorted(report["chunks_run"] + kept) == list(range(report["chunks"]))  # each chunk written exactly once
     assert_same("embed-reviews", pq.read_table(out), single["embed-reviews"])
 
 
