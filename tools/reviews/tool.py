@@ -24,6 +24,7 @@ from tools.review_analysis import (
 from tools.review_data import read_review_file, validate_review_records
 from tools.review_index import ReviewFilters
 from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview, relevance_floor
+from tools.reviews.query import applied_filters, catalogue_names, search_text
 from tools.unit import fields_of
 
 SNIPPET_CHARS = 300
@@ -157,7 +158,7 @@ def search_reviews(
     aspects with counts and cited quotes)."""
     request = SearchReviewsInput.model_validate(fields_of(locals()))
     store = review_store(workspace)
-    ranked = store.search(request.query, request.filters(), request.k)
+    ranked = store.search(_search_text(store, request.query, request.filters()), request.filters(), request.k)
     hits = [_hit(review, score) for review, score in ranked]
     warnings = [] if hits else ["No reviews match these filters."]
     aspects = None
@@ -189,12 +190,19 @@ def _insight(
 ) -> ReviewInsight:
     reviews: list[StoredReview]
     if query:
+        query = _search_text(store, query, filters)
         ranked = store.search(query, filters, INSIGHT_SEARCH_DEPTH)
         reviews = [review for review, score in ranked if score >= relevance_floor(review.space, query)]
     else:
         reviews = store.reviews_for(filters)
     sentiment, name = load_sentiment(store.workspace)
     return analyse_reviews(reviews, sentiment, name, quotes=quotes, top=top)
+
+
+def _search_text(store: ReviewStore, query: str, filters: ReviewFilters) -> str:
+    """What the store embeds for `query`: its topic, without the words `filters` apply (tools/reviews/query.py)."""
+    names = catalogue_names(store.workspace) if filters.product_ids else {}
+    return search_text(query, applied_filters(filters, names))
 
 
 def _hit(review: StoredReview, score: float) -> ReviewHit:
