@@ -10,7 +10,7 @@ import pytest
 from agent.router import Router
 from core.workspace import Workspace
 from eval.review_relevance import load_queries
-from eval.suites.reviews import dev_queries, load_requests
+from eval.suites.review_on_topic import dev_queries, load_requests
 from tools.catalogue import ingest_catalogue
 from tools.review_index import ReviewFilters
 from tools.reviews import ingest_reviews, review_store, search_reviews
@@ -44,6 +44,7 @@ PANTS = AppliedFilters(category="Pants")
         # a query that is already a topic is left alone
         ("what to wear to a wedding", AppliedFilters(), "what to wear to a wedding"),
         ("dress runs small, had to order a size up", AppliedFilters(), "dress runs small, had to order a size up"),
+        ("the stitching came apart", AppliedFilters(product_ids=("P007",)), "the stitching came apart"),
         # Chinese is embedded by multilingual-e5 as typed
         ("顾客对这款连衣裙有什么抱怨？", AppliedFilters(), "顾客对这款连衣裙有什么抱怨？"),
     ],

@@ -124,11 +124,14 @@ def search_text(query: str, applied: AppliedFilters | None = None) -> str:
     """The words of `query` a search should embed: its topic, without the question's frame, its sentiment and star
     phrases, and the words `applied` filters enforce. A query that is nothing but those ("What do customers
     complain about for the Aurora dress?") keeps its frame, losing only the filter words; one that is nothing but
-    filter words stays as typed. Chinese text stays as typed."""
+    filter words stays as typed. A query with none of those words, and Chinese text, stay exactly as typed."""
     if HAN.search(query):
         return query
     applied = applied or AppliedFilters()
-    without_filters = _tidy(_remove(_filter_patterns(applied), query))
+    unfiltered = _remove(_filter_patterns(applied), query)
+    if _remove(SENTIMENT + FRAME, unfiltered) == query:  # nothing to drop: embedded exactly as typed
+        return query
+    without_filters = _tidy(unfiltered)
     topic = _tidy(_remove(SENTIMENT + FRAME, without_filters))
     if _has_topic(topic):
         return topic
