@@ -53,7 +53,7 @@ browser:
 	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
 
 test: lint browser
-	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=40
+	$(BIN)/pytest -q --durations=40
 
 # Full benchmarks (tens of minutes; timings live here, never in tests). Reports go to eval/reports/.
 eval: $(STAMP)

@@ -4,13 +4,11 @@ tests use real chromadb, real model weights and real processes."""
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from filelock import FileLock
 from pytest_socket import _remove_restrictions, socket_allow_hosts
 
 from agent.demo.build import DemoBuild, build_demo_workspace
@@ -39,25 +37,11 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MARKETING_AGENT_HOME", str(tmp_path / "default-workspace"))
 
 
-def _shared(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    """A folder that every pytest-xdist worker of this run shares (`make test` runs two), or the session's own
-    temporary folder in a run without workers. Build into it under `FileLock(f"{folder}.lock")`."""
-    base = tmp_path_factory.getbasetemp()
-    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
-
-
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
-    """A small demo store (800 reviews), built once per test run: the first worker to ask builds it, the others
-    wait and read what it built (the build's reports are kept beside it). Tests must not write to it."""
-    folder = _shared(tmp_path_factory, "demo-workspace")
-    built = folder.with_name("demo-build.pickle")  # our own file, written just now by this run
-    with FileLock(f"{folder}.lock"):
-        if built.exists():
-            return pickle.loads(built.read_bytes())
-        build = build_demo_workspace(folder, **SMALL_DEMO)
-        built.write_bytes(pickle.dumps(build))
-        return build
+    """A small demo store (800 reviews), built once per test session. Tests must not write to it."""
+    folder = tmp_path_factory.mktemp("demo-workspace")
+    return build_demo_workspace(folder, **SMALL_DEMO)
 
 
 # The small demo store's size and training budgets (a rebuild with the same settings does no work).
@@ -91,14 +75,12 @@ def demo_copy(demo_store: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def local_generator(tmp_path_factory: pytest.TempPathFactory) -> LocalGenerator:
-    """SmolLM2 converted from its GGUF once per test run into a temporary workspace (~25 s) and loaded in each
-    worker; every LocalGenerator on that model then shares it. Tests must not change its files."""
+    """SmolLM2 converted from its GGUF once per session into a temporary workspace (~25 s) and loaded; every
+    LocalGenerator on that model then shares it. Tests must not change its files."""
     from local_models.textgen.local import LocalGenerator
 
-    folder = _shared(tmp_path_factory, "textgen-workspace")
-    with FileLock(f"{folder}.lock"):  # one worker converts; the others load its copy
-        generator = LocalGenerator(workspace=folder)
-        generator.load()
+    generator = LocalGenerator(workspace=tmp_path_factory.mktemp("textgen-workspace"))
+    generator.load()
     return generator
 
 
@@ -125,17 +107,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the browser tests last. pytest-playwright's sync API keeps an event loop running on the main
     thread for the rest of the session once its session-scoped `playwright` fixture starts, and every
     asyncio test after that (langchain's standard `ainvoke` tests) fails with "Runner.run() cannot be
-    called from a running event loop". The sort is stable, so the order within each group is kept.
-
-    Under pytest-xdist (`make test` runs two workers with `--dist loadgroup`) each test file is one unit of work,
-    so a module's fixtures (a Ray head, a Chroma server, a trained model) are built once, and the browser tests
-    are one unit of their own, last in the queue: the worker that runs them runs nothing after them."""
+    called from a running event loop". The sort is stable, so the order within each group is kept."""
     items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
-    for item in items:
-        browser = "playwright" in getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group("browser" if browser else item.path.name))
