@@ -2,8 +2,10 @@
 
 Examples come from the user's own history: pick a cut-off, describe each customer by what they did before it,
 and label them with what they did in the window after it. Several cut-offs (and so several window lengths)
-teach the model how purchases accumulate with time, which is what lets it forecast a window longer than
-any it was trained on. Everything here takes a plain DataFrame of daily purchase events (no CSV handling).
+teach the model how purchases accumulate with time. A window longer than any it was trained on is forecast at the
+longest trained one and grown by a BG/NBD's ratio (`forecast_customers`, `time_scaling`): the model's own growth in
+log(window), fitted on cut-offs of different ages, fell a third short on CDNOW. Everything here takes a plain
+DataFrame of daily purchase events (no CSV handling).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from local_models.segmenter.model import (
     order_value_loss,
     poisson_loss,
 )
+from local_models.segmenter.time_scaling import bgnbd_expected
 
 KIND = "segmenter"
 FORMAT_VERSION = 1
@@ -224,6 +227,7 @@ class SegmenterFit:
     model: CustomerModel
     vocabulary: Vocabulary
     metrics: dict[str, float]
+    windows_days: tuple[int, ...] = ()  # the label windows it was trained on (empty: unknown, an old checkpoint)
 
 
 def fit_segmenter(
@@ -266,7 +270,7 @@ def fit_segmenter(
         "examples": float(len(data)),
         "train_seconds": time.perf_counter() - started,
     }
-    return SegmenterFit(model, vocabulary, metrics)
+    return SegmenterFit(model, vocabulary, metrics, tuple(round(math.exp(float(s.customer[0, -1]))) for s in sets))
 
 
 def against_past_rate(model: CustomerModel, held_out: Examples) -> dict[str, float]:
@@ -398,6 +402,42 @@ def predict_customers(model: CustomerModel, examples: Examples) -> CustomerForec
     )
 
 
+def forecast_customers(
+    fitted: SegmenterFit, events: pd.DataFrame, as_of: pd.Timestamp, window_days: int
+) -> CustomerForecast:
+    """Every customer's embedding and expected purchases and spend over the `window_days` after `as_of`. A window
+    longer than any the model was trained on is forecast at the longest trained one and carried to the asked length
+    with a BG/NBD fitted on the same events (see `beyond_trained`); shorter ones are read off directly."""
+    trained = max(fitted.windows_days, default=window_days)
+    asked_beyond = window_days > trained
+    read_at = trained if asked_beyond else window_days
+    examples = make_examples(events, as_of, read_at, fitted.model.config, fitted.vocabulary, with_labels=False)
+    forecast = predict_customers(fitted.model, examples)
+    if asked_beyond and len(examples):
+        bgnbd = bgnbd_expected(events, as_of, (trained, window_days)).reindex(forecast.customer_ids)
+        count = forecast.expected_purchases.astype(np.float64)
+        grown = beyond_trained(count, bgnbd[trained].to_numpy(), bgnbd[window_days].to_numpy(), window_days / trained)
+        scale = np.where(count > 0, grown / np.maximum(count, 1e-12), 1.0)  # (N,) spend keeps its order value
+        forecast.expected_purchases = grown.astype(np.float32)
+        forecast.expected_spend = (forecast.expected_spend * scale).astype(np.float32)
+    return forecast
+
+
+def beyond_trained(count: np.ndarray, bgnbd_trained: np.ndarray, bgnbd_asked: np.ndarray, linear: float) -> np.ndarray:
+    """The model's expected purchases at its longest trained window (count, (N,)) carried to a longer window, the
+    way that did best on a validation cut-off inside CDNOW's calibration period (model trained on windows to 91 days,
+    asked for 136): grown by each customer's BG/NBD ratio between the two windows, levelled so that its total at the
+    trained window matches BG/NBD's (the model's level drifted low as the cohort aged past the ages it trained on:
+    -40% total unlevelled), then averaged with BG/NBD's own forecast (RMSE 1.086 against 1.110 levelled alone).
+    Customers BG/NBD does not know (returns only) grow linearly and keep the model's level."""
+    known = np.isfinite(bgnbd_trained) & np.isfinite(bgnbd_asked) & (bgnbd_trained > 1e-12)
+    ratio = np.where(known, bgnbd_asked / np.where(known, bgnbd_trained, 1.0), linear)
+    level = float(bgnbd_trained[known].sum()) / max(float(count[known].sum()), 1e-12) if known.any() else 1.0
+    levelled = count * ratio * np.where(known, level, 1.0)
+    grown: np.ndarray = np.where(known, 0.5 * levelled + 0.5 * np.where(known, bgnbd_asked, 0.0), levelled)
+    return grown
+
+
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -418,6 +458,7 @@ def save_segmenter(
         "config": asdict(fitted.model.config),
         "vocabulary": asdict(fitted.vocabulary),
         "metrics": fitted.metrics,
+        "windows_days": list(fitted.windows_days),
         **(extra or {}),
     }
     return save_checkpoint(
@@ -438,5 +479,6 @@ def load_segmenter(folder: Path) -> tuple[SegmenterFit, dict[str, Any], dict[str
     )
     model.eval()
     rest = {k: v for k, v in checkpoint.arrays.items() if not k.startswith("weights.")}
-    fitted = SegmenterFit(model, Vocabulary(**manifest["vocabulary"]), dict(manifest.get("metrics", {})))
+    windows = tuple(int(w) for w in manifest.get("windows_days", ()))
+    fitted = SegmenterFit(model, Vocabulary(**manifest["vocabulary"]), dict(manifest.get("metrics", {})), windows)
     return fitted, manifest, rest
