@@ -84,6 +84,7 @@ def test_a_grounded_variant_passes_with_evidence_for_each_claim() -> None:
         ("Headline: [Product Name]", "template_text"),
         ("Sound sound sound", "repetition"),
         ("Battery That Lasts All Week", "aspect_backed"),  # customers complain about the battery
+        ("RivalWear Makes a Better One", "other_brand"),  # another brand, compared with ours
         ("Now 40 Hours of Play", "number_backed"),  # the catalogue says 30
         ("The Best Headphones Ever", "superlative_backed"),
         ("Free Shipping Today", "offer_backed"),

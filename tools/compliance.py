@@ -1,7 +1,8 @@
 """Checks every piece of ad copy against channel limits, the brand profile and the evidence behind it.
 
 Hard rules decide whether a variant may be shown at all: length limits, banned words and claims, required
-disclaimers, personal data, links off the allowlist, instruction-like or template text, and any product claim
+disclaimers, personal data, links off the allowlist, instruction-like or template text, another brand's name or a
+comparison with competitors (tools/other_brands.py), and any product claim
 (an aspect such as comfort, a number, a superlative or guarantee, an offer) that the catalogue, the reviews or
 the marketer's own brief does not back. Each backed claim carries its evidence: review ids or catalogue fields.
 """
@@ -17,7 +18,9 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from tools.aspects import aspect_label, find_mentions, load_aspects
-from tools.brand import BrandProfile
+from tools.brand import DEFAULT_EMAIL_FOOTER, DEFAULT_SMS_OPT_OUT, BrandProfile
+from tools.other_brands import RULE as OTHER_BRAND
+from tools.other_brands import other_brand_problem, own_words
 from tools.pii import find_pii, has_redaction_tag
 
 # Words that claim more than a fact: allowed only when the same phrase appears in the catalogue or brief.
@@ -139,6 +142,7 @@ class Grounding:
     praised: dict[str, list[str]] = field(default_factory=dict)  # aspect -> review ids that praise it
     complaints: dict[str, list[str]] = field(default_factory=dict)  # aspect -> review ids that complain
     key_message: str = ""
+    audience: str = ""  # the brief's audience (a segment's name may be written into the copy)
 
     def fact_sources(self, text: str) -> list[str]:
         """Sources whose text contains `text` (case-insensitive, spacing-insensitive)."""
@@ -178,9 +182,12 @@ def check_fields(
     checks: list[Check] = []
     claims: list[Claim] = []
     disclaimers = brand.disclaimers(channel)
+    own = grounding_words(grounding, brand)
     for name, text in fields.items():
         body = _without(text, disclaimers)
         checks += _field_checks(name, text, body, limits, brand, grounding.product_name)
+        problem = other_brand_problem(body, own)
+        checks.append(Check(rule=OTHER_BRAND, passed=not problem, field=name, detail=problem))
         field_claims, claim_checks = _claims(name, body, grounding)
         claims += field_claims
         checks += claim_checks
@@ -191,6 +198,28 @@ def check_fields(
     warnings = [c for c in checks if not c.hard and not c.passed]
     return ComplianceReport(
         passed=not failures, failures=failures, warnings=warnings, rules_checked=len(checks), claims=claims
+    )
+
+
+def grounding_words(grounding: Grounding, brand: BrandProfile) -> frozenset[str]:
+    """Every word the grounding and the brand's own profile use: the names copy may write (the product's, the
+    brand's, the catalogue's, the brief's); any other name is another brand's."""
+    disclaimers = [d for group in brand.required_disclaimers.values() for d in group]
+    return own_words(
+        [
+            grounding.product_name,
+            grounding.category,
+            *(f.text for f in grounding.facts),
+            grounding.key_message,
+            grounding.audience,
+            brand.name,
+            brand.voice,
+            brand.audience,
+            *brand.tone_words,
+            *disclaimers,
+            DEFAULT_SMS_OPT_OUT,
+            DEFAULT_EMAIL_FOOTER,
+        ]
     )
 
 

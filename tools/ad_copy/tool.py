@@ -44,9 +44,11 @@ from tools.compliance import (
     Grounding,
     Limits,
     check_fields,
+    grounding_words,
     is_safe_quote,
 )
 from tools.models import embedder, text_generator
+from tools.other_brands import other_brand_problem
 from tools.pii import find_pii, redact
 from tools.unit import fields_of
 
@@ -131,7 +133,11 @@ class AdGrounding(BaseModel):
     praised: list[PraisedAspect]
     avoided: list[str] = Field(description="Aspects customers complain about: the copy may not claim them.")
     reviews_analysed: int
-    quotes_dropped: int = Field(0, description="Praise quotes left out of the prompt because they looked unsafe.")
+    quotes_dropped: int = Field(
+        0,
+        description="Praise quotes left out of the prompt because they looked unsafe (instructions, links, personal "
+        "data, another brand's name).",
+    )
 
 
 class GenerateAdCopyResult(BaseModel):
@@ -178,7 +184,9 @@ def generate_ad_copy(
     started = time.perf_counter()
     ws = Workspace.open(workspace)
     brand = load_brand(workspace=ws)
-    grounding, summary = build_grounding(ws, request.product, request.key_message or "")
+    grounding, summary = build_grounding(
+        ws, request.product, request.key_message or "", audience=request.audience or "", brand=brand
+    )
     if generator is None:
         generator = text_generator(ws.settings, ws.root)
     writer = CopyWriter(generator, brand, grounding, summary, request, embedder=embedder(ws.settings))
@@ -230,8 +238,11 @@ def _summary(result: GenerateAdCopyResult, wanted: int) -> str:
 # Grounding
 
 
-def build_grounding(ws: Workspace, product: str, key_message: str) -> tuple[Grounding, AdGrounding]:
-    """Catalogue facts and review praise for one product, each with its source."""
+def build_grounding(
+    ws: Workspace, product: str, key_message: str, *, audience: str = "", brand: BrandProfile | None = None
+) -> tuple[Grounding, AdGrounding]:
+    """Catalogue facts and review praise for one product, each with its source. (`brand`: the workspace's
+    profile when not given; its names, like the catalogue's, are the only ones a quote may carry.)"""
     row = catalogue_row(ws, product)
     pid = str(row["product_id"])
     facts = [
@@ -242,18 +253,20 @@ def build_grounding(ws: Workspace, product: str, key_message: str) -> tuple[Grou
     price = _price(row.get("price"))
     if price is not None:
         facts.append(Fact(f"${price:.2f}", f"catalogue:{pid}.price"))
-    insight = _insight(ws, pid)
-    praised, dropped = _praised(insight)
-    complaints = {a.aspect: [q.review_id for q in a.complaint_quotes] for a in insight.complaints}
     grounding = Grounding(
         product_id=pid,
         product_name=str(row["name"]),
         category=str(row.get("category", "") or ""),
         facts=facts,
-        praised={p.aspect: p.review_ids for p in praised},
-        complaints={k: v for k, v in complaints.items() if k not in {p.aspect for p in praised}},
         key_message=key_message,
+        audience=audience,
     )
+    insight = _insight(ws, pid)
+    own = grounding_words(grounding, brand if brand is not None else load_brand(workspace=ws))
+    praised, dropped = _praised(insight, own)
+    complaints = {a.aspect: [q.review_id for q in a.complaint_quotes] for a in insight.complaints}
+    grounding.praised = {p.aspect: p.review_ids for p in praised}
+    grounding.complaints = {k: v for k, v in complaints.items() if k not in grounding.praised}
     summary = AdGrounding(
         facts={f.source.split(".", 1)[1]: f.text for f in facts},
         praised=praised,
@@ -291,14 +304,16 @@ def _insight(ws: Workspace, product_id: str) -> Any:
         )
 
 
-def _praised(insight: Any) -> tuple[list[PraisedAspect], int]:
-    """Praised aspects with their review ids, and one quote each that is safe to show a model."""
+def _praised(insight: Any, own: frozenset[str] = frozenset()) -> tuple[list[PraisedAspect], int]:
+    """Praised aspects with their review ids, and one quote each that is safe to show a model: no instructions,
+    links or personal data, and no name but the product's, the brand's and the catalogue's (`own`; none when not
+    given): a quote that names another brand would carry it into the prompt and the templates."""
     praised, dropped = [], 0
     for aspect in insight.praised:
         ids = [q.review_id for q in aspect.praise_quotes]
         if not ids:
             continue
-        safe = [q.text for q in aspect.praise_quotes if is_safe_quote(q.text)]
+        safe = [q.text for q in aspect.praise_quotes if is_safe_quote(q.text) and not other_brand_problem(q.text, own)]
         dropped += len(aspect.praise_quotes) - len(safe)
         # a quote in copy must stand on its own: never "Besides that, ..." or a clipped "... and the"
         whole = [clipped for clipped in map(_clip, safe) if not quote_problem(clipped)]
