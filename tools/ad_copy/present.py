@@ -29,11 +29,12 @@ FIELDS_ZH = {
     "footer": "页脚",
     "text": "短信",
 }
-# The offline model writes English only: a Chinese answer says so, and where Chinese copy comes from.
+# Ad copy is written in English on both paths (the tool has no language input yet, and its hard rules, sense check
+# and templates read English): a Chinese answer says so plainly, whichever wrote it.
 LOCAL_ENGLISH_ONLY_ZH = (
-    "说明：离线模型只会写英文文案，以上文案为英文。需要中文文案时，请在设置里配置 OpenAI 兼容接口"
-    "（MARKETING_AGENT_LLM=openai，并设置 OPENAI_API_KEY 或 OPENAI_BASE_URL）。"
+    "说明：以上文案为英文：离线模型只会写英文文案。中文文案尚不支持（OpenAI 兼容接口目前也按英文撰写和检查）。"
 )
+ENGLISH_ONLY_ZH = "说明：以上文案为英文：广告文案目前只按英文撰写和检查，中文文案尚不支持。"
 
 
 def field_zh(name: str) -> str:
@@ -111,8 +112,7 @@ def _answer_zh(result: GenerateAdCopyResult, written: Written) -> str:
             f"{i}. `{variant.variant_id}` "
             + "；".join(f"{field_zh(name)}：{text}" for name, text in variant.fields.items())
         )
-    if result.backend == "local":
-        lines += ["", LOCAL_ENGLISH_ONLY_ZH]
+    lines += ["", LOCAL_ENGLISH_ONLY_ZH if result.backend == "local" else ENGLISH_ONLY_ZH]
     lines.append("")
     _cite_evidence(result, written)
     if result.grounding.praised:
