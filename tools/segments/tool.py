@@ -25,9 +25,8 @@ from local_models.segmenter.train import (
     daily_events,
     events_fingerprint,
     fit_segmenter,
+    forecast_customers,
     load_segmenter,
-    make_examples,
-    predict_customers,
     save_segmenter,
 )
 from tools.catalogue import catalogue_names
@@ -39,7 +38,9 @@ from tools.segment_profiles import (
     cluster_embeddings,
     distinguishing_features,
     purchase_pace,
+    rfm_matrix,
     segment_name,
+    segment_space,
     unique_names,
 )
 from tools.segments.card import segmenter_card
@@ -97,13 +98,13 @@ def train_segmenter(
     train = SegmenterTrainConfig(windows_days=windows, max_seconds=max_seconds, seed=seed)
     fitted = fit_segmenter(events, config, train)
     as_of = events["date"].max() + pd.Timedelta(days=1)
-    forecast = predict_customers(
-        fitted.model, make_examples(events, as_of, PERIOD_DAYS, config, fitted.vocabulary, with_labels=False)
-    )
+    forecast = forecast_customers(fitted, events, as_of, PERIOD_DAYS)
     customers = _customer_table(table, forecast, as_of)
-    embedding = forecast.embedding
-    chosen_k = k or choose_segment_count(embedding, seed=seed)
-    labels = cluster_embeddings(embedding, chosen_k, seed=seed)
+    space = segment_space(
+        rfm_matrix(events, as_of), forecast.expected_purchases, forecast.expected_spend
+    )  # rows: customers sorted by id, as the forecast's
+    chosen_k = k or choose_segment_count(space, seed=seed)
+    labels = cluster_embeddings(space, chosen_k, seed=seed)
     ws = Workspace.open(workspace).ensure()
     folder = ws.models_dir / "segmenter"
     fingerprint = events_fingerprint(events)
@@ -118,7 +119,8 @@ def train_segmenter(
             "k_chosen_by": "user" if k else "silhouette",
             "source": table.source,
         },
-        arrays=_customer_arrays(customers, embedding, labels) | _purchase_arrays(table, customers.index),
+        arrays=_customer_arrays(customers, forecast.embedding, space, labels)
+        | _purchase_arrays(table, customers.index),
     )
     card = segmenter_card(
         folder, ws.root, table=table, config=config, train=train, metrics=fitted.metrics, fingerprint=fingerprint,
@@ -165,11 +167,14 @@ def _purchase_arrays(table: TransactionsTable, customer_ids: pd.Index) -> dict[s
     }
 
 
-def _customer_arrays(customers: pd.DataFrame, embedding: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+def _customer_arrays(
+    customers: pd.DataFrame, embedding: np.ndarray, space: np.ndarray, labels: np.ndarray
+) -> dict[str, np.ndarray]:
     arrays = {f"customer.{c}": customers[c].to_numpy(dtype=np.float64) for c in _NUMERIC}
     arrays["customer.id"] = customers.index.to_numpy(dtype=str)
     arrays["customer.rfm_segment"] = customers["rfm_segment"].to_numpy(dtype=str)
     arrays["customer.embedding"] = embedding.astype(np.float32)
+    arrays["customer.segment_space"] = space.astype(np.float32)  # what segments are clustered on
     arrays["customer.segment"] = labels
     return arrays
 
@@ -293,7 +298,7 @@ class SegmentCustomersResult(BaseModel):
 class _Loaded:
     manifest: dict[str, Any]
     customers: pd.DataFrame
-    embedding: np.ndarray
+    segment_space: np.ndarray  # what segments are clustered on (see `segment_space`)
     labels: np.ndarray
     purchases: pd.DataFrame | None  # customer (row position), product, spend, orders; None without product ids
 
@@ -305,7 +310,8 @@ def _read_segmenter(folder: Path) -> _Loaded:
     purchases = None
     if "purchase.customer" in arrays:
         purchases = pd.DataFrame({c: arrays[f"purchase.{c}"] for c in ("customer", "product", "spend", "orders")})
-    return _Loaded(manifest, customers, arrays["customer.embedding"], arrays["customer.segment"], purchases)
+    space = arrays.get("customer.segment_space", arrays["customer.embedding"])  # older checkpoints: the embedding
+    return _Loaded(manifest, customers, space, arrays["customer.segment"], purchases)
 
 
 _cache = ModelCache(
@@ -344,8 +350,7 @@ def score_customers(
     ws = Workspace.open(workspace)
     fitted, manifest = _models.get(ws.models_dir / "segmenter", ws.root)
     period = int(manifest.get("period_days", PERIOD_DAYS))
-    examples = make_examples(events, as_of, period, fitted.model.config, fitted.vocabulary, with_labels=False)
-    forecast = predict_customers(fitted.model, examples)
+    forecast = forecast_customers(fitted, events, as_of, period)
     return pd.DataFrame(
         {
             "customer_id": forecast.customer_ids.astype(str),
@@ -397,8 +402,10 @@ def segment_customers(
     loaded = _load(ws)
     labels = loaded.labels
     k_by = str(loaded.manifest.get("k_chosen_by", "silhouette"))
-    if request.k and request.k != int(loaded.manifest.get("k", 0)):
-        labels, k_by = cluster_embeddings(loaded.embedding, request.k, seed=0), "user"
+    if request.k:  # the user chose k, even when it is the one silhouette chose at training
+        k_by = "user"
+        if request.k != int(loaded.manifest.get("k", 0)):
+            labels = cluster_embeddings(loaded.segment_space, request.k, seed=0)
     customers = loaded.customers
     pace = purchase_pace(customers)
     segments = describe_segments(customers, labels, pace)
