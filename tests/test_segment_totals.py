@@ -2,7 +2,8 @@
 simulated from a BG/NBD-like process with known rates (Poisson buying at a gamma-distributed rate, dropping out after
 any purchase with a beta-distributed chance), all joining in the first weeks as in CDNOW. The model trains briefly
 on short windows and is asked for a long one; the calibrated forecast's total must land near the simulated truth,
-and the raw extrapolation of the model's count head must not (else this test could not tell them apart)."""
+and the raw extrapolation of the model's count head must land further from it (else this test could not tell them
+apart)."""
 
 from __future__ import annotations
 
@@ -95,4 +96,7 @@ def test_uncalibrated_extrapolation_misses_the_total(fitted, cohort: tuple[pd.Da
     history, as_of, truth = cohort
     examples = make_examples(history, as_of, HORIZON_DAYS, SMALL, fitted.vocabulary, with_labels=False)
     total = float(predict_customers(fitted.model, examples).expected_purchases.sum())
-    assert abs(total / truth - 1) >= TOLERANCE, (total, truth)
+    calibrated = float(forecast_customers(fitted, history, as_of, HORIZON_DAYS).expected_purchases.sum())
+    # The raw count head is further from the truth than the calibrated forecast. (Training stops on a time budget,
+    # so how far it misses depends on the machine's load: compare the two, never against a fixed miss.)
+    assert abs(total / truth - 1) > abs(calibrated / truth - 1), (total, calibrated, truth)
