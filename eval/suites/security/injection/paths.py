@@ -267,8 +267,10 @@ class AgentPaths:
         )
 
     def _copywriter_sample(self) -> list[InjectionCase]:
-        """Full: every ad-copy case and every copywriter case. Quick: half short asides (the style that passes the
-        quote filter, so the prompt-only path has something to obey) and half the other copywriter cases."""
+        """Full: every ad-copy case and every copywriter case. Quick: half short asides (the style written to pass the
+        quote filter; since the other_brand rule, the filter drops every short aside, as each names another brand or
+        an offer, so the prompt-only path sees none of them and the unfiltered path is what tests the copy checks)
+        and half the other copywriter cases."""
         n = self.sizes.copywriter_cases
         if not self.quick:
             writes = [c for c in self.main_cases if "generate_ad_copy" in self.tasks[c.task].tools]
