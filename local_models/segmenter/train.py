@@ -434,7 +434,7 @@ def beyond_trained(count: np.ndarray, bgnbd_trained: np.ndarray, bgnbd_asked: np
     ratio = np.where(known, bgnbd_asked / np.where(known, bgnbd_trained, 1.0), linear)
     level = float(bgnbd_trained[known].sum()) / max(float(count[known].sum()), 1e-12) if known.any() else 1.0
     levelled = count * ratio * np.where(known, level, 1.0)
-    grown: np.ndarray = np.where(known, 0.5 * levelled + 0.5 * np.where(known, bgnbd_asked, 0.0), levelled)
+    grown: np.ndarray = np.where(known, 0.5 * levelled + 0.5 * bgnbd_asked, levelled)
     return grown
 
 

@@ -31,62 +31,56 @@ from tools.language import HAN
 from tools.review_index import ReviewFilters
 
 FLAGS = re.IGNORECASE
+
+
+def _compiled(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, FLAGS) for p in patterns)
+
+
 # A question's frame: how a marketer asks for reviews, never what the reviews are about.
-FRAME = tuple(
-    re.compile(p, FLAGS)
-    for p in (
-        r"\b(?:can|could|would|will) you\b",
-        r"^\W*(?:please|pls)\b",
-        r"^\W*(?:what|why|how)\s+(?:do|does|did|are|is|were|was|have|has)\b",
-        r"^\W*(?:do|does|did|are|is|were|was|have|has)\b",
-        r"\b(?:are|is) there(?: any)?\b",
-        r"^\W*any\b",
-        r"\b(?:show|find|give|list|pull|fetch|get)(?: (?:me|us))?"
-        r"(?= (?:(?:the|some|all|any|top|\d+) )*(?:\S+ )?(?:reviews?|comments|feedback|quotes|examples)\b)",
-        r"\b\d+ (?=(?:\S+ )?(?:reviews|comments|quotes|examples)\b)",
-        r"\b(?:customers?|shoppers|buyers|reviewers?|people|users|clients)\b(?! (?:service|support|care)\b)",
-        r"\b(?:say|says|said|saying|think|thinks|feel|feels|mention|mentions|mentioned|mentioning|write|writes|"
-        r"wrote|talk|talks|talking|tell|tells)\b(?: (?:about|of|on|regarding|that))?",
-        r"\b(?:reviews?|comments?|feedback|quotes|testimonials)\b"
-        r"(?: (?:about|of|on|regarding|that|which|where|from|mentioning|saying|for))?",
-        r"\baccording to\b",
-        r"\bour\b",
-    )
+FRAME = _compiled(
+    r"\b(?:can|could|would|will) you\b",
+    r"^\W*(?:please|pls)\b",
+    r"^\W*(?:what|why|how)\s+(?:do|does|did|are|is|were|was|have|has)\b",
+    r"^\W*(?:do|does|did|are|is|were|was|have|has)\b",
+    r"\b(?:are|is) there(?: any)?\b",
+    r"^\W*any\b",
+    r"\b(?:show|find|give|list|pull|fetch|get)(?: (?:me|us))?"
+    r"(?= (?:(?:the|some|all|any|top|\d+) )*(?:\S+ )?(?:reviews?|comments|feedback|quotes|examples)\b)",
+    r"\b\d+ (?=(?:\S+ )?(?:reviews|comments|quotes|examples)\b)",
+    r"\b(?:customers?|shoppers|buyers|reviewers?|people|users|clients)\b(?! (?:service|support|care)\b)",
+    r"\b(?:say|says|said|saying|think|thinks|feel|feels|mention|mentions|mentioned|mentioning|write|writes|"
+    r"wrote|talk|talks|talking|tell|tells)\b(?: (?:about|of|on|regarding|that))?",
+    r"\b(?:reviews?|comments?|feedback|quotes|testimonials)\b"
+    r"(?: (?:about|of|on|regarding|that|which|where|from|mentioning|saying|for))?",
+    r"\baccording to\b",
+    r"\bour\b",
 )
-STAR_PHRASES = tuple(
-    re.compile(p, FLAGS)
-    for p in (
-        r"\b[1-5](?:\s*(?:-|to|and|or)\s*[1-5])?\s*\+?\s*-?\s*stars?"
-        r"(?: (?:and|or) (?:up|above|more|higher|better|below|under|less|lower|worse))?\b",
-        r"\b(?:under|below|less than|fewer than|over|above|more than) [1-5] stars?\b",
-    )
+STAR_PHRASES = _compiled(
+    r"\b[1-5](?:\s*(?:-|to|and|or)\s*[1-5])?\s*\+?\s*-?\s*stars?"
+    r"(?: (?:and|or) (?:up|above|more|higher|better|below|under|less|lower|worse))?\b",
+    r"\b(?:under|below|less than|fewer than|over|above|more than) [1-5] stars?\b",
 )
 # Which way the reviews lean ("negative reviews", "happy customers", "complaints about"): the rating filter says it
 # (the router sets one for these words), and in the embedding it only dilutes the topic.
-SENTIMENT = tuple(
-    re.compile(p, FLAGS)
-    for p in (
-        r"\b(?:negative|positive|critical|glowing|bad|good|happy|unhappy|satisfied|dissatisfied|angry|"
-        r"low[- ]rated|top[- ]rated|highly rated)\b(?= (?:reviews?|customers?|shoppers|buyers|reviewers?|feedback|"
-        r"comments))",
-        r"\b(?:complain\w*|complaints?|praise\w*|(?:like|love|dislike|hate)s? about)\b"
-        r"(?: (?:about|of|on|regarding|that|from|in|with))?",
-    )
+SENTIMENT = _compiled(
+    r"\b(?:negative|positive|critical|glowing|bad|good|happy|unhappy|satisfied|dissatisfied|angry|"
+    r"low[- ]rated|top[- ]rated|highly rated)\b(?= (?:reviews?|customers?|shoppers|buyers|reviewers?|feedback|"
+    r"comments))",
+    r"\b(?:complain\w*|complaints?|praise\w*|(?:like|love|dislike|hate)s? about)\b"
+    r"(?: (?:about|of|on|regarding|that|from|in|with))?",
 )
 MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 YEAR = r"(?:19|20)\d\d"
-DATE_PHRASES = tuple(
-    re.compile(p, FLAGS)
-    for p in (
-        # a month only after a word that makes it a date ("since March", not "may run small"), or with a year
-        rf"\b(?:since|after|before|until|from|between|during|in|of|through)\s+{MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
-        rf"(?:,?\s+{YEAR})?(?:\s+(?:and|to|until|through|-)\s+{MONTH}(?:\s+{YEAR})?)?\b",
-        rf"\b{MONTH}\s+{YEAR}\b",
-        rf"\b(?:since|after|before|until|from|between|during|in|for|of)?\s*(?:q[1-4]\s+)?{YEAR}\b",
-        r"\b(?:since|after|before|until|from|to|between|and)?\s*\d{4}-\d{2}-\d{2}\b",
-        r"\b(?:in the |over the )?(?:last|past|previous|this)\s+(?:\d+\s+)?(?:days?|weeks?|months?|years?|quarter)\b",
-        r"\b(?:year to date|ytd)\b",
-    )
+DATE_PHRASES = _compiled(
+    # a month only after a word that makes it a date ("since March", not "may run small"), or with a year
+    rf"\b(?:since|after|before|until|from|between|during|in|of|through)\s+{MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
+    rf"(?:,?\s+{YEAR})?(?:\s+(?:and|to|until|through|-)\s+{MONTH}(?:\s+{YEAR})?)?\b",
+    rf"\b{MONTH}\s+{YEAR}\b",
+    rf"\b(?:since|after|before|until|from|between|during|in|for|of)?\s*(?:q[1-4]\s+)?{YEAR}\b",
+    r"\b(?:since|after|before|until|from|to|between|and)?\s*\d{4}-\d{2}-\d{2}\b",
+    r"\b(?:in the |over the )?(?:last|past|previous|this)\s+(?:\d+\s+)?(?:days?|weeks?|months?|years?|quarter)\b",
+    r"\b(?:year to date|ytd)\b",
 )
 # Words that carry no topic: a text left with none of them falls back (see search_text).
 EMPTY_WORDS = frozenset(
