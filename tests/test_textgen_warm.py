@@ -172,8 +172,11 @@ def test_a_damaged_copy_is_converted_again_on_load(gguf: Path, tmp_path: Path, c
 def test_prepare_converts_once_and_warm_loads_and_runs_the_model(
     gguf: Path, tmp_path: Path, conversions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import tools.ad_copy.warm
     from tools.ad_copy.warm import prepare_copywriter, warm_copywriter
 
+    sentiment: list[str] = []  # the Chinese sentiment model review insight needs: cached by prepare, loaded by warm
+    monkeypatch.setattr(tools.ad_copy.warm, "trained_model", lambda: sentiment.append("ready"))
     monkeypatch.setenv("MARKETING_AGENT_LOCAL_MODEL", str(gguf))
     first = prepare_copywriter(tmp_path / "ws")
     assert (first.model, first.converted, first.loaded) == ("tiny-model", True, False)
@@ -182,6 +185,7 @@ def test_prepare_converts_once_and_warm_loads_and_runs_the_model(
     assert (warm.converted, warm.loaded) == (False, True)
     assert conversions == [gguf]
     assert (tmp_path / "ws" / "models" / "tiny-model").resolve() in local._models  # in this process's memory
+    assert sentiment == ["ready"] * 3
 
 
 def test_warm_with_openai_only_converts_the_local_fallback(
