@@ -509,6 +509,8 @@ class ReviewStore:
     def search(self, query: str, filters: ReviewFilters, k: int) -> list[tuple[StoredReview, float]]:
         """Top-k reviews by cosine similarity to `query` among those passing `filters`; with Chinese reviews in
         their own space, each space's best, merged by `fair_merge` (a score is its own space's cosine)."""
+        if not filters.active and not self.exists:
+            raise self._nothing_stored()  # before loading the embedder (seconds) only to find nothing to search
         index = self.index() if filters.active or self.exists else ReviewIndex.empty()
         if not index.spaces.any():  # MiniLM only: every store without Chinese reviews
             vector = self.embedder.embed([query])[0]
