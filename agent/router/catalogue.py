@@ -10,7 +10,8 @@ capital; neighbouring matched words add confidence. A word that names a sub-cate
 Product ids of any shape are found as typed, in any case: "1078", "SKU-4471-BL", "sku-4471-bl", "AB.12/7" (an id
 typed as one word, its parts joined by "-", ".", "/", "_", ":" or "#"; a one-word alphabetic id such as "CHAIR" only
 in its own case, so the word "chair" stays a word). A code shaped like the catalogue's ids that is none of them
-("SKU-9999-XX") is unknown, with the closest ids as suggestions.
+("SKU-9999-XX") is unknown, with the closest ids as suggestions. A number typed as an amount ("4+ stars", "4 and 5
+star", "2-star", "8 weeks") is no id, even where the catalogue has product "4"; "product 4" and "#4" are.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from agent.router.lexicon import Lexicon
 from agent.router.text import ID_JOINS, WORD, Token, Vocabulary, stem
 
 ACCEPT = 0.9  # evidence needed to name one product
+ID_WORDS = frozenset({"product", "item", "sku", "id", "article", "style", "number"})  # words that introduce an id
 NEIGHBOUR_BONUS = 0.5
 
 
@@ -213,17 +215,27 @@ class Catalogue:
         word = tokens[index].raw.lower()
         for key in dict.fromkeys((word, word.removesuffix("'s"))):
             for form in self._ids.get(key, ()):
-                if form.at(tokens, index):
+                if form.at(tokens, index) and not (len(form.parts) == 1 and self._amount(tokens, index)):
                     return form
         return None
+
+    def _amount(self, tokens: Sequence[Token], index: int) -> bool:
+        """True for a number typed as an amount, not an id: "4+ stars", "4 and 5 star", "2-star", "8 weeks" (ids
+        such as "4" exist in big catalogues); "product 4", "#4" and "item 4 reviews" name the product."""
+        if not tokens[index].raw.isdigit():
+            return False
+        if tokens[index].joined.endswith("#") or (index and tokens[index - 1].norm in ID_WORDS):
+            return False
+        after = "".join(t.joined + t.raw for t in tokens[index + 1 :])
+        return bool(self.lexicon.quantity.match(after))
 
     def _find_unknown_codes(self, tokens: Sequence[Token], mention: ProductMention) -> None:
         """A code shaped like the catalogue's ids ("SKU-9999-XX" beside "SKU-4471-BL"), or one that goes on past an
         id ("SKU-4471-BL-2"), that is none of them is an unknown product, with the closest ids as suggestions;
         other codes ("30-day", "2025-03") are not ids."""
         for run in _code_runs(tokens):
-            if set(run) & mention.claimed:
-                continue
+            if set(run) & mention.claimed or self._amount(tokens, run[0]):
+                continue  # "2-star" and "30-day" are amounts, not codes
             parts = [tokens[i].raw.lower().removesuffix("'s") for i in run]
             typed = "".join(tokens[i].joined * (i != run[0]) + tokens[i].raw for i in run)
             extends = any(f.parts == tuple(parts[: len(f.parts)]) for f in self._ids.get(parts[0], ()))

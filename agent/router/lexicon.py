@@ -77,6 +77,7 @@ class Lexicon:
     known_names: frozenset[str]
     stop_words: frozenset[str]
     product_id_prefix: re.Pattern[str]
+    quantity: re.Pattern[str]
     number_words: dict[str, int]
     words: frozenset[str]  # every plain word the lexicon mentions: typo targets
 
@@ -183,6 +184,7 @@ def load_lexicon() -> Lexicon:
         known_names=frozenset(str(w) for w in data["known_names"]),
         stop_words=frozenset(str(w) for w in data["stop_words"]),
         product_id_prefix=_compile(data["product_id_prefix"]),
+        quantity=_compile(data["quantity"]),
         number_words={str(k): int(v) for k, v in data["number_words"].items()},
         words=_plain_words(data),
     )

@@ -73,8 +73,9 @@ LIMIT = re.compile(
     r"\btop\s+(\d+)\b|\b(?:list|show|first|only|just)(?:\s+(?:me|us))?(?:\s+the)?(?:\s+top)?\s+(\d+)\b"
     r"|\b(\d+)\s+(?:most\s+\w+\s+)?(?:customers|people|names|shoppers|buyers|clients)\b"
 )
-REVIEW_COUNT = re.compile(
-    r"\b(\d+)\s+(?:(?!stars?\b)[a-z-]+\s+){0,2}?(?:reviews|quotes|examples|comments|testimonials)\b"
+REVIEW_COUNT = re.compile(  # "5 negative reviews", not "after 1 wear in reviews" (words between are no preposition)
+    r"\b(\d+)\s+(?:(?!(?:stars?|in|of|on|for|from|about|with|after|before|at|by|to|than)\b)[a-z-]+\s+){0,2}?"
+    r"(?:reviews|quotes|examples|comments|testimonials)\b"
 )
 INSIGHT = re.compile(
     r"\b(?:summar\w*|themes?|common|main|most|overall|pros and cons|why|praise\w*|complain\w*|complaints?|"
