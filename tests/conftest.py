@@ -115,9 +115,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering, which gathers the browser tests in one group
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the browser tests last. pytest-playwright's sync API keeps an event loop running on the main
-    thread for the rest of the session once its session-scoped `playwright` fixture starts, and every
+    """Run the modules with browser tests last. pytest-playwright's sync API keeps an event loop running on the
+    main thread for the rest of the session once its session-scoped `playwright` fixture starts, and every
     asyncio test after that (langchain's standard `ainvoke` tests) fails with "Runner.run() cannot be
-    called from a running event loop". The sort is stable, so the order within each group is kept."""
-    items.sort(key=lambda item: "playwright" in getattr(item, "fixturenames", ()))
+    called from a running event loop". Whole modules move, not just their browser tests: a module split in two
+    sets its module-scoped fixtures up twice (the budget surfaces' model fit, ~35 s). The sort is stable, so the
+    order within each group is kept; a module that moves must hold no asyncio test."""
+    first: dict[Path, int] = {}
+    for i, item in enumerate(items):
+        first.setdefault(item.path, i)
+    browser = {item.path for item in items if "playwright" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: (item.path in browser, first[item.path] if item.path in browser else 0))
