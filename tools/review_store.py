@@ -511,7 +511,7 @@ class ReviewStore:
         their own space, each space's best, merged by `fair_merge` (a score is its own space's cosine)."""
         if not filters.active and not self.exists:
             raise self._nothing_stored()  # before loading the embedder (seconds) only to find nothing to search
-        index = self.index() if filters.active or self.exists else ReviewIndex.empty()
+        index = self.index()
         if not index.spaces.any():  # MiniLM only: every store without Chinese reviews
             vector = self.embedder.embed([query])[0]
             ranked = index.search(vector, filters, k) if filters.active else self._hnsw_search(vector, k)
