@@ -1,7 +1,7 @@
 """The user's cache folder: models that take long to build and are the same for every workspace (today the Chinese
-sentiment model, trained from data inside an installed package). Anything here can be deleted; it is rebuilt on
-the next use. `MARKETING_AGENT_CACHE` names it; otherwise `$XDG_CACHE_HOME/marketing-agent`, else
-`~/.cache/marketing-agent`."""
+sentiment model, trained from data inside an installed package, and MiniLM's OpenVINO conversion). Anything here
+can be deleted; it is rebuilt on the next use. `MARKETING_AGENT_CACHE` names it; otherwise
+`$XDG_CACHE_HOME/marketing-agent`, else `~/.cache/marketing-agent`."""
 
 from __future__ import annotations
 

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -23,13 +28,19 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from tqdm.auto import tqdm
 
 import local_models  # noqa: F401  (sets the offline environment before transformers loads)
+from core.cache import cache_dir
 from core.errors import ModelUnavailableError
+from local_models.checkpoint import fingerprint
+
+logger = logging.getLogger(__name__)
 
 Precision = Literal["auto", "bf16", "fp32"]
 Backend = Literal["auto", "openvino", "torch"]
 DIM = 384
 MAX_LENGTH = 256  # the model's trained maximum; shorter truncation hurts neighbours
 Forward = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (B, T) ids, (B, T) mask -> (B, T, 384) float32
+CONVERSION_FORMAT = 1  # bump when the converted graph changes shape or meaning
+CONVERSION_FOLDER = "minilm-openvino"
 
 
 def default_model_dir() -> Path:
@@ -86,7 +97,10 @@ class MiniLMEmbedder:
         max_length: int = MAX_LENGTH,
         sort_by_length: bool = True,
         dedupe: bool = True,
+        conversion_cache: Path | None = None,
     ) -> None:
+        """`conversion_cache`: a folder where the OpenVINO conversion of the weights is kept, so later processes
+        load it (~0.2 s) instead of tracing MiniLM again (~7 s of CPU on 2 cores); None converts in memory."""
         from tokenizers import Tokenizer
 
         model_dir = model_dir or default_model_dir()
@@ -97,8 +111,10 @@ class MiniLMEmbedder:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        loader = _openvino_forward if self.backend == "openvino" else _torch_forward
-        self._forward = loader(model_dir, self.precision)
+        if self.backend == "openvino":
+            self._forward = _openvino_forward(model_dir, self.precision, conversion_cache)
+        else:
+            self._forward = _torch_forward(model_dir, self.precision)
         self._lock = threading.Lock()
 
     @property
@@ -165,9 +181,25 @@ def _torch_forward(model_dir: Path, precision: Literal["bf16", "fp32"]) -> Forwa
     return forward
 
 
-def _openvino_forward(model_dir: Path, precision: Literal["bf16", "fp32"]) -> Forward:
-    """Convert MiniLM to OpenVINO in memory (~1 s; through the PyTorch front end, which, unlike
-    `ov.convert_model`, sends no telemetry) and compile it for the CPU in the chosen precision."""
+def _openvino_forward(model_dir: Path, precision: Literal["bf16", "fp32"], cache: Path | None = None) -> Forward:
+    """MiniLM compiled by OpenVINO for the CPU in the chosen precision, from the cached conversion in `cache` when
+    there is a current one (else converted now, and kept there for the next process)."""
+    import openvino as ov
+
+    graph = _cached_conversion(model_dir, cache) if cache is not None else _convert(model_dir)
+    hint = "bf16" if precision == "bf16" else "f32"
+    request = ov.Core().compile_model(graph, "CPU", {"INFERENCE_PRECISION_HINT": hint}).create_infer_request()
+
+    def forward(input_ids: np.ndarray, attention: np.ndarray) -> np.ndarray:
+        result = request.infer({0: input_ids, 1: attention})
+        return np.array(result[0], dtype=np.float32)
+
+    return forward
+
+
+def _convert(model_dir: Path) -> Any:
+    """MiniLM as an OpenVINO graph with dynamic (batch, tokens) inputs, converted in memory through the PyTorch
+    front end (which, unlike `ov.convert_model`, sends no telemetry): ~7 s of CPU on 2 cores, most of it tracing."""
     import openvino as ov
     from openvino.frontend import FrontEndManager
     from openvino.frontend.pytorch.ts_decoder import TorchScriptPythonDecoder
@@ -180,28 +212,87 @@ def _openvino_forward(model_dir: Path, precision: Literal["bf16", "fp32"]) -> Fo
     frontend = FrontEndManager().load_by_framework("pytorch")
     graph = frontend.convert(frontend.load(decoder))
     graph.reshape({graph.inputs[0]: ov.PartialShape([-1, -1]), graph.inputs[1]: ov.PartialShape([-1, -1])})
-    hint = "bf16" if precision == "bf16" else "f32"
-    request = ov.Core().compile_model(graph, "CPU", {"INFERENCE_PRECISION_HINT": hint}).create_infer_request()
+    return graph
 
-    def forward(input_ids: np.ndarray, attention: np.ndarray) -> np.ndarray:
-        result = request.infer({0: input_ids, 1: attention})
-        return np.array(result[0], dtype=np.float32)
 
-    return forward
+def default_conversion_cache() -> Path:
+    """Where processes share MiniLM's OpenVINO conversion: the user's cache folder (core/cache.py)."""
+    return cache_dir() / CONVERSION_FOLDER
+
+
+def conversion_folder(model_dir: Path, cache: Path) -> Path:
+    """The cached conversion of the weights in `model_dir`: keyed by the weights file (path, size, time), the
+    OpenVINO and torch versions that made it and the format, so new weights or a new converter make a new one."""
+    import openvino
+
+    weights = model_dir / "model.safetensors"
+    stat = weights.stat()
+    parts = [str(weights.resolve()), str(stat.st_size), str(stat.st_mtime_ns)]
+    key = fingerprint([*parts, openvino.__version__, torch.__version__, str(CONVERSION_FORMAT)])
+    return cache / key
+
+
+def _cached_conversion(model_dir: Path, cache: Path) -> Any:
+    """The converted graph read from `cache`, or converted now and written there. Written whole into a
+    temporary folder and renamed into place, so a reader never sees half of one and of two processes converting
+    at once the first rename wins; a damaged copy (files missing, sizes off, unreadable) is converted again and
+    replaced; a cache that cannot be written only costs the next process the conversion."""
+    import openvino as ov
+
+    folder = conversion_folder(model_dir, cache)
+    if folder.exists():
+        try:
+            return _read_conversion(folder)
+        except (OSError, RuntimeError, ValueError, KeyError) as exc:
+            logger.warning("Converting MiniLM again: its cached conversion in %s is damaged (%s)", folder, exc)
+    graph = _convert(model_dir)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        built = Path(tempfile.mkdtemp(dir=cache, prefix=f".{folder.name}."))
+        try:
+            ov.save_model(graph, built / "model.xml", compress_to_fp16=False)  # fp16 weights would change vectors
+            sizes = {name: (built / name).stat().st_size for name in ("model.xml", "model.bin")}
+            (built / "manifest.json").write_text(json.dumps({"format": CONVERSION_FORMAT, "sizes": sizes}))
+            if folder.exists():  # damaged: set it aside first (a rename over a full folder fails)
+                shutil.rmtree(folder, ignore_errors=True)
+            try:
+                os.rename(built, folder)
+            except OSError:
+                if not (folder / "manifest.json").exists():
+                    raise  # not another process's copy: report it
+        finally:
+            shutil.rmtree(built, ignore_errors=True)  # gone already unless another process renamed first
+    except OSError as exc:
+        logger.warning("Could not cache MiniLM's conversion in %s: %s", cache, exc)
+    return graph
+
+
+def _read_conversion(folder: Path) -> Any:
+    import openvino as ov
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if manifest.get("format") != CONVERSION_FORMAT:
+        raise ValueError(f"format {manifest.get('format')}, expected {CONVERSION_FORMAT}")
+    for name, size in dict(manifest["sizes"]).items():
+        actual = (folder / name).stat().st_size
+        if actual != size:
+            raise ValueError(f"{name} has {actual} bytes, expected {size}")
+    return ov.Core().read_model(folder / "model.xml")
 
 
 _cache_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_embedder(precision: Precision, backend: Backend, batch_size: int) -> MiniLMEmbedder:
-    return MiniLMEmbedder(precision=precision, backend=backend, batch_size=batch_size)
+def _cached_embedder(precision: Precision, backend: Backend, batch_size: int, cache: Path) -> MiniLMEmbedder:
+    return MiniLMEmbedder(precision=precision, backend=backend, batch_size=batch_size, conversion_cache=cache)
 
 
 def get_embedder(precision: Precision = "auto", backend: Backend = "auto", batch_size: int = 32) -> MiniLMEmbedder:
-    """The process-wide embedder for these options, loaded on first use (~0.3 s torch, ~1.5 s OpenVINO)."""
+    """The process-wide embedder for these options, loaded on first use: ~0.3 s on torch; on OpenVINO ~0.5 s
+    from the conversion cached in the user's cache folder, ~7 s of CPU the first time (it converts and caches)."""
     with _cache_lock:
-        return _cached_embedder(precision, backend, batch_size)
+        return _cached_embedder(precision, backend, batch_size, default_conversion_cache())
 
 
 @register_embedding_function

@@ -28,11 +28,16 @@ def _block_network() -> Iterator[None]:
     _remove_restrictions()
 
 
-@pytest.fixture(scope="session")
-def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The user cache folder (core/cache.py) every test and the processes it starts share: a model cached there
-    (the Chinese sentiment model) is trained once per test session, and a developer's own cache is never touched."""
-    return tmp_path_factory.mktemp("user-cache")
+    (the Chinese sentiment model, MiniLM's OpenVINO conversion) is built once per test session, and a developer's
+    own cache is never touched. Set for the whole session, so the servers and Ray heads that module and session
+    fixtures start (before any test's own settings apply) use it too."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MARKETING_AGENT_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +100,64 @@ def test_chromadb_reopens_the_collection_with_our_function_in_a_new_process(tmp_
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.split() == ["MiniLMEmbeddingFunction", "a"]
+
+
+needs_openvino = pytest.mark.skipif(not openvino_available(), reason="openvino is not installed")
+
+
+@needs_openvino
+def test_the_openvino_conversion_is_cached_and_reused(
+    reference: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import local_models.embeddings as embeddings
+
+    first = MiniLMEmbedder(backend="openvino", precision="fp32", conversion_cache=tmp_path).embed(TEXTS)
+    folder = embeddings.conversion_folder(embeddings.default_model_dir(), tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "model.bin", "model.xml"]
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no temporary folder left behind
+
+    def refuse(model_dir: Path) -> None:
+        raise AssertionError("converted again although a current conversion was cached")
+
+    monkeypatch.setattr(embeddings, "_convert", refuse)
+    again = MiniLMEmbedder(backend="openvino", precision="fp32", conversion_cache=tmp_path).embed(TEXTS)
+    assert np.array_equal(again, first)  # the same graph, weights kept in fp32
+    assert ((again * reference).sum(axis=1)).min() > 0.999
+
+
+@needs_openvino
+@pytest.mark.parametrize("damage", ["truncated weights", "missing graph", "garbled manifest"])
+def test_a_damaged_conversion_is_converted_again(
+    reference: np.ndarray, tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import local_models.embeddings as embeddings
+
+    MiniLMEmbedder(backend="openvino", precision="fp32", conversion_cache=tmp_path)
+    folder = embeddings.conversion_folder(embeddings.default_model_dir(), tmp_path)
+    if damage == "truncated weights":
+        with open(folder / "model.bin", "r+b") as weights:
+            weights.truncate(1000)
+    elif damage == "missing graph":
+        (folder / "model.xml").unlink()
+    else:
+        (folder / "manifest.json").write_text("{not json")
+    vectors = MiniLMEmbedder(backend="openvino", precision="fp32", conversion_cache=tmp_path).embed(TEXTS)
+    assert ((vectors * reference).sum(axis=1)).min() > 0.999
+    assert "damaged" in caplog.text
+    # ... and the copy was replaced, so the next process reads it again
+    assert json.loads((folder / "manifest.json").read_text())["sizes"]["model.bin"] > 1000
+
+
+@needs_openvino
+def test_a_cache_that_cannot_be_written_still_embeds(reference: np.ndarray, tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    vectors = MiniLMEmbedder(backend="openvino", precision="fp32", conversion_cache=blocked).embed(TEXTS)
+    assert ((vectors * reference).sum(axis=1)).min() > 0.999
+
+
+def test_the_process_wide_embedder_uses_the_user_cache(tmp_path: Path) -> None:
+    """get_embedder() keeps its conversion in MARKETING_AGENT_CACHE (the test session's own, never the user's)."""
+    import local_models.embeddings as embeddings
+
+    assert embeddings.default_conversion_cache().parent == Path(os.environ["MARKETING_AGENT_CACHE"])
