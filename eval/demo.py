@@ -35,3 +35,14 @@ def demo_workspace(folder: Path, console: Console, size: DemoSize) -> Path:
             recommender_seconds=size.recommender_seconds,
         )
     return Path(built.workspace)
+
+
+def demo_catalogue_workspace(folder: Path) -> Path:
+    """A workspace holding only the demo store's catalogue (the same seed and products as the built demo, in under a
+    second): all the offline router reads, for routing evals and tests that need no review store or trained model."""
+    from agent.demo.generator import generate_demo_data
+    from core.workspace import Workspace
+
+    workspace = Workspace.open(folder).ensure()
+    generate_demo_data(workspace.data_dir, n_reviews=0, n_customers=20, progress=False)
+    return folder

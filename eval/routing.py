@@ -41,6 +41,8 @@ from eval.metrics import percentile_ms
 
 CASES_FILE = Path(__file__).resolve().parent / "cases" / "routing.jsonl"
 CONTAINS = frozenset({"key_message", "audience", "query", "experiment"})  # free text: the label must be in the value
+# attribute names the audit reads as the same column: "age" finds age_band (tools/fairness/tool.py, _attributes)
+SAME_ATTRIBUTE = {"age_band": "age", "income_band": "income"}
 DEFAULT_TODAY = date(2026, 11, 30)
 
 
@@ -135,9 +137,11 @@ def _argument_checks(case: RoutingCase, plan: Plan) -> list[tuple[str, bool]]:
 
 def argument_matches(key: str, expected: Any, actual: Any) -> bool:
     """One labelled argument against the planned value (lists as sets, numbers with a tolerance, free text
-    as "contains", case-insensitive)."""
+    as "contains", case-insensitive; audit attributes by the column the audit reads, "age" = "age_band")."""
     if expected is None:
         return actual is None or actual == []
+    if key == "attributes" and isinstance(expected, list) and isinstance(actual, list):
+        expected, actual = ([SAME_ATTRIBUTE.get(str(a).lower(), a) for a in side] for side in (expected, actual))
     if isinstance(expected, list) and isinstance(actual, list):
         return sorted(map(_canonical, expected)) == sorted(map(_canonical, actual))
     if isinstance(expected, Mapping) and isinstance(actual, Mapping):

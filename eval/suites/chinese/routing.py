@@ -28,7 +28,7 @@ from typing import Any
 
 from rich.console import Console
 
-from eval.demo import DemoSize, demo_workspace
+from eval.demo import DemoSize, demo_catalogue_workspace, demo_workspace
 from eval.modes import ByMode
 from eval.report import SuiteReport, Table, print_report
 from eval.routing import RoutingCase, score_routing
@@ -86,7 +86,7 @@ def main() -> None:
 
     console = Console()
     with tempfile.TemporaryDirectory() as folder:
-        router = Router(_catalogue_only(Path(folder)))
+        router = Router(demo_catalogue_workspace(Path(folder)))
         report = SuiteReport(suite="chinese-routing (router only)", mode="dev", command=_command())
         for path in paths:
             rows = _rows(path)
@@ -97,16 +97,6 @@ def main() -> None:
                 if options.misses and path.name not in FROZEN:
                     _print_misses(console, f"{path.name}, {language}", scores["failures"])
     print_report(report, console)
-
-
-def _catalogue_only(folder: Path) -> Path:
-    """A workspace holding only the demo store's catalogue (the same seed and products as the built demo)."""
-    from agent.demo.generator import generate_demo_data
-    from core.workspace import Workspace
-
-    workspace = Workspace.open(folder).ensure()
-    generate_demo_data(workspace.data_dir, n_reviews=0, n_customers=20, progress=False)
-    return folder
 
 
 def _command() -> str:
