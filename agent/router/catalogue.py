@@ -291,6 +291,7 @@ class Catalogue:
     ) -> None:
         ranked = sorted(scores.items(), key=lambda item: (-item[1][0], item[1][1][0]))
         accepted: list[tuple[int, str]] = []
+        named: dict[str, list[int]] = {}  # accepted products -> the positions of their words
         for product_id, (score, positions) in ranked:
             if score < ACCEPT or set(positions) <= mention.claimed:
                 continue
@@ -298,14 +299,30 @@ class Catalogue:
                 continue
             if _tied(product_id, score, positions, scores):
                 continue  # two products fit the same words equally: a group, not a product
+            if self._after_brand(words, product_id, positions, named):
+                mention.claimed.update(positions)  # "the Cascade jacket": Cascade's product, called a jacket
+                continue
             if self._unknown_before(tokens, words, product_id, positions, vocabulary):
                 mention.unknown.append(_phrase(tokens, positions, before=1))
                 mention.suggestions.append(product_id)
                 mention.claimed.update([positions[0] - 1, *positions])
                 continue
             accepted.append((positions[0], product_id))
+            named[product_id] = positions
             mention.claimed.update(positions)
         mention.products.extend(pid for _, pid in sorted(accepted) if pid not in mention.products)
+
+    def _after_brand(
+        self, words: Sequence[str], product_id: str, positions: list[int], named: dict[str, list[int]]
+    ) -> bool:
+        """True when this product's words come right after another product named by its brand ("Cascade jacket",
+        "Ridgeline rain jackets"): they say what that product is, not that this product is meant too."""
+        before = positions[0] - 1
+        if before < 0 or self._brand[product_id] in {words[i] for i in positions}:
+            return False
+        return any(
+            before in spots and self._brand[other] in {words[i] for i in spots} for other, spots in named.items()
+        )
 
     def _only_common(
         self, tokens: Sequence[Token], words: Sequence[str], product_id: str, positions: list[int]

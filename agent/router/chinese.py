@@ -35,6 +35,7 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'&.-]*")
 DIGITS = "零〇一二两俩三四五六七八九"
 DIGIT_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2, "俩": 2}
+BRAND_REACH = 20  # characters of reading before a name piece in which a typed brand still names the product
 VARIANT_MEASURES = "条则版句套"  # "三条谷歌广告", "短信 3条": after a number, a count of variants
 UNITS = {"十": 10, "百": 100, "千": 1000}
 CN_NUMBER = re.compile(r"[0-9零〇一二两俩三四五六七八九十百千万亿.]+")
@@ -45,6 +46,8 @@ DATE = re.compile(
     r"(?:(?P<y>20\d\d)\s*年\s*)?(?P<m>1[0-2]|0?[1-9])\s*月\s*(?:(?P<d>[1-3]?\d)\s*[日号號])?"
     r"\s*(?P<after>以来|以後|以后|之后|之後|后|後|起|开始|開始|至今)?"
 )
+# "把会员等级改成VIP": 把 X 改成 Y changes X to Y (an action, or a follow-up's new detail), read as 调成 is
+CHANGE_TO = re.compile(r"把([^，。,.？?！!；;]{1,24}?)(?:改成|改为|换成|设成|设为)")
 BOUND_WORDS = ("到", "至", "止", "从", "自", "前", "直到", "截至")  # a month after these bounds a range: no "in"
 PUNCTUATION = str.maketrans(
     {"，": ", ", "。": ". ", "？": "? ", "！": "! ", "、": ", ", "：": ": ", "；": "; ", "（": " ", "）": " ",
@@ -112,11 +115,14 @@ class ChineseReader:
 
     def __init__(self, products: Iterable[Product], phrasebook: dict[str, str] | None = None) -> None:
         self.phrasebook = phrasebook if phrasebook is not None else load_phrasebook() | segment_names_zh()
-        self.names = _name_index(list(products))
+        products = list(products)
+        self.names = _name_index(products)
+        self.brands = frozenset(b.lower() for p in products if (b := _brand(p)))
         self.longest = max([len(k) for k in self.phrasebook] + [len(k) for k in self.names] + [1])
 
     def read(self, text: str) -> Reading:
-        text = to_simplified(text).translate(PUNCTUATION)
+        # punctuation first: NFKC (in to_simplified) would turn "，" into "," and lose the space after it
+        text = CHANGE_TO.sub(r"把\1调成", to_simplified(text.translate(PUNCTUATION)))
         text = DATE.sub(_date, text)
         pieces: list[str] = []
         unknown: list[str] = []
@@ -159,7 +165,7 @@ class ChineseReader:
         for length in range(min(self.longest, len(text) - start), 0, -1):
             piece = lowered[start : start + length]
             if length >= 2 and piece in self.names:
-                english = _product_words(self.names[piece], "".join(before))
+                english = _product_words(self.names[piece], "".join(before), self.brands)
                 if english is not None:
                     return english, start + length
             if piece in self.phrasebook:
@@ -281,11 +287,16 @@ def _name_index(products: list[Product]) -> dict[str, list[Product]]:
     return index
 
 
-def _product_words(products: list[Product], before: str) -> str | None:
+def _product_words(products: list[Product], before: str, brands: frozenset[str] = frozenset()) -> str | None:
     """What a Chinese product-name piece reads as: one product's English name (less the brand typed just before
-    it), the brand's product among several, their shared subcategory, or None (let the phrasebook read it)."""
+    it), the brand's product among several, their shared subcategory, or None (let the phrasebook read it): also
+    when another product's brand was typed just before ("Driftwood 牛仔外套" is the Driftwood jacket, not the one
+    product whose Chinese name ends in 外套)."""
     typed = before.rstrip().lower()
     branded = [p for p in products if _brand(p) and typed.endswith(_brand(p).lower())]
+    near = {b for b in brands if b in typed[-BRAND_REACH:]}
+    if near and not branded and not near & {_brand(p).lower() for p in products}:
+        return None
     if len(products) == 1 or len(branded) == 1:
         product = branded[0] if branded else products[0]
         brand = _brand(product)

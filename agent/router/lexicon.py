@@ -53,6 +53,8 @@ class Lexicon:
     leading_connectors: re.Pattern[str]
     modifiers: re.Pattern[str]
     anaphora: re.Pattern[str]
+    one_product: re.Pattern[str]
+    details: re.Pattern[str]
     follow_up_openers: re.Pattern[str]
     all_products: re.Pattern[str]
     channels: dict[str, re.Pattern[str]]
@@ -160,6 +162,8 @@ def load_lexicon() -> Lexicon:
         leading_connectors=_compile(data["leading_connectors"]),
         modifiers=_compile(data["modifiers"]),
         anaphora=_compile(data["anaphora"]),
+        one_product=_compile(data["one_product"]),
+        details=_compile(data["details"]),
         follow_up_openers=_compile(data["follow_up_openers"]),
         all_products=_compile(data["all_products"]),
         channels={name: _compile(p) for name, p in data["channels"].items()},

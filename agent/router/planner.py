@@ -31,11 +31,9 @@ from tools.registry import TOOLS
 from tools.unit import Grounding, Planning, Products, ToolUnit, compact, is_reference, reference
 
 MAX_CALLS = 8  # the agent's per-request budget
-MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
-UNCUED_TOOL_SCORE = 0.6  # the classifier alone, without a keyword for the tool, must be surer ("the Aurora dress?")
-CLOSE_CALL = 0.1  # a classifier lead this small over a tool named by a keyword is no lead
 MAX_PRODUCTS_PER_STEP = 3  # a tool that makes one call per product makes at most this many
-FOLLOW_UP_WORDS = re.compile(r"\b(too|also|as well|instead|either)\b")
+PERSON_BACK = re.compile(r"\b(him|her|his|them|they|their|this customer|that customer)\b", re.IGNORECASE)
+FOLLOW_UP_WORDS = re.compile(r"\b(too|also|as well|instead|either|among|within)\b")
 
 
 def capabilities(language: str = "en") -> str:
@@ -110,7 +108,7 @@ class Planner:
         return self._new_request(steps, context, base)
 
     def _new_request(self, steps: list[Step], context: Plan | None, base: Plan) -> Plan:
-        working = [s for s in steps if s.intent in TOOLS]
+        working = _merged_repeats([s for s in steps if s.intent in TOOLS])
         refused = [s for s in steps if s.intent == "out_of_scope"]
         if not working:
             if refused:
@@ -134,6 +132,7 @@ class Planner:
         return self._finish(base, calls, warnings)
 
     def _finish(self, base: Plan, calls: list[ToolCall], warnings: list[str]) -> Plan:
+        calls = _without_repeats(calls)
         if len(calls) > MAX_CALLS:
             warnings.append(
                 f"这个请求需要调用 {len(calls)} 次工具；只安排了前 {MAX_CALLS} 次。"
@@ -163,19 +162,31 @@ class Planner:
         self, steps: list[Step], from_context: list[Any], calls: list[ToolCall], group: str | None = None
     ) -> None:
         carried: Products | None = None
+        said_group: str | None = None  # a customer group an earlier step of this message named
+        said_customer: str | None = None  # a customer an earlier step of this message named
         for given in steps:
             unit = TOOLS[given.intent]  # the caller keeps tool steps only
             planning = _planning(unit)
             slots = given.slots
             step = given
-            if group and planning.customer_group and slots.anaphor and not (slots.segment_filter or slots.customer_id):
-                # "what should we recommend to them?" after "who are our best customers?": the same group
-                step = replace(given, slots=replace(slots, segment_filter=group))
+            if planning.customer_group and not (slots.segment_filter or slots.customer_id):
+                if said_customer and PERSON_BACK.search(slots.query) and not slots.mention.any:
+                    # "what kind of customer is C00246? recommend him five things": the same customer
+                    step = replace(given, slots=replace(slots, customer_id=said_customer))
+                elif said_group and not slots.mention.any:
+                    # "list the dormant customers and check the list is fair": the same group
+                    step = replace(given, slots=replace(slots, segment_filter=said_group))
+                elif group and slots.anaphor:
+                    # "what should we recommend to them?" after "who are our best customers?": the same group
+                    step = replace(given, slots=replace(slots, segment_filter=group))
+            said_customer = step.slots.customer_id or said_customer
             products = self._products(step, planning, carried, from_context, calls)
             if planning.provides_product:
                 index = self._source_call(unit, step.slots, calls)
                 if step.slots.segment_product:
                     carried = Products([reference(index, planning.provides_product)])
+                source_group = calls[index].arguments.get(planning.customer_group or "")
+                said_group = source_group if isinstance(source_group, str) and source_group else said_group
                 continue
             if planning.grounding is not None and planning.grounding.wanted(step.slots):
                 self._ground(planning.grounding, products, calls)
@@ -184,7 +195,7 @@ class Planner:
                 carried = products
             named = calls[-1].arguments.get(planning.customer_group) if planning.customer_group else None
             if isinstance(named, str) and named:
-                group = named  # "recommend to at-risk customers, then audit this list": the same group
+                group = said_group = named  # "recommend to at-risk customers, then audit this list": the same group
 
     def _add_calls(self, unit: ToolUnit, step: Step, products: Products | None, calls: list[ToolCall]) -> None:
         planning = _planning(unit)
@@ -222,6 +233,14 @@ class Planner:
             return Products(list(slots.mention.products))
         if slots.mention.unknown:
             return None  # asked about by _check_step
+        pointed = self.lexicon.one_product.search(step.fragment.text) or (
+            slots.mention.candidates and re.search(r"\b(those|these)\b", step.fragment.text)
+        )
+        if carried is None and not from_context and pointed:
+            # "this one's bad reviews", "those boots" said as one pair: which one, rather than none or the group
+            if slots.mention.candidates:
+                self._group_question(slots.mention)
+            raise Question(self._product_question(planning), slots.mention.suggestions)
         source = _product_source()
         if slots.segment_product and slots.segment_filter is not None and source is not None:
             # before groups: "the top product"
@@ -349,8 +368,10 @@ class Planner:
         try:
             products = self._follow_up_products(slots, calls)
             changed = [self._change(call, slots, products) for call in calls]
-            if not any(changed) and not slots.says_anything() and context.kind == "tools":
-                # nothing a tool reads changed ("and?"): ask, rather than run the same calls again
+            named = {i for s in steps for i in strong_intents(s.fragment.text, self.lexicon)}
+            if not any(changed) and not slots.says_anything() and context.kind == "tools" and not named:
+                # nothing a tool reads changed ("and?"): ask, rather than run the same calls again; a question that
+                # names the same job ("when did they last buy?") runs it again
                 return base.model_copy(update={"message": generic_question(self.language), "missing": "intent"})
             self._check_complete(calls, slots)
         except Question as question:
@@ -415,6 +436,29 @@ def _refusal_for(refused: list[Step], language: str = "en") -> str:
     return refusal(language)
 
 
+def _without_repeats(calls: list[ToolCall]) -> list[ToolCall]:
+    """The calls less any that the call before it, of the same tool, already makes (or makes with less detail): two
+    clauses about one job ("who is slipping away? how many are at risk?") give one call, the more detailed one.
+    Plans whose calls refer to each other are left as they are (dropping a call would move what they point at)."""
+    if any(
+        is_reference(v) or (isinstance(v, list) and any(map(is_reference, v)))
+        for c in calls
+        for v in c.arguments.values()
+    ):
+        return calls
+    kept: list[ToolCall] = []
+    for call in calls:
+        before = kept[-1] if kept else None
+        if before is not None and before.name == call.name:
+            if call.arguments.items() <= before.arguments.items():
+                continue
+            if before.arguments.items() <= call.arguments.items():
+                kept[-1] = call
+                continue
+        kept.append(call)
+    return kept
+
+
 def _call(name: str, arguments: Mapping[str, Any]) -> ToolCall:
     """A planned call without the arguments left unset (the tool's defaults apply)."""
     return ToolCall(name=name, arguments=compact(arguments))
@@ -449,6 +493,21 @@ def _context_products(context: Plan | None) -> list[Any]:
     return []
 
 
+def _merged_repeats(steps: list[Step]) -> list[Step]:
+    """Neighbouring steps for the same tool where the later names no product, customer, group or channel of its own
+    ("write an email for the French press, ..., give me three versions"): one step, the earlier one's details first."""
+    merged: list[Step] = []
+    for step in steps:
+        before = merged[-1] if merged else None
+        own = step.slots
+        adds_only_details = not (own.mention.any or own.customer_id or own.segment_filter or own.channel)
+        if before is not None and before.intent == step.intent and adds_only_details and not own.segment_product:
+            merged[-1] = replace(before, slots=_merge_slots([replace(before.slots), own]))
+            continue
+        merged.append(step)
+    return merged
+
+
 def _merge_slots(all_slots: list[Slots]) -> Slots:
     """One Slots from several steps of a follow-up: the first value typed wins."""
     merged = all_slots[0]
@@ -479,66 +538,3 @@ def _listing(labels: list[str], joiner: str) -> str:
     if len(labels) <= 2:
         return f" {joiner} ".join(labels)
     return ", ".join(labels[:-1]) + f", {joiner} " + labels[-1]
-
-
-def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots, *, alone: bool = True) -> str:
-    """The step's intent: the best score, corrected where the words say more than the classifier:
-    - a request read as a tool another tool grounds itself in, that asks for that other tool's output, is the
-      other tool's (an ad "using what reviews praise" is an ad); a request for a product source's favourite
-      product ("forecast the product our VIPs buy most") is about what is done with that product;
-    - a tool that needs a product nobody named (nor an earlier step or turn) loses to a clearly named tool that
-      does not ("what are the segments and how much will each be worth next quarter?" is about segments);
-    - a weak guess asks instead (a guess without any keyword for the tool must be surer);
-    - a request for a tool that needs a product, with off-topic words and no product of ours ("the weather
-      forecast", "a haiku about sneakers") is refused; without them ("write some copy") it asks which product.
-    """
-    intent = max(scores, key=lambda k: scores[k])
-    if intent in ("out_of_scope", "clarify") and slots.meta_question:
-        return "clarify"  # "what can you do?" is answered with the list of what it can do, and a question
-    if intent in TOOLS and not cues.get(intent):
-        # the classifier's guess, with no keyword for it, gives way to a close tool the words do name
-        named = _strongest(cues, exclude={intent, "out_of_scope", "clarify"})
-        if named is not None and scores[named] >= scores[intent] - CLOSE_CALL:
-            intent = named
-    for unit in _planned():
-        planning = _planning(unit)
-        if (
-            planning.grounding
-            and planning.grounding.tool == intent
-            and planning.takes_over
-            and planning.takes_over(slots)
-        ):
-            intent = unit.name
-    source = TOOLS.get(intent)
-    if (
-        source is not None
-        and source.planning is not None
-        and source.planning.provides_product
-        and slots.segment_product
-    ):
-        intent = _strongest(cues, exclude={intent}) or intent
-    needs_product = {u.name for u in _planned() if _planning(u).product == "required"}
-    product_elsewhere = slots.mention.any or slots.anaphor or slots.segment_product or not alone
-    if intent in needs_product and not product_elsewhere:
-        intent = _strongest(cues, exclude=needs_product | {"out_of_scope", "clarify"}) or intent
-    if intent in TOOLS and scores[intent] < (MIN_TOOL_SCORE if cues.get(intent) else UNCUED_TOOL_SCORE):
-        return _horizon_tool(slots, cues) or "clarify"
-    if intent in needs_product and cues.get("out_of_scope") and not slots.mention.products:
-        return "out_of_scope"  # "the weather forecast", "a haiku about sneakers": no product of ours asked for
-    if intent == "out_of_scope" and not cues.get("out_of_scope") and scores[intent] < 0.5:
-        return "clarify"  # nothing off-topic was said: ask rather than refuse
-    return intent
-
-
-def _horizon_tool(slots: Slots, cues: dict[str, float]) -> str | None:
-    """The tool that products and a horizon alone ask for ("Oat Milk hand cream, next 3 weeks"), when nothing
-    else was said."""
-    if slots.horizon is None or not slots.mention.products or any(v >= 0.4 for v in cues.values()):
-        return None
-    return next((u.name for u in _planned() if _planning(u).horizon_alone), None)
-
-
-def _strongest(cues: dict[str, float], exclude: set[str] | frozenset[str]) -> str | None:
-    """The tool with the heaviest keyword cue (a strong one), outside `exclude`."""
-    candidates = {k: v for k, v in cues.items() if k in TOOLS and k not in exclude and v >= 0.5}
-    return max(candidates, key=lambda k: candidates[k]) if candidates else None

@@ -72,6 +72,7 @@ CUSTOMER_ID = re.compile(r"\bcustomer\s+(?:id\s+)?#?\s*([A-Za-z]*\d[\w-]*)|\b([C
 LIMIT = re.compile(
     r"\btop\s+(\d+)\b|\b(?:list|show|first|only|just)(?:\s+(?:me|us))?(?:\s+the)?(?:\s+top)?\s+(\d+)\b"
     r"|\b(\d+)\s+(?:most\s+\w+\s+)?(?:customers|people|names|shoppers|buyers|clients)\b"
+    r"|\b(\d+)\s+of them\b|,\s*(?:we\s+|i\s+)?need\s+(\d+)\s*$"  # "..., 200 of them", 要200个 ("..., need 200")
 )
 REVIEW_COUNT = re.compile(  # "5 negative reviews", not "after 1 wear in reviews" (words between are no preposition)
     r"\b(\d+)\s+(?:(?!(?:stars?|in|of|on|for|from|about|with|after|before|at|by|to|than)\b)[a-z-]+\s+){0,2}?"
@@ -239,10 +240,14 @@ def tone_of(text: str, lexicon: Lexicon, product_words: set[str]) -> str | None:
     return None
 
 
+NEGATED = re.compile(r"\b(?:don.t|do not|never|not|avoid(?:ing)?|without|no need to)\s+$", re.IGNORECASE)
+
+
 def key_message_of(raw: str, lexicon: Lexicon, product_words: set[str]) -> str | None:
     """What the copy must say: the words after "mention", "highlight", "key message:", else an offer typed
-    anywhere ("20% off this weekend", "free shipping"). Words that only repeat the product name are no message."""
-    match = lexicon.key_message_verbs.search(raw)
+    anywhere ("20% off this weekend", "free shipping"). Words that only repeat the product name are no message, and
+    what the copy must not say ("don't mention the price") is none either."""
+    match = next((m for m in lexicon.key_message_verbs.finditer(raw) if not NEGATED.search(raw[: m.start()])), None)
     if match:
         rest = raw[match.end() :]
         end = CLAUSE_END.search(rest)

@@ -192,7 +192,10 @@ def split_steps(raw: str, lexicon: Lexicon, vocabulary: Vocabulary) -> list[Frag
         if not steps and modifier:
             pending = text + separator  # "Using positive reviews, write a Facebook ad...": joins the next piece
             continue
-        if steps and (modifier or not strong_cue(fragment.text, lexicon) or not strong_cue(steps[-1][1].text, lexicon)):
+        detail = bool(lexicon.details.match(fragment.text))
+        if steps and (
+            modifier or detail or not strong_cue(fragment.text, lexicon) or not strong_cue(steps[-1][1].text, lexicon)
+        ):
             joined = steps[-1][0] + text
             steps[-1] = (joined + separator, normalise(joined.strip(), lexicon, vocabulary))
         else:

@@ -140,7 +140,8 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
     found: dict[str, str] = {}
     if not re.search(
         r"\bwhat if\b|\bwhat happens\b|\bwhat would\b|\bif we\b|\bscenario\b|\bimpact of\b|"
-        r"\beffect of\b|\bhow much (?:would|will) (?:we|i) (?:lose|gain)\b|\bhow (?:much|many) more\b",
+        r"\beffect of\b|\bhow much (?:would|will) (?:we|i) (?:lose|gain)\b|\bhow (?:much|many) more\b|"
+        r"\band if\b|^if\b|\bwhat about\b|\bhow about\b|^that\b",  # "and if social is cut in half?", 那社交减少一半呢
         query,
         re.IGNORECASE,
     ):
@@ -179,6 +180,7 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{cut})\s+(?:by\s+)?{share}", re.IGNORECASE), "-"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{grow}|add|adding)\s+(?:by\s+)?{share}", re.IGNORECASE), "+"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:halve|halved|cut in half)\b", re.IGNORECASE), "x0.5"),
+        (re.compile(rf"\b{ch}{spend}\s*(?:is|was|gets?|got)\s+(?:cut|reduced|slashed)\s+in\s+half\b", re.I), "-50%"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:double|doubled)\b", re.IGNORECASE), "x2"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:all\s+)?(?:{stop})\b", re.IGNORECASE), "0"),
     ]
@@ -214,7 +216,8 @@ def _bounds(query: str, used: list[tuple[int, int]]) -> tuple[dict[str, float], 
     for words, target in ((LOW_WORDS, low), (HIGH_WORDS, high)):
         for pattern in (
             rf"\b(?:{words})\s+{money}\s+(?:on|for|in|to)\s+(?:the\s+)?{ch}",
-            rf"\b{ch}(?:\s+(?:spend|budget))?\s*(?:at|to|should get|gets|get|of)?\s*(?:{words})\s+{money}",
+            rf"\b{ch}(?:\s+channels?)?(?:\s+(?:spend|budget))?\s*(?:at|to|should get|gets|get|of)?\s*(?:{words})\s+"
+            rf"{money}",
             rf"\b(?:cap|limit)\s+(?:the\s+)?{ch}(?:\s+(?:spend|budget))?\s+at\s+{money}",
         ):
             if target is low and pattern.startswith(r"\b(?:cap"):
@@ -316,6 +319,8 @@ EXEMPLARS = (
     "what's the optimal channel allocation",
 )
 
+CHANNEL_CUE = r"(tv|television|search|google|social|meta|facebook|instagram|display|video|youtube|tiktok|radio)"
+
 CUES = (
     (
         0.7,
@@ -342,13 +347,29 @@ CUES = (
     (
         0.7,
         r"\b(what if|if) we\b.{0,30}\b(cut\w*|reduc\w*|halv\w*|doubl\w*|tripl\w*|increas\w*|add\w*|stop\w*|paus\w*|"
-        r"drop\w*|rais\w*|spen[dt]\w*|boost\w*|trim\w*|slash\w*|scal\w*|turn\w* off)\b.{0,40}\b"
+        r"drop\w*|rais\w*|spen[dt]\w*|boost\w*|trim\w*|slash\w*|scal\w*|turn\w* off|"
+        r"switch\w* off|shut\w* off|kill\w*)\b.{0,40}\b"
         r"(tv|television|search|google|social|meta|facebook|instagram|display|video|youtube|tiktok|spend|budget)\b",
     ),
     (
         0.6,
         r"\b(which|what) channel\w* (gives?|drives?|brings?|returns?|is worth|works? best|performs? best|deliver\w*)"
         r"\b|\bwhere (should|to|do) (we|i) (spend|put|invest)\b.{0,40}\b(money|budget|dollars|\$|ads?|marketing)\b",
+    ),
+    # "a 20% bump in Google spend", "move 6k from TV to search", "20k, four weeks, allocate"
+    (
+        0.7,
+        r"\b(bump|boost|increase|rise|hike|cut|drop|reduction)\b.{0,10}\b(in|to|on)\b.{0,10}\b"
+        + CHANNEL_CUE
+        + r"\b.{0,5}\b(spend|budget)\b|\b(move|shift)\b.{0,10}\$?\d[\d,.]*k?\b.{0,10}\bfrom (the )?"
+        + CHANNEL_CUE
+        + r"\b.{0,10}\bto\b",
+    ),
+    (0.7, CHANNEL_CUE + r"\b.{0,20}\b(move|moving|shift|shifting)\b.{0,20}\bto (the )?" + CHANNEL_CUE + r"\b"),
+    (
+        0.7,
+        r"(\$\d|\b\d+(\.\d+)?k\b).{0,60}\b(split|allocat\w*|divid\w*)\b|\b(split|allocat\w*|divid\w*)\b.{0,40}"
+        r"(\$\d|\b\d+(\.\d+)?k\b)",
     ),
     (
         0.6,

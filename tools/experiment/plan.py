@@ -78,7 +78,7 @@ LIFT = re.compile(
 DAILY = re.compile(
     r"(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|people|views)?\s*"
     r"(?:a|per|each)\s+day\b"
-    r"|\b(?:a|per|each)\s+day,?\s+(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|"
+    r"|\b(?:a|per|each|every)\s+day,?\s+(?:(?:only|just|we|get|gets|have|has|about|around)\s+){0,3}(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|"
     r"people|views)\b",
     re.IGNORECASE,
 )
@@ -213,5 +213,13 @@ CUES = (
         r"\b(a/b|split)[- ]test (them|these|those|it)\b",
     ),
     (0.6, r"\b(variant|version) [a-d]\b.{0,30}\b(beat|better|win|won|ahead|vs\.?|versus)\b"),
+    # "how much sample do we need?", "has the banner version won?", "who is leading?", "who won the banner test?"
+    (0.7, r"\bwho (won|is winning|.s winning|is ahead|.s ahead)\b.{0,40}\b(test|experiment)\b"),
+    (0.7, r"\bhow (much|big|large)( a)? sample\b|\bsample\b.{0,20}\b(need|needed|enough|big enough)\b"),
+    (
+        0.6,
+        r"\b(version|variant|arm|banner|creative)\b.{0,10}\b(won|winning|ahead|leading)\b|"
+        r"\bwho(.s| is)? (leading|ahead|winning)\b",
+    ),
     (0.6, r"\b(traffic|sends?)\b.{0,30}\b(split|allocat\w*|share)\b.{0,30}\b(variants?|arms?|versions?)\b"),
 )

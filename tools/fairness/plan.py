@@ -38,6 +38,22 @@ def products_in(arguments: Mapping[str, Any]) -> list[Any]:
 
 
 CUSTOMER_CODE = re.compile(r"\b[Cc]\d{3,}\b")
+# "no combinations, just single attributes": each attribute alone, no pairs
+NO_PAIRS = re.compile(
+    r"\b(no|not|without|skip|drop|don.t)\b.{0,20}\b(combinations?|pairs?|intersections?)\b|"
+    r"\b(single|1|one) attributes?\b(?! and)",
+    re.IGNORECASE,
+)
+# "set the threshold at 0.85" (the four-fifths rule's 0.8 otherwise)
+THRESHOLD = re.compile(
+    r"\b(?:threshold|cut-?off|ratio)\b[^\d]{0,20}(0?\.\d+)|\b(0?\.\d+)\s*(?:threshold|cut-?off|ratio)\b", re.IGNORECASE
+)
+# "don't judge groups under 100", "fewer than 100 people": the least group size judged
+MIN_GROUP = re.compile(
+    r"\b(?:under|below|fewer than|less than|smaller than)\s+(\d+)\s+(?:people|customers|members|in a group)\b|"
+    r"\bgroups?\b.{0,25}\b(?:under|below|fewer than|less than|smaller than)\s+(\d+)\b",
+    re.IGNORECASE,
+)
 
 
 def _apply(arguments: dict[str, Any], details: RequestDetails, products: Products | None) -> None:
@@ -50,6 +66,7 @@ def _apply(arguments: dict[str, Any], details: RequestDetails, products: Product
             arguments["audience_size"] = details.limit
     elif customers:
         arguments["customer_ids"] = customers
+    _apply_rules(arguments, details.query)
     attributes = [name for pattern, name in ATTRIBUTE_WORDS if re.search(pattern, details.query, re.IGNORECASE)]
     if attributes:
         arguments["attributes"] = attributes
@@ -57,6 +74,18 @@ def _apply(arguments: dict[str, Any], details: RequestDetails, products: Product
         at_risk = re.search(r"\bat[- ]risk\b|\bchurn", details.query, re.I)
         lapsed = re.search(r"\bwin[- ]?back\b|\breactivat\w*|\blapsed\b|\bdormant\b", details.query, re.I)
         arguments["segment"] = "at_risk" if at_risk else "lapsed" if lapsed else "best"
+
+
+def _apply_rules(arguments: dict[str, Any], query: str) -> None:
+    """The audit's own settings, when the request states them: no pairs, the threshold, the least group size."""
+    if NO_PAIRS.search(query):
+        arguments["pairs"] = False
+    if (found := THRESHOLD.search(query)) is not None and 0 < (
+        threshold := float(found.group(1) or found.group(2))
+    ) < 1:
+        arguments["threshold"] = threshold
+    if (smallest := MIN_GROUP.search(query)) is not None:
+        arguments["min_group"] = int(smallest.group(1) or smallest.group(2))
 
 
 PLANNING = Planning(
@@ -110,6 +139,12 @@ EXEMPLARS = (
     "how evenly is the summer sale email spread across age bands",
     "gender parity check for the new arrivals campaign",
     "are some income bands left out of the cashback offer",
+    "audit the vip list",
+    "audit our win-back list please",
+    "run an audit on the lapsed shoppers list",
+    "audit our churn list for me",
+    "audit the new signups list",
+    "audit the recent buyers list",
 )
 
 CUES = (
@@ -132,9 +167,20 @@ CUES = (
     ),
     (0.6, r"\b(fairness|bias) (audit|check|review|test)\b|\baudit\b.{0,30}\b(fair\w*|bias\w*)\b"),
     (
-        0.6,
+        0.8,
         r"\b(list|audience|targeting)\b.{0,40}\b(fair|unfair|fairness|bias\w*)\b|\baudit\b.{0,20}\b(the |this |our )?"
         r"(vips?|at[- ]risk|lapsed|new|best|target\w*|customer|customers|audience)\b.{0,20}\blist\b",
+    ),
+    # "check whether the list is fair", "will the coupons only reach young people?", "does it lean to one age group?"
+    (0.8, r"\b(check|see|verify|tell me|audit|whether|is it|are they)\b.{0,50}\b(fair|unfair|biased)\b"),
+    (
+        0.7,
+        r"\bonly\b.{0,25}\b(reach\w*|go|goes|going|end\w* up|land\w*|get|gets|sent)\b.{0,30}\b"
+        r"(young\w*|older|old|elderly|women|men|female|male|rich|wealthy|poor)\b",
+    ),
+    (
+        0.8,
+        r"\b(lean\w*|skew\w*|tilt\w*)\b.{0,30}\b(age\w*|gender\w*|income\w*|regions?|women|men|older|younger|young)\b",
     ),
     (0.5, r"\bselection rates?\b.{0,30}\b(by|per|across)\b|\b(by|per|across|each)\b.{0,30}\bselection rates?\b"),
     (

@@ -117,6 +117,9 @@ EXEMPLARS = (
     "what should we feature for top spenders this month",
     "what should first-time buyers be shown",
     "what to promote to customers who stopped buying",
+    "which items would bring our dormant shoppers back",
+    "what products would keep the vips loyal",
+    "which products could stop lapsing customers from leaving",
 )
 
 CUES = (
@@ -125,7 +128,29 @@ CUES = (
         r"\b(who|which customers|which shoppers|which buyers)\b.{0,15}\b(will|would|might|likely to|most likely to)\b"
         r".{0,10}\b(buy|purchase|want|order)\b|\b(to|for) (him|her|them|c\d{3,})\b.{0,20}\b(recommend|suggest)\w*",
     ),
-    (0.5, r"\b(prospects|potential (customers|buyers))\b"),
+    (0.5, r"\b(prospects|potential (customers|buyers)|likely (customers|buyers|shoppers|purchasers))\b"),
+    # "which high-value customers would want X?", "who's going to buy X?"
+    (
+        0.7,
+        r"\b(who|which)\b(\s+[\w-]+){0,3}?\s*(will|would|might|.s going to|is going to|are going to|is likely to|are "
+        r"likely to)\s+(buy|purchase|want|order|like|love|be interested in)\b",
+    ),
+    # products for a group: "pick ten products for the dormant group", "what products suit new customers?"
+    (
+        0.7,
+        r"\b(pick|choose|select|find)\w*\b.{0,40}\b(products?|items?)\b.{0,30}\bfor (the |our |these |those )?"
+        r"([\w-]+ )?(customers?|group|segment|buyers|shoppers|vips?|them|him|her)\b|"
+        r"\b(products?|items?|things)\b.{0,15}\b(suit|fit|appeal to)\b",
+    ),
+    # "recommend them products they will like"
+    (0.6, r"\brecommend\w*\b.{0,40}\b(products?|items?|things|something)\b"),
+    # "what could we offer them to keep them?", "things he has not bought yet"
+    (0.7, r"\b(offer|give|show)\b.{0,40}\bto (keep|retain|win back|bring back)\b"),
+    (
+        0.7,
+        r"\b(things|products|items|stuff)\b.{0,20}\b(has|have|had) ?(not|n.t) (yet )?(bought|purchased)\b|"
+        r"\b(has|have) ?(not|n.t) (bought|purchased) yet\b",
+    ),
     (
         0.6,
         r"\b(find|list|show|pull|get)\b.{0,20}\btarget (customers|audience)\b|\btarget (customers|audience)\b.{0,15}\b"
@@ -142,6 +167,7 @@ CUES = (
         r"\b(vips?|loyal\w*|best|top|at[- ]risk|lapsed|dormant|new|high[- ]value|churn\w*) (customers|buyers|shoppers|"
         r"clients)\b.{0,30}\b(recommend|suggest)\w*\b",
     ),
+    (0.8, r"\b(products?|things|items|what)\b.{0,30}\b(retain|keep|win back|bring back)\b"),
     (
         0.7,
         r"\brecommend\w*\b.{0,50}\b(to|for)\b.{0,20}\b(customers?|shoppers?|buyers?|clients?|users?|them|him|her|"
