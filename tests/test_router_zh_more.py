@@ -234,3 +234,57 @@ def test_the_scorer_reads_age_as_the_age_band_column() -> None:
 def test_the_catalogue_workspace_has_the_demo_products(tmp_path: Path) -> None:
     folder = demo_catalogue_workspace(tmp_path / "ws")
     assert "Aurora Linen Midi Dress" in (folder / "data" / "catalogue.csv").read_text(encoding="utf-8")
+
+
+# ---- details -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "results"),
+    [
+        ("A组 9000 次曝光 270 个转化，B组 9000 次曝光 315 个转化，差别显著吗", [("A", 9000, 270), ("B", 9000, 315)]),
+        (
+            "control: 4,000 sends and 88 clicks; v2: 4,000 sends and 120 clicks. significant?",
+            [("control", 4000, 88), ("v2", 4000, 120)],
+        ),
+    ],
+)
+def test_results_typed_arm_by_arm(router: Router, message: str, results: list[tuple[str, int, int]]) -> None:
+    typed = only_call(plan(router, message), "analyze_experiment")["results"]
+    assert [(r["variant_id"], r["exposures"], r["conversions"]) for r in typed] == results  # type: ignore[index]
+
+
+def test_budget_numbers_typed_in_words(router: Router) -> None:
+    arguments = only_call(plan(router, "Split forty thousand across channels over six weeks"), "plan_budget")
+    assert arguments["total_budget"] == 40000 and arguments["period_weeks"] == 6
+    change = only_call(plan(router, "What if we cut display by a fifth?"), "plan_budget")["changes"]
+    assert change == {"display": "-20%"}
+    more = only_call(plan(router, "What if we add two thousand to social?"), "plan_budget")["changes"]
+    assert more == {"social": "+2000"}
+
+
+def test_compound_number_words_are_one_number(router: Router) -> None:
+    arguments = only_call(plan(router, "forecast the Hearth skillet for the next thirty-two weeks"), "forecast_sales")
+    assert arguments["horizon"] == 32
+
+
+def test_small_details_read_in_either_language(router: Router) -> None:
+    assert (
+        only_call(plan(router, "If the lift is 4%, how long must the test run?"), "analyze_experiment")["lift"] == 0.04
+    )
+    assert only_call(plan(router, "Who should we try to win back?"), "segment_customers")["filter"] == "lapsed"
+    ad = only_call(
+        plan(router, "Meta ad for the Sea Salt body wash, it must include 'now in a bigger bottle'"), "generate_ad_copy"
+    )
+    assert ad["key_message"] == "now in a bigger bottle"
+    audience = only_call(
+        plan(router, "Who should get the Fjord sweater ad, leaving out anyone who bought it?"), "recommend_products"
+    )
+    assert audience["exclude_purchased"] is True
+
+
+def test_a_customer_from_the_turn_before(router: Router) -> None:
+    again = follow(router, "C00888属于哪个分群", "他上次下单是什么时候")
+    assert only_call(again, "segment_customers")["customer_id"] == "C00888"
+    audience = follow(router, "Golden Hour身体油该推给哪些客户", "这批受众按性别看公平吗")
+    assert only_call(audience, "audit_fairness")["product"] == "1039"

@@ -117,7 +117,7 @@ class Planner:
             return self._vague(steps, base)
         calls: list[ToolCall] = []
         try:
-            self._build(working, _context_products(context), calls, _context_group(context))
+            self._build(working, _context_products(context), calls, _context_group(context), _context_customer(context))
         except Question as question:
             return base.model_copy(
                 update={
@@ -159,7 +159,12 @@ class Planner:
     # ---- steps -> calls ----------------------------------------------------------------------------------
 
     def _build(
-        self, steps: list[Step], from_context: list[Any], calls: list[ToolCall], group: str | None = None
+        self,
+        steps: list[Step],
+        from_context: list[Any],
+        calls: list[ToolCall],
+        group: str | None = None,
+        customer: str | None = None,
     ) -> None:
         carried: Products | None = None
         said_group: str | None = None  # a customer group an earlier step of this message named
@@ -176,6 +181,9 @@ class Planner:
                 elif said_group and not slots.mention.any:
                     # "list the dormant customers and check the list is fair": the same group
                     step = replace(given, slots=replace(slots, segment_filter=said_group))
+                elif customer and PERSON_BACK.search(slots.query) and not slots.mention.any:
+                    # "when did he last buy?" after "which segment is C01111 in?": the same customer
+                    step = replace(given, slots=replace(slots, customer_id=customer))
                 elif group and slots.anaphor:
                     # "what should we recommend to them?" after "who are our best customers?": the same group
                     step = replace(given, slots=replace(slots, segment_filter=group))
@@ -474,6 +482,18 @@ def _context_group(context: Plan | None) -> str | None:
         value = call.arguments.get(key) if key else None
         if isinstance(value, str) and value:
             return value
+    return None
+
+
+def _context_customer(context: Plan | None) -> str | None:
+    """The one customer the previous turn was about ("which segment is C01111 in?"), if any."""
+    if context is None:
+        return None
+    for call in [*context.calls, *context.pending]:
+        ids = call.arguments.get("customer_ids")
+        one = call.arguments.get("customer_id") or (ids[0] if isinstance(ids, list) and len(ids) == 1 else None)
+        if isinstance(one, str) and one:
+            return one
     return None
 
 

@@ -77,6 +77,7 @@ def change(arguments: dict[str, Any], details: RequestDetails, _: Products | Non
 
 def read_budget_request(query: str) -> dict[str, Any]:
     """plan_budget's arguments from one request's words (only what it says)."""
+    query = _number_words_as_digits(query)
     arguments: dict[str, Any] = {}
     used: list[tuple[int, int]] = []
     changes = _changes(query, used)
@@ -149,7 +150,7 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
     ch = _CHANNEL_SPAN
     owner = r"(?:our\s+|the\s+)?"
     spend = r"(?:\s+(?:spend|budget|ads))?\s+(?:spend\s+|budget\s+)?"
-    by = r"by\s+(?P<v>[^\s,.;?]+(?:\s*%|\s*percent)?|half|a half|a third|a quarter)"
+    by = r"by\s+(?P<v>half|a half|a third|a quarter|a fifth|a tenth|[^\s,.;?]+(?:\s*%|\s*percent)?)"
     amount = rf"(?P<v>[$€£]?\s*{_NUMBER}\s*(?:k|m|thousand)?(?:\s*(?:dollars|usd|euros?))?)"
     share = rf"(?P<v>[$€£]?\s*{_NUMBER}\s*(?:%|percent|k|m|thousand)?|half|a half|a third|a quarter)"
     cut = r"cut|cuts|cutting|reduce|reducing|lower|lowering|trim|decrease|drop|slash"
@@ -197,7 +198,7 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
 
 def _change_text(sign: str, value: str) -> str | None:
     value = value.strip().lower()
-    fractions = {"half": 50.0, "a half": 50.0, "a third": 100 / 3, "a quarter": 25.0}
+    fractions = {"half": 50.0, "a half": 50.0, "a third": 100 / 3, "a quarter": 25.0, "a fifth": 20.0, "a tenth": 10.0}
     if value in fractions:
         return f"{sign}{fractions[value]:g}%"
     percent = PERCENT.fullmatch(value) or PERCENT.match(value)
@@ -260,6 +261,34 @@ def _total(query: str, used: list[tuple[int, int]]) -> float | None:
         amounts = [float(re.sub(r"[ ,]", "", bare.group(1)))]
     total = max(amounts)
     return total if total > 0 else None
+
+
+_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_TEENS = ("thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_SMALL = {w: i for i, w in enumerate(_UNITS)} | {w: 13 + i for i, w in enumerate(_TEENS)} | _TENS | {"a": 1}
+_WORD_NUMBER = re.compile(
+    r"\b("
+    + "|".join(sorted(_SMALL, key=len, reverse=True))
+    + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))?"
+    r"(\s+(?:hundred|thousand|grand))?\b",
+    re.IGNORECASE,
+)
+
+
+def _number_words_as_digits(query: str) -> str:
+    """ "eight weeks" -> "8 weeks", "five thousand" -> "5000", "twenty-five k" stays readable: the budget's amounts and
+    periods typed in words ("a" only before hundred/thousand: "a thousand" -> 1000)."""
+
+    def digits(match: re.Match[str]) -> str:
+        head, unit, scale = match.group(1).lower(), match.group(2), match.group(3)
+        if head == "a" and not scale:
+            return match.group(0)
+        value = _SMALL[head] + (_SMALL[unit.lower()] if unit else 0)
+        factor = {"hundred": 100, "thousand": 1000, "grand": 1000}.get((scale or "").strip().lower(), 1)
+        return str(value * factor)
+
+    return _WORD_NUMBER.sub(digits, query)
 
 
 def _period(query: str) -> int | None:

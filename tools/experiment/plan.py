@@ -72,7 +72,7 @@ def _name_before(words: list[str], i: int) -> list[str]:
 
 LIFT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s*(?:relative\s+)?(?:lift|uplift|increase|improvement|difference|better|"
-    r"higher|more conversions)|\b(?:lift|uplift)\b(?: of| by| at)?\s+(\d+(?:\.\d+)?)\s*(?:%|percent)",
+    r"higher|more conversions)|\b(?:lift|uplift)\b(?: of| by| at| is| was| were)?\s+(\d+(?:\.\d+)?)\s*(?:%|percent)",
     re.IGNORECASE,
 )
 DAILY = re.compile(
@@ -89,6 +89,30 @@ SIGNIFICANCE = re.compile(
 )
 
 
+# an arm's label where a typed result starts: "v1: 5,000 sent, 150 opens; v2 ...", "A had 6,000 visitors and 180
+# orders, B had ...", "control 12000 / 300" (capital letters only: "a" is a word)
+ARM = re.compile(
+    r"(?:^|(?<=[\s;,.:(]))(v\d{1,2}|[A-D]|control|treatment|(?:variant|version|arm) [a-dA-D1-9])(?=[\s:,)])"
+)
+COUNT_TYPED = re.compile(r"(?<![\d.])(\d+(?:,\d{3})*)(?![\d,]*\.\d)\s*(k\b)?(?!\s*%)")
+
+
+def typed_results(query: str) -> list[dict[str, Any]]:
+    """Results typed in the request, one arm after another: the larger of an arm's first two counts is its exposures,
+    the smaller its conversions (whatever words the user put around them); none unless two or more arms have both."""
+    arms = list(ARM.finditer(query))
+    if len(arms) < 2:
+        return []
+    results: list[dict[str, Any]] = []
+    for arm, following in zip(arms, [*arms[1:], None], strict=True):
+        span = query[arm.end() : following.start() if following else len(query)]
+        counts = [int(c.replace(",", "")) * (1000 if k else 1) for c, k in COUNT_TYPED.findall(span)][:2]
+        if len(counts) == 2 and min(counts) > 0:
+            results.append({"variant_id": arm.group(1), "exposures": max(counts), "conversions": min(counts)})
+    ids = [r["variant_id"].lower() for r in results]
+    return results if len(results) >= 2 and len(set(ids)) == len(ids) else []
+
+
 def build(details: RequestDetails, _: Products | None, __: CatalogueFacts) -> dict[str, Any]:
     arguments: dict[str, Any] = {}
     _apply(arguments, details)
@@ -102,7 +126,10 @@ def change(arguments: dict[str, Any], details: RequestDetails, _: Products | Non
 
 def _apply(arguments: dict[str, Any], details: RequestDetails) -> None:
     query = details.query
-    name = named_test(query)
+    typed = typed_results(query)
+    if typed:
+        arguments["results"] = typed
+    name = named_test(query) if not typed else None
     if name is not None:
         arguments["experiment"] = name
     if (lift := LIFT.search(query)) is not None and 0 < float(lift.group(1) or lift.group(2)) <= 1000:
@@ -213,6 +240,13 @@ CUES = (
         r"\b(a/b|split)[- ]test (them|these|those|it)\b",
     ),
     (0.6, r"\b(variant|version) [a-d]\b.{0,30}\b(beat|better|win|won|ahead|vs\.?|versus)\b"),
+    # results typed arm by arm ("control 12k visits, 300 orders; treatment ..."), "who won?"
+    (
+        0.6,
+        r"\bcontrol\b.{0,80}\b(treatment|variant|test group)\b|\b(visitors|visits|sends|sent|opens|impressions|"
+        r"exposures)\b.{0,60}\b(orders|conversions|opens|clicks|sign-?ups|purchases)\b.{0,80}\b(v\d|[b-d]|treatment)\b",
+    ),
+    (0.5, r"\bwho won\b"),
     # "how much sample do we need?", "has the banner version won?", "who is leading?", "who won the banner test?"
     (0.7, r"\bwho (won|is winning|.s winning|is ahead|.s ahead)\b.{0,40}\b(test|experiment)\b"),
     (0.7, r"\bhow (much|big|large)( a)? sample\b|\bsample\b.{0,20}\b(need|needed|enough|big enough)\b"),

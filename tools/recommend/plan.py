@@ -37,7 +37,7 @@ CUSTOMER_CODE = re.compile(r"[Cc]\d{3,}")
 BARE_COUNT = re.compile(r"^\W*(?:instead\s+)?(?:make it|make that|change (?:it )?to|how about|what about)\s+(\d+)\W*$")
 CUSTOMER_CODES = re.compile(r"\b[Cc]\d{3,}\b")
 EXCLUDE_BOUGHT = re.compile(
-    r"\b(?:exclud\w*|skip\w*|without|leave out|not|never|n.t)\b.{0,25}\b(?:already )?"
+    r"\b(?:exclud\w*|skip\w*|without|leav\w* out|not|never|n.t)\b.{0,25}\b(?:already )?"
     r"(?:bought|purchased|owned|ordered)\b",
     re.IGNORECASE,
 )
@@ -129,6 +129,13 @@ CUES = (
         r".{0,10}\b(buy|purchase|want|order)\b|\b(to|for) (him|her|them|c\d{3,})\b.{0,20}\b(recommend|suggest)\w*",
     ),
     (0.5, r"\b(prospects|potential (customers|buyers)|likely (customers|buyers|shoppers|purchasers))\b"),
+    # "which customers should we push it to?", 该推给哪些客户
+    (
+        0.7,
+        r"\b(recommend|push|promote|target|sell|show)\w*( it| this| them)? to (which|what) "
+        r"(customers|shoppers|buyers|people)\b|\b(which|what) (customers|shoppers|buyers|people) (should|could|do|can) "
+        r"(we|i) (recommend|push|promote|target|sell|show)\b.{0,40}\bto\b",
+    ),
     # "which high-value customers would want X?", "who's going to buy X?"
     (
         0.7,
