@@ -288,3 +288,31 @@ def test_a_customer_from_the_turn_before(router: Router) -> None:
     assert only_call(again, "segment_customers")["customer_id"] == "C00888"
     audience = follow(router, "Golden Hour身体油该推给哪些客户", "这批受众按性别看公平吗")
     assert only_call(audience, "audit_fairness")["product"] == "1039"
+
+
+def test_a_request_ending_in_ne_asks_what_about(router: Router) -> None:
+    later = follow(router, "春季邮件测试结果怎么样", "首页横幅那个呢")
+    assert only_call(later, "analyze_experiment")["experiment"] == "homepage banner"
+    horizon = follow(router, "预测Harbor T恤下个月的销量", "那半年呢")
+    assert only_call(horizon, "forecast_sales") == {"series_ids": ["1002"], "horizon": 26}
+
+
+def test_sending_to_everyone_on_a_list_is_an_action(router: Router) -> None:
+    assert plan(router, "给全部沉睡客户发一条短信").kind == "out_of_scope"
+    assert names(plan(router, "给沉睡客户写一条短信，推Oat Milk护手霜")) == ["generate_ad_copy"]
+
+
+def test_audit_this_list_after_a_recommendation(router: Router) -> None:
+    result = plan(router, "Recommend products to the VIPs, then audit this list")
+    assert names(result) == ["recommend_products", "audit_fairness"]
+    assert result.calls[1].arguments["segment"] == "best"
+
+
+def test_what_happens_to_sales_belongs_to_the_what_if(router: Router) -> None:
+    arguments = only_call(plan(router, "If we halve display, what happens to sales?"), "plan_budget")
+    assert arguments["changes"] == {"display": "x0.5"}
+
+
+def test_people_to_target_for_a_product(router: Router) -> None:
+    arguments = only_call(plan(router, "Find me 80 shoppers to target for the Arc headphones"), "recommend_products")
+    assert arguments["product"] == "1024"

@@ -48,6 +48,9 @@ DATE = re.compile(
 )
 # "把会员等级改成VIP": 把 X 改成 Y changes X to Y (an action, or a follow-up's new detail), read as 调成 is
 CHANGE_TO = re.compile(r"把([^，。,.？?！!；;]{1,24}?)(?:改成|改为|换成|设成|设为)")
+# "给所有VIP发短信": sending to everyone on a list (an action), read as 发给所有VIP
+SEND_TO_ALL = re.compile(r"给((?:所有|全部|全体|每个|每位|每一个)[^，。,.？?！!；;]{0,12}?)发(?!给)")
+ABOUT = re.compile(r"呢[\s?!.？！。]*$")  # a request ending in 呢 asks "what about ...?"
 BOUND_WORDS = ("到", "至", "止", "从", "自", "前", "直到", "截至")  # a month after these bounds a range: no "in"
 PUNCTUATION = str.maketrans(
     {"，": ", ", "。": ". ", "？": "? ", "！": "! ", "、": ", ", "：": ": ", "；": "; ", "（": " ", "）": " ",
@@ -122,7 +125,8 @@ class ChineseReader:
 
     def read(self, text: str) -> Reading:
         # punctuation first: NFKC (in to_simplified) would turn "，" into "," and lose the space after it
-        text = CHANGE_TO.sub(r"把\1调成", to_simplified(text.translate(PUNCTUATION)))
+        text = to_simplified(text.translate(PUNCTUATION))
+        text = SEND_TO_ALL.sub(r"发给\1", CHANGE_TO.sub(r"把\1调成", text))
         text = DATE.sub(_date, text)
         pieces: list[str] = []
         unknown: list[str] = []
@@ -158,7 +162,10 @@ class ChineseReader:
             unknown.append(char)
             pieces.append(" ")
             i += 1
-        return Reading(_tidy("".join(pieces)), _runs(unknown))
+        reading = _tidy("".join(pieces))
+        if ABOUT.search(text):  # "下季度呢？", "首页横幅那个呢": what about ..., a follow-up
+            reading = f"what about {reading}"
+        return Reading(reading, _runs(unknown))
 
     def _phrase(self, text: str, lowered: str, start: int, before: list[str]) -> tuple[str, int] | None:
         """The longest product name or phrasebook entry at `start`: (English, end), or None."""

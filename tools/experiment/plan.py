@@ -48,7 +48,7 @@ def named_test(query: str) -> str | None:
             kept = [w for w in after if w not in NOT_NAME]
             if kept:
                 return " ".join(kept)
-    one = re.search(r"\b(?:the|and)\s+((?:[a-z0-9'&-]+\s+){0,4}?[a-z0-9'&-]+)\s+one\b", query, re.IGNORECASE)
+    one = re.search(r"\b(?:the|and|about)\s+((?:[a-z0-9'&-]+\s+){0,4}?[a-z0-9'&-]+)\s+one\b", query, re.IGNORECASE)
     if one is not None and re.search(r"\b(test|experiment|variant|winning|split)\b", query, re.IGNORECASE) is None:
         kept = [w for w in one.group(1).lower().split() if w not in DETERMINERS and w not in NOT_NAME]
         return " ".join(kept) or None

@@ -171,6 +171,8 @@ CUES = (
         r"\b(list|audience|targeting)\b.{0,40}\b(fair|unfair|fairness|bias\w*)\b|\baudit\b.{0,20}\b(the |this |our )?"
         r"(vips?|at[- ]risk|lapsed|new|best|target\w*|customer|customers|audience)\b.{0,20}\blist\b",
     ),
+    # "then audit this list": auditing a list is this tool's job
+    (0.8, r"^(please )?audit\b|\baudit (this|that|the|our|these|those) (list|audience|group|segment|names)\b"),
     # "check whether the list is fair", "will the coupons only reach young people?", "does it lean to one age group?"
     (0.8, r"\b(check|see|verify|tell me|audit|whether|is it|are they)\b.{0,50}\b(fair|unfair|biased)\b"),
     (
