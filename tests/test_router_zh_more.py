@@ -316,3 +316,19 @@ def test_what_happens_to_sales_belongs_to_the_what_if(router: Router) -> None:
 def test_people_to_target_for_a_product(router: Router) -> None:
     arguments = only_call(plan(router, "Find me 80 shoppers to target for the Arc headphones"), "recommend_products")
     assert arguments["product"] == "1024"
+
+
+def test_words_with_bie_are_not_dont(router: Router) -> None:
+    arguments = only_call(plan(router, "C02001 和 C02002 分别推荐4个"), "recommend_products")
+    assert arguments == {"customer_ids": ["C02001", "C02002"], "k": 4}
+    assert only_call(plan(router, "特别想知道Fjord毛衣的差评"), "search_reviews")["max_rating"] == 2
+
+
+def test_budget_questions_in_everyday_chinese(router: Router) -> None:
+    assert only_call(plan(router, "预算三千五，下周怎么投"), "plan_budget")["total_budget"] == 3500
+    assert only_call(plan(router, "社群停投会少卖多少"), "plan_budget")["changes"] == {"social": "0"}
+
+
+def test_a_list_named_first_is_the_list_of_the_step_after(router: Router) -> None:
+    result = plan(router, "新客名单，按收入审计一下")
+    assert only_call(result, "audit_fairness")["segment"] == "new"

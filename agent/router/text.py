@@ -196,10 +196,10 @@ def split_steps(raw: str, lexicon: Lexicon, vocabulary: Vocabulary) -> list[Frag
         pending = ""
         fragment = normalise(lexicon.leading_connectors.sub("", text.strip()), lexicon, vocabulary)
         modifier = bool(lexicon.modifiers.match(fragment.text))
-        if not steps and modifier:
+        detail = bool(lexicon.details.match(fragment.text))  # only a list, a count, a consequence: part of a step
+        if not steps and (modifier or detail):
             pending = text + separator  # "Using positive reviews, write a Facebook ad...": joins the next piece
             continue
-        detail = bool(lexicon.details.match(fragment.text))
         if steps and (
             modifier or detail or not strong_cue(fragment.text, lexicon) or not strong_cue(steps[-1][1].text, lexicon)
         ):

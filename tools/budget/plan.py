@@ -142,7 +142,9 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
     if not re.search(
         r"\bwhat if\b|\bwhat happens\b|\bwhat would\b|\bif we\b|\bscenario\b|\bimpact of\b|"
         r"\beffect of\b|\bhow much (?:would|will) (?:we|i) (?:lose|gain)\b|\bhow (?:much|many) more\b|"
-        r"\band if\b|^if\b|\bwhat about\b|\bhow about\b|^that\b",  # "and if social is cut in half?", 那社交减少一半呢
+        # "and if social is cut in half?", 那社交减少一半呢, 电视停投会少卖多少
+        r"\band if\b|^if\b|\bwhat about\b|\bhow about\b|^that\b|"
+        r"\bsell (?:less|more)\b|\bhow (?:much|many) (?:less|fewer)\b",
         query,
         re.IGNORECASE,
     ):
@@ -395,6 +397,12 @@ CUES = (
         + r"\b.{0,10}\bto\b",
     ),
     (0.7, CHANNEL_CUE + r"\b.{0,20}\b(move|moving|shift|shifting)\b.{0,20}\bto (the )?" + CHANNEL_CUE + r"\b"),
+    # "tv stopped: how much less would we sell?" (电视停投会少卖多少)
+    (
+        0.7,
+        CHANNEL_CUE + r"\b.{0,20}\b(cut|halve|double|stop|pause|drop|add|increase|reduce|raise)\w*\b.{0,30}\b"
+        r"(sell (less|more)|how (much|many) (less|more|fewer)|lose)\b",
+    ),
     (
         0.7,
         r"(\$\d|\b\d+(\.\d+)?k\b).{0,60}\b(split|allocat\w*|divid\w*)\b|\b(split|allocat\w*|divid\w*)\b.{0,40}"

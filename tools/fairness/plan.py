@@ -173,6 +173,7 @@ CUES = (
     ),
     # "then audit this list": auditing a list is this tool's job
     (0.8, r"^(please )?audit\b|\baudit (this|that|the|our|these|those) (list|audience|group|segment|names)\b"),
+    (0.8, r"\b(age|gender|income|region)\w*\b.{0,20}\baudit\w*|\baudit\w*\b.{0,30}\b(age|gender|income|region)\w*"),
     # "check whether the list is fair", "will the coupons only reach young people?", "does it lean to one age group?"
     (0.8, r"\b(check|see|verify|tell me|audit|whether|is it|are they)\b.{0,50}\b(fair|unfair|biased)\b"),
     (

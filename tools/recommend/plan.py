@@ -34,7 +34,10 @@ COUNT = re.compile(
     r"\b(\d+)\s+(?:[\w-]+\s+){0,2}?(?:products?|items?|picks?|recommendations?|recs|ideas|things|suggestions)\b"
 )
 CUSTOMER_CODE = re.compile(r"[Cc]\d{3,}")
-BARE_COUNT = re.compile(r"^\W*(?:instead\s+)?(?:make it|make that|change (?:it )?to|how about|what about)\s+(\d+)\W*$")
+BARE_COUNT = re.compile(
+    r"^\W*(?:instead\s+)?(?:make it|make that|change (?:it )?to|how about|what about)\s+(\d+)\W*$"
+    r"|\b(?:recommend|suggest|pick)\w*\s+(\d+)\W*$"  # "C01234 and C01235: recommend 3 each" (分别推荐3个)
+)
 CUSTOMER_CODES = re.compile(r"\b[Cc]\d{3,}\b")
 EXCLUDE_BOUGHT = re.compile(
     r"\b(?:exclud\w*|skip\w*|without|leav\w* out|not|never|n.t)\b.{0,25}\b(?:already )?"
@@ -63,8 +66,10 @@ def _apply(arguments: dict[str, Any], details: RequestDetails, products: Product
         arguments["audience_size"] = details.limit
     elif count is not None and 1 <= int(count.group(1)) <= 100:
         arguments["k"] = int(count.group(1))
-    elif (bare := BARE_COUNT.search(details.query.lower())) is not None and 1 <= int(bare.group(1)) <= 100:
-        arguments["k"] = int(bare.group(1))  # "make it 8" after a recommendation
+    elif (bare := BARE_COUNT.search(details.query.lower())) is not None and 1 <= int(
+        bare.group(1) or bare.group(2)
+    ) <= 100:
+        arguments["k"] = int(bare.group(1) or bare.group(2))  # "make it 8" after a recommendation
 
 
 PLANNING = Planning(
