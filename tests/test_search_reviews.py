@@ -111,7 +111,7 @@ def test_search_with_insight_and_a_topic_only_insight(demo_store) -> None:
 
 
 def test_insight_takes_the_same_filters_as_search() -> None:
-    from tools.reviews.tool import ReviewFilterArgs, ReviewFilterFields
+    from tools.reviews.inputs import ReviewFilterArgs, ReviewFilterFields
 
     assert ReviewFilterArgs.__optional_keys__ == set(ReviewFilterFields.model_fields)
     with pytest.raises(ValidationError, match="stars"):

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from tools.ad_copy.tool import AdVariant, GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
     from tools.forecast.tool import ForecastSalesInput, ForecastSalesResult, forecast_sales, train_forecaster
     from tools.registry import TOOLS, langchain_tools, register
+    from tools.reviews.inputs import SearchReviewsInput
     from tools.reviews.tool import (
         ReviewHit,
-        SearchReviewsInput,
         SearchReviewsResult,
         ingest_reviews,
         review_insight,
@@ -36,10 +36,10 @@ _EXPORTS = {
         ["ForecastSalesInput", "ForecastSalesResult", "forecast_sales", "train_forecaster"], "tools.forecast.tool"
     ),
     **dict.fromkeys(["TOOLS", "langchain_tools", "register"], "tools.registry"),
+    "SearchReviewsInput": "tools.reviews.inputs",
     **dict.fromkeys(
         [
             "ReviewHit",
-            "SearchReviewsInput",
             "SearchReviewsResult",
             "ingest_reviews",
             "review_insight",

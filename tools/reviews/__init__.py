@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 from tools.unit import ToolUnit, lazy_exports
 
 if TYPE_CHECKING:
+    from tools.reviews.inputs import ReviewInsightInput, SearchReviewsInput
     from tools.reviews.tool import (
         ReviewHit,
-        ReviewInsightInput,
-        SearchReviewsInput,
         SearchReviewsResult,
         ingest_reviews,
         review_insight,
@@ -33,8 +32,8 @@ __getattr__ = lazy_exports(
     __name__,
     {
         "ReviewHit": "tools.reviews.tool",
-        "ReviewInsightInput": "tools.reviews.tool",
-        "SearchReviewsInput": "tools.reviews.tool",
+        "ReviewInsightInput": "tools.reviews.inputs",
+        "SearchReviewsInput": "tools.reviews.inputs",
         "SearchReviewsResult": "tools.reviews.tool",
         "ingest_reviews": "tools.reviews.tool",
         "review_insight": "tools.reviews.tool",

@@ -27,12 +27,11 @@ def ingest_reviews_command(
     as_json: JsonOption = False,
 ) -> None:
     """Validate a review file, then store it (idempotent: re-running adds nothing new)."""
+    columns = column_map(column)  # a usage mistake is reported before the store's libraries load (~5 s)
     from tools.reviews.present import ingest_report
     from tools.reviews.tool import ingest_reviews
 
-    report = ingest_reviews(
-        file, column_map=column_map(column), skip_invalid=skip_invalid, workspace=workspace, progress=True
-    )
+    report = ingest_reviews(file, column_map=columns, skip_invalid=skip_invalid, workspace=workspace, progress=True)
     if as_json:
         console.print_json(data={**asdict(report), "written": report.written})
     else:
@@ -53,10 +52,10 @@ def search_reviews_command(
     as_json: JsonOption = False,
 ) -> None:
     """Search reviews by meaning, with filters; every result carries its review id."""
-    from tools.reviews.present import search_view
-    from tools.reviews.tool import search_reviews
+    from tools.reviews.inputs import SearchReviewsInput
 
-    result = search_reviews(
+    # Checked before the store's libraries load (~5 s), so a mistake is reported at once.
+    request = SearchReviewsInput(
         query=query,
         product_ids=product or None,
         min_rating=min_rating,
@@ -66,8 +65,11 @@ def search_reviews_command(
         date_to=parse_date(date_to, "--date-to"),
         k=k,
         insight=insight,
-        workspace=workspace,
     )
+    from tools.reviews.present import search_view
+    from tools.reviews.tool import search_reviews
+
+    result = search_reviews(**request.model_dump(), workspace=workspace)
     if as_json:
         print_json(result)
     else:
@@ -82,6 +84,9 @@ def review_insight_command(
     as_json: JsonOption = False,
 ) -> None:
     """What customers praise and complain about, by aspect, with counts and cited quotes."""
+    from tools.reviews.inputs import ReviewInsightInput
+
+    ReviewInsightInput(product_ids=product or None, query=query, category=category)  # checked before the store loads
     from tools.reviews.present import insight_view
     from tools.reviews.tool import review_insight
 

@@ -14,7 +14,8 @@ from tools.answer import Written, aspect_zh, quotable
 from tools.compliance import is_safe_quote
 from tools.review_analysis import AspectInsight, ReviewInsight
 from tools.review_store import IngestReport
-from tools.reviews.tool import SearchReviewsInput, SearchReviewsResult, search_reviews
+from tools.reviews.inputs import SearchReviewsInput
+from tools.reviews.tool import SearchReviewsResult, search_reviews
 from tools.unit import Implementation
 
 MAX_HITS_SHOWN = 5

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from core.workspace import Workspace
 from tools.review_analysis import (
@@ -24,62 +24,12 @@ from tools.review_analysis import (
 from tools.review_data import read_review_file, validate_review_records
 from tools.review_index import ReviewFilters
 from tools.review_store import IngestReport, Progress, ReviewStore, StoredReview, relevance_floor
+from tools.reviews.inputs import ReviewFilterArgs, ReviewInsightInput, SearchReviewsInput
 from tools.reviews.query import applied_filters, catalogue_names, search_text
 from tools.unit import fields_of
 
 SNIPPET_CHARS = 300
 INSIGHT_SEARCH_DEPTH = 500  # reviews pulled by a query-based insight
-
-
-class ReviewFilterFields(BaseModel):
-    """Filters shared by search and insight."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    product_ids: list[str] | None = Field(None, max_length=1000, description="Only these products.")
-    min_rating: int | None = Field(None, ge=1, le=5, description="Lowest star rating to include.")
-    max_rating: int | None = Field(None, ge=1, le=5, description="Highest star rating to include.")
-    category: str | None = Field(None, max_length=200, description="Only this product category (case-insensitive).")
-    date_from: date | None = Field(None, description="Reviews on or after this date.")
-    date_to: date | None = Field(None, description="Reviews on or before this date.")
-
-    @model_validator(mode="after")
-    def _ranges_are_ordered(self) -> ReviewFilterFields:
-        if self.min_rating is not None and self.max_rating is not None and self.min_rating > self.max_rating:
-            raise ValueError(f"min_rating {self.min_rating} is above max_rating {self.max_rating}")
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
-        return self
-
-    def filters(self) -> ReviewFilters:
-        return ReviewFilters(
-            product_ids=tuple(self.product_ids) if self.product_ids else None,
-            min_rating=self.min_rating,
-            max_rating=self.max_rating,
-            category=self.category or None,
-            date_from=self.date_from,
-            date_to=self.date_to,
-        )
-
-
-class ReviewFilterArgs(TypedDict, total=False):
-    """ReviewFilterFields as keyword arguments, for functions that take the filters without being a tool unit
-    (whose signature must spell out every field): mypy checks the callers, pydantic the values."""
-
-    product_ids: list[str] | None
-    min_rating: int | None
-    max_rating: int | None
-    category: str | None
-    date_from: date | None
-    date_to: date | None
-
-
-class SearchReviewsInput(ReviewFilterFields):
-    """Find customer reviews about something, optionally filtered, optionally with aspect insight."""
-
-    query: str = Field(min_length=1, max_length=2000, description="What to look for, in plain words.")
-    k: int = Field(10, ge=1, le=100, description="How many reviews to return.")
-    insight: bool = Field(False, description="Also summarise praised and criticised aspects of the matches.")
 
 
 class ReviewHit(BaseModel):
@@ -101,20 +51,6 @@ class SearchReviewsResult(BaseModel):
     hits: list[ReviewHit]
     insight: ReviewInsight | None = None
     warnings: list[str] = Field(default_factory=list)
-
-
-class ReviewInsightInput(ReviewFilterFields):
-    """Summarise what customers praise and complain about, for products or a topic."""
-
-    query: str | None = Field(None, max_length=2000, description="Optional topic; without it, all filtered reviews.")
-    quotes: int = Field(3, ge=1, le=3, description="Quotes per aspect and polarity.")
-    top: int = Field(5, ge=1, le=20, description="Aspects listed as praised and as complaints.")
-
-    @model_validator(mode="after")
-    def _needs_scope(self) -> ReviewInsightInput:
-        if not self.query and not self.filters().active:
-            raise ValueError("say what to analyse: a query, product_ids, a category, or a rating or date range")
-        return self
 
 
 # ----------------------------------------------------------------------------------------------------
