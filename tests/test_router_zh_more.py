@@ -332,3 +332,11 @@ def test_budget_questions_in_everyday_chinese(router: Router) -> None:
 def test_a_list_named_first_is_the_list_of_the_step_after(router: Router) -> None:
     result = plan(router, "新客名单，按收入审计一下")
     assert only_call(result, "audit_fairness")["segment"] == "new"
+
+
+def test_a_test_named_before_the_question(router: Router) -> None:
+    assert only_call(plan(router, "spring email 现在谁领先"), "analyze_experiment")["experiment"] == "spring email"
+    assert only_call(plan(router, "想看出5%的提升，homepage banner 的样本够吗"), "analyze_experiment") == {
+        "experiment": "homepage banner",
+        "lift": 0.05,
+    }

@@ -27,6 +27,15 @@ OPENERS = frozenset({
 })  # fmt: skip
 
 
+# a name said at the start of a clause, right before what is asked of it ("spring email sample size?", "homepage
+# banner which variant won?": how Chinese requests read, 首页横幅谁赢了)
+ASKED_OF = re.compile(
+    r"(?:^|[,.;:?!]\s*)((?:[a-z][a-z0-9'&-]*\s+){0,3}?[a-z][a-z0-9'&-]*)\s+(?:now\s+|currently\s+|so far\s+)?"
+    r"(?:sample size|which variant won|who won|won\b|winner|results?\b|(?:who\s+)?(?:is\s+)?(?:leading|ahead|winning))",
+    re.IGNORECASE,
+)
+
+
 def named_test(query: str) -> str | None:
     """The test a request names, as said ("spring email" from "in the spring email test"), or None ("this test",
     "our latest experiment"): the words between a determiner and "test"/"experiment", or after "test on the"."""
@@ -48,6 +57,10 @@ def named_test(query: str) -> str | None:
             kept = [w for w in after if w not in NOT_NAME]
             if kept:
                 return " ".join(kept)
+    if (asked := ASKED_OF.search(query)) is not None:  # "homepage banner: which variant won?" (a name said first)
+        kept = [w for w in asked.group(1).lower().split() if not {w} & (DETERMINERS | OPENERS | BREAKS | NOT_NAME)]
+        if kept and len(kept) == len(asked.group(1).split()):
+            return " ".join(kept)
     one = re.search(r"\b(?:the|and|about)\s+((?:[a-z0-9'&-]+\s+){0,4}?[a-z0-9'&-]+)\s+one\b", query, re.IGNORECASE)
     if one is not None and re.search(r"\b(test|experiment|variant|winning|split)\b", query, re.IGNORECASE) is None:
         kept = [w for w in one.group(1).lower().split() if w not in DETERMINERS and w not in NOT_NAME]
