@@ -340,3 +340,10 @@ def test_a_test_named_before_the_question(router: Router) -> None:
         "experiment": "homepage banner",
         "lift": 0.05,
     }
+
+
+def test_selling_to_whom_and_signups(router: Router) -> None:
+    assert (
+        only_call(plan(router, "Who should we pitch the Nest baskets to?"), "recommend_products")["product"] == "1032"
+    )
+    assert only_call(plan(router, "How are the new sign-ups doing?"), "segment_customers")["filter"] == "new"

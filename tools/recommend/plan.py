@@ -134,6 +134,8 @@ CUES = (
         r".{0,10}\b(buy|purchase|want|order)\b|\b(to|for) (him|her|them|c\d{3,})\b.{0,20}\b(recommend|suggest)\w*",
     ),
     (0.5, r"\b(prospects|potential (customers|buyers)|likely (customers|buyers|shoppers|purchasers))\b"),
+    # "who do we sell the Woolly throw to?"
+    (0.7, r"\bwho (do|should|can|could) (we|i) (sell|pitch|market|promote|offer|push|target)\b.{0,40}\bto\b"),
     # "50 people to target for X"
     (0.7, r"\b(people|customers|shoppers|buyers|prospects) (to|we should|should we) (target|reach|contact|approach)\b"),
     # "which customers should we push it to?", 该推给哪些客户
