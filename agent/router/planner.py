@@ -18,17 +18,28 @@ Policy, in the order it applies:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, NoReturn
 
 from agent.router.catalogue import Catalogue, ProductMention
-from agent.router.lexicon import Lexicon, intents
+from agent.router.lexicon import Lexicon
 from agent.router.slots import Slots
-from agent.router.text import Fragment, strong_cue, strong_intents
-from agent.types import IntentScore, Plan, ToolCall
+from agent.router.steps import (
+    Step,
+    context_customer,
+    context_group,
+    context_products,
+    intent_scores,
+    merge_slots,
+    merged_repeats,
+    planned_call,
+    without_repeats,
+)
+from agent.router.text import strong_cue, strong_intents
+from agent.types import Plan, ToolCall
 from tools.registry import TOOLS
-from tools.unit import Grounding, Planning, Products, ToolUnit, compact, is_reference, reference
+from tools.unit import Grounding, Planning, Products, ToolUnit, compact, reference
 
 MAX_CALLS = 8  # the agent's per-request budget
 MAX_PRODUCTS_PER_STEP = 3  # a tool that makes one call per product makes at most this many
@@ -67,17 +78,6 @@ def generic_question(language: str = "en") -> str:
     return "What would you like to do? " + capabilities()
 
 
-@dataclass
-class Step:
-    """One step of a request, understood: its words, intent scores, chosen intent and details."""
-
-    fragment: Fragment
-    scores: dict[str, float]
-    intent: str
-    slots: Slots
-    refusal: str | None = None  # why this step is refused, when it is
-
-
 class Question(Exception):
     """Raised while building calls when a detail is missing: becomes a clarify plan."""
 
@@ -100,7 +100,7 @@ class Planner:
     # ---- whole requests ----------------------------------------------------------------------------------
 
     def plan(self, request: str, steps: list[Step], context: Plan | None) -> Plan:
-        base = Plan(kind="clarify", request=request, intents=_intent_scores(steps), language=self.language)
+        base = Plan(kind="clarify", request=request, intents=intent_scores(steps), language=self.language)
         if any(s.refusal == "injection" for s in steps):
             return base.model_copy(update={"kind": "out_of_scope", "message": injection_refusal(self.language)})
         if context is not None and self._is_follow_up(steps, context):
@@ -108,7 +108,7 @@ class Planner:
         return self._new_request(steps, context, base)
 
     def _new_request(self, steps: list[Step], context: Plan | None, base: Plan) -> Plan:
-        working = _merged_repeats([s for s in steps if s.intent in TOOLS])
+        working = merged_repeats([s for s in steps if s.intent in TOOLS])
         refused = [s for s in steps if s.intent == "out_of_scope"]
         if not working:
             if refused:
@@ -117,7 +117,7 @@ class Planner:
             return self._vague(steps, base)
         calls: list[ToolCall] = []
         try:
-            self._build(working, _context_products(context), calls, _context_group(context), _context_customer(context))
+            self._build(working, context_products(context), calls, context_group(context), context_customer(context))
         except Question as question:
             return base.model_copy(
                 update={
@@ -132,7 +132,7 @@ class Planner:
         return self._finish(base, calls, warnings)
 
     def _finish(self, base: Plan, calls: list[ToolCall], warnings: list[str]) -> Plan:
-        calls = _without_repeats(calls)
+        calls = without_repeats(calls)
         if len(calls) > MAX_CALLS:
             warnings.append(
                 f"这个请求需要调用 {len(calls)} 次工具；只安排了前 {MAX_CALLS} 次。"
@@ -211,9 +211,9 @@ class Planner:
             targets: list[Any] = list(products.ids[:MAX_PRODUCTS_PER_STEP]) if products is not None else []
             for product in targets or [None]:
                 single = Products([product]) if product is not None else None
-                calls.append(_call(unit.name, planning.build(step.slots, single, self.catalogue)))
+                calls.append(planned_call(unit.name, planning.build(step.slots, single, self.catalogue)))
         else:
-            calls.append(_call(unit.name, planning.build(step.slots, products, self.catalogue)))
+            calls.append(planned_call(unit.name, planning.build(step.slots, products, self.catalogue)))
         use = planning.uses_result
         if use is not None and use.wanted(step.slots):
             earlier = [i for i, c in enumerate(calls[:-1]) if c.name == use.tool]
@@ -291,7 +291,7 @@ class Planner:
         for index, call in enumerate(calls):
             if call.name == unit.name and {k: call.arguments.get(k) for k in planning.source_keys} == key:
                 return index
-        calls.append(_call(unit.name, arguments))
+        calls.append(planned_call(unit.name, arguments))
         return len(calls) - 1
 
     def _ground(self, grounding: Grounding, products: Products | None, calls: list[ToolCall]) -> None:
@@ -302,7 +302,7 @@ class Planner:
         found_in = _planning(TOOLS[grounding.tool]).products_in
         if any(c.name == grounding.tool and found_in(c.arguments) == ids for c in calls):
             return
-        calls.append(_call(grounding.tool, grounding.arguments(ids)))
+        calls.append(planned_call(grounding.tool, grounding.arguments(ids)))
 
     # ---- questions ---------------------------------------------------------------------------------------
 
@@ -370,7 +370,7 @@ class Planner:
         return takes_groups and only_groups and again and short and any(s.slots.segment_filter for s in steps)
 
     def _follow_up(self, steps: list[Step], context: Plan, base: Plan) -> Plan:
-        slots = _merge_slots([s.slots for s in steps])
+        slots = merge_slots([s.slots for s in steps])
         previous = context.calls if context.kind == "tools" else context.pending
         calls = [c.model_copy(deep=True, update={"status": "planned", "result": None}) for c in previous]
         try:
@@ -442,107 +442,6 @@ def _refusal_for(refused: list[Step], language: str = "en") -> str:
     if not_yet is not None:
         return f"I can't {not_yet.removeprefix('not_yet:')} yet. {capabilities()}"
     return refusal(language)
-
-
-def _without_repeats(calls: list[ToolCall]) -> list[ToolCall]:
-    """The calls less any that the call before it, of the same tool, already makes (or makes with less detail): two
-    clauses about one job ("who is slipping away? how many are at risk?") give one call, the more detailed one.
-    Plans whose calls refer to each other are left as they are (dropping a call would move what they point at)."""
-    if any(
-        is_reference(v) or (isinstance(v, list) and any(map(is_reference, v)))
-        for c in calls
-        for v in c.arguments.values()
-    ):
-        return calls
-    kept: list[ToolCall] = []
-    for call in calls:
-        before = kept[-1] if kept else None
-        if before is not None and before.name == call.name:
-            if call.arguments.items() <= before.arguments.items():
-                continue
-            if before.arguments.items() <= call.arguments.items():
-                kept[-1] = call
-                continue
-        kept.append(call)
-    return kept
-
-
-def _call(name: str, arguments: Mapping[str, Any]) -> ToolCall:
-    """A planned call without the arguments left unset (the tool's defaults apply)."""
-    return ToolCall(name=name, arguments=compact(arguments))
-
-
-def _context_group(context: Plan | None) -> str | None:
-    """The customer group the previous turn was about ("at_risk", a segment's name), if any."""
-    if context is None:
-        return None
-    for call in [*context.calls, *context.pending]:
-        unit = TOOLS.get(call.name)
-        key = unit.planning.customer_group if unit is not None and unit.planning is not None else None
-        value = call.arguments.get(key) if key else None
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def _context_customer(context: Plan | None) -> str | None:
-    """The one customer the previous turn was about ("which segment is C01111 in?"), if any."""
-    if context is None:
-        return None
-    for call in [*context.calls, *context.pending]:
-        ids = call.arguments.get("customer_ids")
-        one = call.arguments.get("customer_id") or (ids[0] if isinstance(ids, list) and len(ids) == 1 else None)
-        if isinstance(one, str) and one:
-            return one
-    return None
-
-
-def _context_products(context: Plan | None) -> list[Any]:
-    """The products the previous turn was about (ids, not references: those belong to the previous plan)."""
-    if context is None:
-        return []
-    if context.kind == "clarify" and context.missing == "intent" and len(context.suggestions) == 1:
-        return list(context.suggestions)  # "What would you like for the Aurora dress?" -> "forecast it"
-    for call in [*context.calls, *context.pending]:
-        unit = TOOLS.get(call.name)
-        if unit is None or unit.planning is None:
-            continue
-        plain = [str(i) for i in unit.planning.products_in(call.arguments) if not is_reference(i)]
-        if plain:
-            return plain
-    return []
-
-
-def _merged_repeats(steps: list[Step]) -> list[Step]:
-    """Neighbouring steps for the same tool where the later names no product, customer, group or channel of its own
-    ("write an email for the French press, ..., give me three versions"): one step, the earlier one's details first."""
-    merged: list[Step] = []
-    for step in steps:
-        before = merged[-1] if merged else None
-        own = step.slots
-        adds_only_details = not (own.mention.any or own.customer_id or own.segment_filter or own.channel)
-        if before is not None and before.intent == step.intent and adds_only_details and not own.segment_product:
-            merged[-1] = replace(before, slots=_merge_slots([replace(before.slots), own]))
-            continue
-        merged.append(step)
-    return merged
-
-
-def _merge_slots(all_slots: list[Slots]) -> Slots:
-    """One Slots from several steps of a follow-up: the first value typed wins."""
-    merged = all_slots[0]
-    for other in all_slots[1:]:
-        for name, value in vars(other).items():
-            current = getattr(merged, name)
-            if (current is None or current is False) and value not in (None, False):
-                setattr(merged, name, value)
-    return merged
-
-
-def _intent_scores(steps: list[Step]) -> list[IntentScore]:
-    best = {intent: max((s.scores.get(intent, 0.0) for s in steps), default=0.0) for intent in intents()}
-    ranked = sorted(best.items(), key=lambda item: -item[1])
-    return [IntentScore(intent=intent, score=round(score, 3)) for intent, score in ranked]
 
 
 def _either(labels: list[str], zh: bool = False) -> str:

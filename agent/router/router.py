@@ -23,8 +23,9 @@ from agent.router.chinese import ChineseReader, Product, is_chinese
 from agent.router.choice import choose_intent
 from agent.router.intents import Embedder, IntentScorer
 from agent.router.lexicon import Lexicon, load_exemplars, load_lexicon
-from agent.router.planner import Planner, Step, generic_question
+from agent.router.planner import Planner, generic_question
 from agent.router.slots import MONTHS, extract
+from agent.router.steps import Step
 from agent.router.text import Fragment, Vocabulary, english_words, normalise, split_steps, strip_opener
 from agent.types import Plan
 from core.errors import MarketingAgentError

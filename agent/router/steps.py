@@ -1,0 +1,128 @@
+"""Planned steps and how they combine: one understood step of a request (`Step`), neighbouring steps or calls for
+the same job merged into one, and what the previous turn was about (its customer group, customer and products),
+which a follow-up carries over."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from agent.router.lexicon import intents
+from agent.router.slots import Slots
+from agent.router.text import Fragment
+from agent.types import IntentScore, Plan, ToolCall
+from tools.registry import TOOLS
+from tools.unit import compact, is_reference
+
+
+@dataclass
+class Step:
+    """One step of a request, understood: its words, intent scores, chosen intent and details."""
+
+    fragment: Fragment
+    scores: dict[str, float]
+    intent: str
+    slots: Slots
+    refusal: str | None = None  # why this step is refused, when it is
+
+
+def planned_call(name: str, arguments: Mapping[str, Any]) -> ToolCall:
+    """A planned call without the arguments left unset (the tool's defaults apply)."""
+    return ToolCall(name=name, arguments=compact(arguments))
+
+
+def without_repeats(calls: list[ToolCall]) -> list[ToolCall]:
+    """The calls less any that the call before it, of the same tool, already makes (or makes with less detail): two
+    clauses about one job ("who is slipping away? how many are at risk?") give one call, the more detailed one.
+    Plans whose calls refer to each other are left as they are (dropping a call would move what they point at)."""
+    if any(
+        is_reference(v) or (isinstance(v, list) and any(map(is_reference, v)))
+        for c in calls
+        for v in c.arguments.values()
+    ):
+        return calls
+    kept: list[ToolCall] = []
+    for call in calls:
+        before = kept[-1] if kept else None
+        if before is not None and before.name == call.name:
+            if call.arguments.items() <= before.arguments.items():
+                continue
+            if before.arguments.items() <= call.arguments.items():
+                kept[-1] = call
+                continue
+        kept.append(call)
+    return kept
+
+
+def merged_repeats(steps: list[Step]) -> list[Step]:
+    """Neighbouring steps for the same tool where the later names no product, customer, group or channel of its own
+    ("write an email for the French press, ..., give me three versions"): one step, the earlier one's details first."""
+    merged: list[Step] = []
+    for step in steps:
+        before = merged[-1] if merged else None
+        own = step.slots
+        adds_only_details = not (own.mention.any or own.customer_id or own.segment_filter or own.channel)
+        if before is not None and before.intent == step.intent and adds_only_details and not own.segment_product:
+            merged[-1] = replace(before, slots=merge_slots([replace(before.slots), own]))
+            continue
+        merged.append(step)
+    return merged
+
+
+def merge_slots(all_slots: list[Slots]) -> Slots:
+    """One Slots from several steps of a follow-up: the first value typed wins."""
+    merged = all_slots[0]
+    for other in all_slots[1:]:
+        for name, value in vars(other).items():
+            current = getattr(merged, name)
+            if (current is None or current is False) and value not in (None, False):
+                setattr(merged, name, value)
+    return merged
+
+
+def context_group(context: Plan | None) -> str | None:
+    """The customer group the previous turn was about ("at_risk", a segment's name), if any."""
+    if context is None:
+        return None
+    for call in [*context.calls, *context.pending]:
+        unit = TOOLS.get(call.name)
+        key = unit.planning.customer_group if unit is not None and unit.planning is not None else None
+        value = call.arguments.get(key) if key else None
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def context_customer(context: Plan | None) -> str | None:
+    """The one customer the previous turn was about ("which segment is C01111 in?"), if any."""
+    if context is None:
+        return None
+    for call in [*context.calls, *context.pending]:
+        ids = call.arguments.get("customer_ids")
+        one = call.arguments.get("customer_id") or (ids[0] if isinstance(ids, list) and len(ids) == 1 else None)
+        if isinstance(one, str) and one:
+            return one
+    return None
+
+
+def context_products(context: Plan | None) -> list[Any]:
+    """The products the previous turn was about (ids, not references: those belong to the previous plan)."""
+    if context is None:
+        return []
+    if context.kind == "clarify" and context.missing == "intent" and len(context.suggestions) == 1:
+        return list(context.suggestions)  # "What would you like for the Aurora dress?" -> "forecast it"
+    for call in [*context.calls, *context.pending]:
+        unit = TOOLS.get(call.name)
+        if unit is None or unit.planning is None:
+            continue
+        plain = [str(i) for i in unit.planning.products_in(call.arguments) if not is_reference(i)]
+        if plain:
+            return plain
+    return []
+
+
+def intent_scores(steps: list[Step]) -> list[IntentScore]:
+    best = {intent: max((s.scores.get(intent, 0.0) for s in steps), default=0.0) for intent in intents()}
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    return [IntentScore(intent=intent, score=round(score, 3)) for intent, score in ranked]
