@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.router.lexicon import Lexicon
-from agent.router.text import ID_JOINS, WORD, Token, Vocabulary, stem
+from agent.router.product_ids import IdForm, code_runs, code_shape, continues_as_code
+from agent.router.text import Token, Vocabulary, stem
 
 ACCEPT = 0.9  # evidence needed to name one product
 ID_WORDS = frozenset({"product", "item", "sku", "id", "article", "style", "number"})  # words that introduce an id
@@ -41,55 +42,6 @@ class Product:
     subcategory: str
     price: float | None
     name_zh: str = ""  # the Chinese name, when the catalogue has one ("Aurora 亚麻中长连衣裙")
-
-
-@dataclass(frozen=True)
-class _IdForm:
-    """A product id as words: matched against the words of a request."""
-
-    product_id: str
-    parts: tuple[str, ...]  # its words, lower case ("sku", "4471", "bl")
-    joins: tuple[str, ...]  # the text between them in the id ("-", "-")
-    exact: bool  # a one-word alphabetic id ("CHAIR") is only that id when typed in the same case
-
-    @classmethod
-    def of(cls, product_id: str) -> _IdForm | None:
-        words = list(WORD.finditer(product_id))
-        if not words:
-            return None
-        joins = tuple(product_id[a.end() : b.start()] for a, b in itertools.pairwise(words))
-        parts = tuple(w.group().lower() for w in words)
-        return cls(product_id, parts, joins, exact=len(parts) == 1 and parts[0].isalpha())
-
-    @property
-    def shape(self) -> str:
-        return _shape(self.parts)
-
-    def at(self, tokens: Sequence[Token], start: int) -> bool:
-        """True when the words from `start` spell this id, typed as one code (not part of a longer one)."""
-        end = start + len(self.parts)
-        if end > len(tokens) or not _code_edge(tokens, start) or not _code_edge(tokens, end):
-            return False
-        if self.exact and tokens[start].raw.removesuffix("'s") != self.product_id.strip():
-            return False
-        for k, part in enumerate(self.parts):
-            token = tokens[start + k]
-            if part not in (token.raw.lower(), token.raw.lower().removesuffix("'s")):
-                return False
-            if k and not (token.glued or token.joined == self.joins[k - 1]):
-                return False
-        return True
-
-
-def _code_edge(tokens: Sequence[Token], index: int) -> bool:
-    """No code runs across `index`: it is an end, or the word there is not glued to the one before (a "/" between
-    two ids lists them: "1078/1079")."""
-    return index >= len(tokens) or not tokens[index].glued or tokens[index].joined == "/"
-
-
-def _shape(parts: Sequence[str]) -> str:
-    """A code's shape: "SKU-4471-BL" -> "A-9-A" (letters, digits or both, per word)."""
-    return "-".join("A" if p.isalpha() else "9" if p.isdigit() else "X" for p in parts)
 
 
 @dataclass
@@ -131,8 +83,8 @@ class Catalogue:
         }
         self.name_words = frozenset(self._by_word)
         self._spellings: dict[str, str] = {}
-        self._ids: dict[str, list[_IdForm]] = defaultdict(list)  # first word -> ids starting with it
-        for form in filter(None, (_IdForm.of(p.product_id) for p in products)):
+        self._ids: dict[str, list[IdForm]] = defaultdict(list)  # first word -> ids starting with it
+        for form in filter(None, (IdForm.of(p.product_id) for p in products)):
             self._ids[form.parts[0]].append(form)
         for forms in self._ids.values():
             forms.sort(key=lambda f: -len(f.parts))  # the longest id wins ("SKU-1-BL" over "SKU-1")
@@ -206,12 +158,12 @@ class Catalogue:
             index += len(form.parts)
         self._find_unknown_codes(tokens, mention)
         for match in self.lexicon.product_id_prefix.finditer(text):
-            if _continues_as_code(text, match.end(1)):
+            if continues_as_code(text, match.end(1)):
                 continue  # "item 4471-BL": the whole code was looked up above
             if match.group(1) not in self.products and self.products:
                 mention.unknown.append(f"product {match.group(1)}")
 
-    def _id_at(self, tokens: Sequence[Token], index: int) -> _IdForm | None:
+    def _id_at(self, tokens: Sequence[Token], index: int) -> IdForm | None:
         word = tokens[index].raw.lower()
         for key in dict.fromkeys((word, word.removesuffix("'s"))):
             for form in self._ids.get(key, ()):
@@ -233,13 +185,13 @@ class Catalogue:
         """A code shaped like the catalogue's ids ("SKU-9999-XX" beside "SKU-4471-BL"), or one that goes on past an
         id ("SKU-4471-BL-2"), that is none of them is an unknown product, with the closest ids as suggestions;
         other codes ("30-day", "2025-03") are not ids."""
-        for run in _code_runs(tokens):
+        for run in code_runs(tokens):
             if set(run) & mention.claimed or self._amount(tokens, run[0]):
                 continue  # "2-star" and "30-day" are amounts, not codes
             parts = [tokens[i].raw.lower().removesuffix("'s") for i in run]
             typed = "".join(tokens[i].joined * (i != run[0]) + tokens[i].raw for i in run)
             extends = any(f.parts == tuple(parts[: len(f.parts)]) for f in self._ids.get(parts[0], ()))
-            if len(typed) < 4 or not (extends or _shape(parts) in self._code_shapes):
+            if len(typed) < 4 or not (extends or code_shape(parts) in self._code_shapes):
                 continue
             mention.unknown.append(typed)
             mention.suggestions.extend(self._closest_ids(typed, parts))
@@ -247,7 +199,7 @@ class Catalogue:
 
     def _closest_ids(self, typed: str, parts: Sequence[str]) -> list[str]:
         """The three ids most like `typed`, among those of its shape (else those starting with its first word)."""
-        shape = _shape(parts)
+        shape = code_shape(parts)
         alike = [f.product_id for forms in self._ids.values() for f in forms if f.shape == shape]
         alike = alike or [f.product_id for f in self._ids.get(parts[0], ())]
 
@@ -382,7 +334,7 @@ class Catalogue:
 
     def _only_inside(self, product_id: str, tokens: Sequence[Token], run: list[int]) -> bool:
         words = {self._word(tokens[i]) for i in range(len(tokens)) if i not in run}
-        form = _IdForm.of(product_id)
+        form = IdForm.of(product_id)
         typed = form is not None and any(form.at(tokens, i) for i in range(len(tokens)))
         return not (words & set(self._order[product_id])) and not typed
 
@@ -450,27 +402,6 @@ def _tied(product_id: str, score: float, positions: list[int], scores: dict[str,
 def _phrase(tokens: Sequence[Token], positions: list[int], before: int = 0) -> str:
     start = max(positions[0] - before, 0)
     return " ".join(t.raw for t in tokens[start : positions[-1] + 1])
-
-
-def _code_runs(tokens: Sequence[Token]) -> list[list[int]]:
-    """Runs of two or more words typed as one code, with a digit and a letter in them ("SKU-9999-XX")."""
-    runs: list[list[int]] = []
-    for index, token in enumerate(tokens):
-        if token.glued and runs and runs[-1][-1] == index - 1:
-            runs[-1].append(index)
-        else:
-            runs.append([index])
-    return [
-        run
-        for run in runs
-        if len(run) > 1
-        and any(c.isdigit() for i in run for c in tokens[i].raw)
-        and any(c.isalpha() for i in run for c in tokens[i].raw)
-    ]
-
-
-def _continues_as_code(text: str, end: int) -> bool:
-    return len(text) > end + 1 and text[end] in ID_JOINS and text[end + 1].isalnum()
 
 
 def _capitalised_runs(tokens: Sequence[Token]) -> list[list[int]]:
