@@ -12,7 +12,6 @@ import functools
 import importlib.util
 import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -28,6 +27,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from tqdm.auto import tqdm
 
 import local_models  # noqa: F401  (sets the offline environment before transformers loads)
+from core.atomic import replace_folder
 from core.cache import cache_dir
 from core.errors import ModelUnavailableError
 from local_models.checkpoint import fingerprint
@@ -253,13 +253,11 @@ def _cached_conversion(model_dir: Path, cache: Path) -> Any:
             ov.save_model(graph, built / "model.xml", compress_to_fp16=False)  # fp16 weights would change vectors
             sizes = {name: (built / name).stat().st_size for name in ("model.xml", "model.bin")}
             (built / "manifest.json").write_text(json.dumps({"format": CONVERSION_FORMAT, "sizes": sizes}))
-            if folder.exists():  # damaged: set it aside first (a rename over a full folder fails)
-                shutil.rmtree(folder, ignore_errors=True)
             try:
-                os.rename(built, folder)
+                replace_folder(built, folder)  # a damaged copy is set aside and removed
             except OSError:
                 if not (folder / "manifest.json").exists():
-                    raise  # not another process's copy: report it
+                    raise  # not another process's copy, renamed in first: report it
         finally:
             shutil.rmtree(built, ignore_errors=True)  # gone already unless another process renamed first
     except OSError as exc:
