@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.router.lexicon import STRONG_CUE, Lexicon, all_cues
+from tools.number_words import compounds_as_digits
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 ID_JOINS = frozenset("-./_:#")  # what joins the words of a product id typed as one ("SKU-4471-BL", "AB.12/x")
 SENTENCE_END = re.compile(r"[.?!:;]\s*$")
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-COMPOUND_NUMBER = re.compile(rf"\b({'|'.join(TENS)})[- ]({'|'.join(UNITS)})\b", re.IGNORECASE)  # "twenty-six" -> 26
 QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -108,7 +106,7 @@ def normalise(raw: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Fragment:
     """`raw` lower-cased with typos repaired and number words as digits; punctuation kept for the patterns.
     Each fragment is read as the start of a sentence, so its first word's capital says nothing. Codes such as
     product ids ("LAMPX-2", "sku-one-4") are kept as typed: their words are not repaired or turned into digits."""
-    raw = COMPOUND_NUMBER.sub(_compound, raw.translate(QUOTES))
+    raw = compounds_as_digits(raw.translate(QUOTES))  # "twenty-six" -> "26"; single words below
     lowered = raw.lower()
     matches = list(WORD.finditer(raw))
     joins = ["", *(raw[a.end() : b.start()] for a, b in itertools.pairwise(matches))]
@@ -126,10 +124,6 @@ def normalise(raw: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Fragment:
     pieces.append(lowered[last:])
     text = re.sub(r"\s+", " ", "".join(pieces)).strip()
     return Fragment(raw=raw.strip(), text=text, tokens=tokens)
-
-
-def _compound(match: re.Match[str]) -> str:
-    return str(TENS[match.group(1).lower()] + UNITS.index(match.group(2).lower()) + 1)
 
 
 def _code_words(matches: list[re.Match[str]], joins: list[str]) -> set[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.number_words import words_as_digits
 from tools.unit import CatalogueFacts, Planning, Products, RequestDetails, no_products
 
 # Channel words, longest first within each channel, and the channel they name.
@@ -77,7 +78,7 @@ def change(arguments: dict[str, Any], details: RequestDetails, _: Products | Non
 
 def read_budget_request(query: str) -> dict[str, Any]:
     """plan_budget's arguments from one request's words (only what it says)."""
-    query = _number_words_as_digits(query)
+    query = words_as_digits(query)
     arguments: dict[str, Any] = {}
     used: list[tuple[int, int]] = []
     changes = _changes(query, used)
@@ -263,34 +264,6 @@ def _total(query: str, used: list[tuple[int, int]]) -> float | None:
         amounts = [float(re.sub(r"[ ,]", "", bare.group(1)))]
     total = max(amounts)
     return total if total > 0 else None
-
-
-_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
-_TEENS = ("thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_SMALL = {w: i for i, w in enumerate(_UNITS)} | {w: 13 + i for i, w in enumerate(_TEENS)} | _TENS | {"a": 1}
-_WORD_NUMBER = re.compile(
-    r"\b("
-    + "|".join(sorted(_SMALL, key=len, reverse=True))
-    + r")(?:[- ](one|two|three|four|five|six|seven|eight|nine))?"
-    r"(\s+(?:hundred|thousand|grand))?\b",
-    re.IGNORECASE,
-)
-
-
-def _number_words_as_digits(query: str) -> str:
-    """ "eight weeks" -> "8 weeks", "five thousand" -> "5000", "twenty-five k" stays readable: the budget's amounts and
-    periods typed in words ("a" only before hundred/thousand: "a thousand" -> 1000)."""
-
-    def digits(match: re.Match[str]) -> str:
-        head, unit, scale = match.group(1).lower(), match.group(2), match.group(3)
-        if head == "a" and not scale:
-            return match.group(0)
-        value = _SMALL[head] + (_SMALL[unit.lower()] if unit else 0)
-        factor = {"hundred": 100, "thousand": 1000, "grand": 1000}.get((scale or "").strip().lower(), 1)
-        return str(value * factor)
-
-    return _WORD_NUMBER.sub(digits, query)
 
 
 def _period(query: str) -> int | None:
