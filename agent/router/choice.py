@@ -4,8 +4,8 @@ products named, what a tool needs to run)."""
 from __future__ import annotations
 
 from agent.router.lexicon import STRONG_CUE
-from agent.router.planner import _planned, _planning
 from agent.router.slots import Slots
+from agent.router.steps import planned_units, planning_of
 from tools.registry import TOOLS
 
 MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
@@ -32,8 +32,8 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
         named = _strongest(cues, exclude={intent, "out_of_scope", "clarify"})
         if named is not None and scores[named] >= scores[intent] - CLOSE_CALL:
             intent = named
-    for unit in _planned():
-        planning = _planning(unit)
+    for unit in planned_units():
+        planning = planning_of(unit)
         if (
             planning.grounding
             and planning.grounding.tool == intent
@@ -49,7 +49,7 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
         and slots.segment_product
     ):
         intent = _strongest(cues, exclude={intent}) or intent
-    needs_product = {u.name for u in _planned() if _planning(u).product == "required"}
+    needs_product = {u.name for u in planned_units() if planning_of(u).product == "required"}
     product_elsewhere = slots.mention.any or slots.anaphor or slots.segment_product or not alone
     if intent in needs_product and not product_elsewhere:
         intent = _strongest(cues, exclude=needs_product | {"out_of_scope", "clarify"}) or intent
@@ -72,7 +72,7 @@ def _horizon_tool(slots: Slots, cues: dict[str, float]) -> str | None:
     else was said."""
     if slots.horizon is None or not slots.mention.products or any(v >= 0.4 for v in cues.values()):
         return None
-    return next((u.name for u in _planned() if _planning(u).horizon_alone), None)
+    return next((u.name for u in planned_units() if planning_of(u).horizon_alone), None)
 
 
 def _strongest(cues: dict[str, float], exclude: set[str] | frozenset[str]) -> str | None:

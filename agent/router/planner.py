@@ -34,6 +34,8 @@ from agent.router.steps import (
     merge_slots,
     merged_repeats,
     planned_call,
+    planned_units,
+    planning_of,
     without_repeats,
 )
 from agent.router.text import strong_cue, strong_intents
@@ -50,8 +52,9 @@ FOLLOW_UP_WORDS = re.compile(r"\b(too|also|as well|instead|either|among|within)\
 def capabilities(language: str = "en") -> str:
     """What the agent can do, from the registered tools: "I can summarise ..., forecast ... and write ..."."""
     if language == "zh":
-        return f"我可以{'、'.join(_planning(u).capability_zh or _planning(u).capability for u in _planned())}。"
-    return f"I can {_listing([_planning(u).capability for u in _planned()], 'and')}."
+        units = [planning_of(u) for u in planned_units()]
+        return "我可以" + "、".join(p.capability_zh or p.capability for p in units) + "。"
+    return f"I can {_listing([planning_of(u).capability for u in planned_units()], 'and')}."
 
 
 def refusal(language: str = "en") -> str:
@@ -148,10 +151,10 @@ class Planner:
         if products:
             label = self.catalogue.label(products[0])
             if self.zh:
-                offers = [offer for u in _planned() if (offer := _planning(u).offer_zh or _planning(u).offer)]
+                offers = [offer for u in planned_units() if (offer := planning_of(u).offer_zh or planning_of(u).offer)]
                 message = f"关于 {label}，您想要{'、'.join(offers[:-1])}还是{offers[-1]}？"
             else:
-                offers = [offer for u in _planned() if (offer := _planning(u).offer)]
+                offers = [offer for u in planned_units() if (offer := planning_of(u).offer)]
                 message = f"What would you like for {label}: {_listing(offers, 'or')}?"
             return base.model_copy(update={"message": message, "suggestions": products[:1], "missing": "intent"})
         return base.model_copy(update={"message": generic_question(self.language), "missing": "intent"})
@@ -171,7 +174,7 @@ class Planner:
         said_customer: str | None = None  # a customer an earlier step of this message named
         for given in steps:
             unit = TOOLS[given.intent]  # the caller keeps tool steps only
-            planning = _planning(unit)
+            planning = planning_of(unit)
             slots = given.slots
             step = given
             if planning.customer_group and not (slots.segment_filter or slots.customer_id):
@@ -206,7 +209,7 @@ class Planner:
                 group = said_group = named  # "recommend to at-risk customers, then audit this list": the same group
 
     def _add_calls(self, unit: ToolUnit, step: Step, products: Products | None, calls: list[ToolCall]) -> None:
-        planning = _planning(unit)
+        planning = planning_of(unit)
         if planning.one_product_per_call:
             targets: list[Any] = list(products.ids[:MAX_PRODUCTS_PER_STEP]) if products is not None else []
             for product in targets or [None]:
@@ -253,7 +256,7 @@ class Planner:
         if slots.segment_product and slots.segment_filter is not None and source is not None:
             # before groups: "the top product"
             index = self._source_call(source, slots, calls, product_only=True)
-            return Products([reference(index, _planning(source).provides_product or "")])
+            return Products([reference(index, planning_of(source).provides_product or "")])
         named = self._named_products(slots, planning)
         if named is not None or slots.mention.candidates or slots.all_products:
             return named
@@ -283,7 +286,7 @@ class Planner:
     def _source_call(self, unit: ToolUnit, slots: Slots, calls: list[ToolCall], *, product_only: bool = False) -> int:
         """The index of the product-source call (e.g. the segments) for this step's group, added when not
         planned yet; `product_only` keeps just the arguments that pick the group."""
-        planning = _planning(unit)
+        planning = planning_of(unit)
         arguments = planning.build(slots, None, self.catalogue)
         key = {k: arguments.get(k) for k in planning.source_keys}
         if product_only:
@@ -299,7 +302,7 @@ class Planner:
         if products is None or not products.ids or grounding.tool not in TOOLS:
             return
         ids = products.ids[:1]
-        found_in = _planning(TOOLS[grounding.tool]).products_in
+        found_in = planning_of(TOOLS[grounding.tool]).products_in
         if any(c.name == grounding.tool and found_in(c.arguments) == ids for c in calls):
             return
         calls.append(planned_call(grounding.tool, grounding.arguments(ids)))
@@ -361,7 +364,7 @@ class Planner:
     def _other_group(self, steps: list[Step], previous: list[ToolCall], new: set[str]) -> bool:
         """ "The VIPs too" after a call about a customer group: the same calls for another group. Group words are
         the segment tool's cues, so only a follow-up's words ("too", "instead", "what about") tell them apart."""
-        takes_groups = any(_planning(TOOLS[c.name]).customer_group for c in previous if c.name in TOOLS)
+        takes_groups = any(planning_of(TOOLS[c.name]).customer_group for c in previous if c.name in TOOLS)
         source = _product_source()
         only_groups = new <= ({source.name} if source is not None else set())
         said = " ".join(s.fragment.text for s in steps)
@@ -396,7 +399,7 @@ class Planner:
         if mention.category:
             return Products(self.catalogue.members(mention.category), category=mention.category)
         if mention.candidates:
-            if any(_planning(TOOLS[c.name]).one_product_per_call for c in calls):
+            if any(planning_of(TOOLS[c.name]).one_product_per_call for c in calls):
                 self._group_question(mention)
             return Products(list(mention.candidates))
         return None
@@ -404,14 +407,14 @@ class Planner:
     def _change(self, call: ToolCall, slots: Slots, products: Products | None) -> bool:
         """Apply what a follow-up says to one earlier call; True when its arguments changed."""
         before = dict(call.arguments)
-        _planning(TOOLS[call.name]).change(call.arguments, slots, products, self.catalogue)
+        planning_of(TOOLS[call.name]).change(call.arguments, slots, products, self.catalogue)
         for key in [k for k, v in call.arguments.items() if v is None]:
             del call.arguments[key]
         return call.arguments != before
 
     def _check_complete(self, calls: list[ToolCall], slots: Slots) -> None:
         for call in calls:
-            planning = _planning(TOOLS[call.name])
+            planning = planning_of(TOOLS[call.name])
             if planning.product == "required" and not planning.products_in(call.arguments):
                 raise Question(self._product_question(planning), slots.mention.suggestions)
 
@@ -419,20 +422,9 @@ class Planner:
 # ---- helpers ---------------------------------------------------------------------------------------------
 
 
-def _planning(unit: ToolUnit) -> Planning:
-    if unit.planning is None:
-        raise ValueError(f"tool {unit.name} has no planning: the offline router cannot plan it")
-    return unit.planning
-
-
-def _planned() -> list[ToolUnit]:
-    """The tools the offline router can plan, in registration order."""
-    return [u for u in TOOLS.values() if u.planning is not None]
-
-
 def _product_source() -> ToolUnit | None:
     """The tool whose result names the product a customer group buys most, if one is registered."""
-    return next((u for u in _planned() if _planning(u).provides_product), None)
+    return next((u for u in planned_units() if planning_of(u).provides_product), None)
 
 
 def _refusal_for(refused: list[Step], language: str = "en") -> str:

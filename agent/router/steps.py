@@ -1,6 +1,6 @@
-"""Planned steps and how they combine: one understood step of a request (`Step`), neighbouring steps or calls for
-the same job merged into one, and what the previous turn was about (its customer group, customer and products),
-which a follow-up carries over."""
+"""The tools the offline router plans, planned steps and how they combine: one understood step of a request
+(`Step`), neighbouring steps or calls for the same job merged into one, and what the previous turn was about (its
+customer group, customer and products), which a follow-up carries over."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from agent.router.slots import Slots
 from agent.router.text import Fragment
 from agent.types import IntentScore, Plan, ToolCall
 from tools.registry import TOOLS
-from tools.unit import compact, is_reference
+from tools.unit import Planning, ToolUnit, compact, is_reference
 
 
 @dataclass
@@ -126,3 +126,15 @@ def intent_scores(steps: list[Step]) -> list[IntentScore]:
     best = {intent: max((s.scores.get(intent, 0.0) for s in steps), default=0.0) for intent in intents()}
     ranked = sorted(best.items(), key=lambda item: -item[1])
     return [IntentScore(intent=intent, score=round(score, 3)) for intent, score in ranked]
+
+
+def planning_of(unit: ToolUnit) -> Planning:
+    """A tool's planning (how the offline router fills its arguments); a tool without one cannot be planned."""
+    if unit.planning is None:
+        raise ValueError(f"tool {unit.name} has no planning: the offline router cannot plan it")
+    return unit.planning
+
+
+def planned_units() -> list[ToolUnit]:
+    """The tools the offline router can plan, in registration order."""
+    return [u for u in TOOLS.values() if u.planning is not None]
