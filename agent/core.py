@@ -31,7 +31,7 @@ from core.workspace import Workspace
 from core.zh import has_chinese
 from local_models.textgen import TextGenerator
 from tools.answer import Written
-from tools.models import chat_model, text_generator
+from tools.models import chat_model, copywriter
 from tools.registry import TOOLS
 from tools.warnings_zh import PII_KINDS_ZH, warning_zh  # entity names without an entry are written as in English
 
@@ -197,9 +197,11 @@ class MarketingAgent:
         return {rid: review.text for rid, review in stored.items()}
 
     def generator(self) -> TextGenerator:
+        """The text generator handed to tools that write (ad copy): the settings' backend, whose local model
+        carries the ad-copy adapter (tools.models.copywriter), unless one was given to `open`."""
         with self._generator_lock:
             if self._generator is None:
-                self._generator = text_generator(self.settings, self.workspace.root)
+                self._generator = copywriter(self.settings, self.workspace.root)
             return self._generator
 
     def _llm(self) -> Any | None:

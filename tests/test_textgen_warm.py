@@ -184,7 +184,11 @@ def test_prepare_converts_once_and_warm_loads_and_runs_the_model(
     warm = warm_copywriter(tmp_path / "ws")
     assert (warm.converted, warm.loaded) == (False, True)
     assert conversions == [gguf]
-    assert (tmp_path / "ws" / "models" / "tiny-model").resolve() in local._models  # in this process's memory
+    assert (
+        (tmp_path / "ws" / "models" / "tiny-model").resolve(),
+        None,
+        "auto",
+    ) in local._models  # in this process's memory
     assert sentiment == ["ready"] * 3
 
 
@@ -198,7 +202,7 @@ def test_warm_with_openai_only_converts_the_local_fallback(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     ready = warm_copywriter(tmp_path / "openai-ws")
     assert (ready.converted, ready.loaded) == (True, False)
-    assert (tmp_path / "openai-ws" / "models" / "tiny-model").resolve() not in local._models
+    assert ((tmp_path / "openai-ws" / "models" / "tiny-model").resolve(), None, "auto") not in local._models
 
 
 def test_demo_prepares_the_copywriter_after_building_the_store(demo_store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from local_models.embeddings import MiniLMEmbedder
     from local_models.textgen import LocalGenerator, TextGenerator
 
-_generators: dict[tuple[str, Path], TextGenerator] = {}
+_generators: dict[tuple[str, Path, str], TextGenerator] = {}
 _lock = threading.Lock()
 
 
@@ -34,21 +34,30 @@ def embedder(settings: Settings | None = None) -> MiniLMEmbedder:
     return get_embedder(chosen.embed_precision, chosen.embed_backend, chosen.embed_batch_size)
 
 
-def text_generator(settings: Settings | None = None, workspace: str | Path | None = None) -> TextGenerator:
-    """The backend the settings choose, one per settings and workspace: `llm=local` -> `LocalGenerator`;
-    `llm=openai` -> `OpenAIGenerator` falling back to the local model. A missing OpenAI key raises
+def text_generator(
+    settings: Settings | None = None, workspace: str | Path | None = None, *, task: str = ""
+) -> TextGenerator:
+    """The backend the settings choose, one per settings, workspace and task: `llm=local` -> `LocalGenerator`;
+    `llm=openai` -> `OpenAIGenerator` falling back to the local model. `task="ad_copy"`: the local model carries
+    the packaged ad-copy adapter (`copywriter_adapter`, default on). A missing OpenAI key raises
     `MissingKeyError` here, not at first use."""
     chosen = settings or load_settings(workspace)
     home = Path(workspace if workspace is not None else chosen.home).expanduser().resolve()
-    key = (chosen.model_dump_json(), home)
+    key = (chosen.model_dump_json(), home, task)
     with _lock:
         if key not in _generators:
-            _generators[key] = _build(chosen, home)
+            _generators[key] = _build(chosen, home, task)
         return _generators[key]
 
 
-def local_generator(settings: Settings, workspace: Path) -> LocalGenerator:
-    """The local model the settings name (default SmolLM2), converted once into `workspace`."""
+def copywriter(settings: Settings | None = None, workspace: str | Path | None = None) -> TextGenerator:
+    """The text generator that writes ad copy: `text_generator` with the ad-copy adapter where it applies."""
+    return text_generator(settings, workspace, task="ad_copy")
+
+
+def local_generator(settings: Settings, workspace: Path, task: str = "") -> LocalGenerator:
+    """The local model the settings name (default SmolLM2), converted once into `workspace`, with the packaged
+    adapter for `task` merged in where there is one, the settings allow it and the model is the default."""
     from local_models.textgen import LocalGenerator
 
     return LocalGenerator(
@@ -56,16 +65,26 @@ def local_generator(settings: Settings, workspace: Path) -> LocalGenerator:
         workspace=workspace,
         torch_threads=settings.torch_threads,
         precision=settings.llm_precision,
+        adapter=_adapter(settings, task),
     )
 
 
-def _build(settings: Settings, home: Path) -> TextGenerator:
+def _adapter(settings: Settings, task: str) -> Path | None:
+    if task != "ad_copy" or not settings.copywriter_adapter or settings.local_model is not None:
+        return None
+    from tools.ad_copy.finetune import adapter_folder
+
+    folder = adapter_folder()
+    return folder if (folder / "manifest.json").is_file() else None
+
+
+def _build(settings: Settings, home: Path, task: str) -> TextGenerator:
     if settings.llm == "local":
-        return local_generator(settings, home)
+        return local_generator(settings, home, task)
     from local_models.textgen import OpenAIGenerator
 
     try:
-        fallback: TextGenerator | None = local_generator(settings, home)
+        fallback: TextGenerator | None = local_generator(settings, home, task)
     except ModelUnavailableError:  # OpenAI still works; its faults then raise ProviderError instead
         fallback = None
     return OpenAIGenerator(

@@ -47,7 +47,7 @@ from tools.compliance import (
     grounding_words,
     is_safe_quote,
 )
-from tools.models import embedder, text_generator
+from tools.models import copywriter, embedder
 from tools.other_brands import other_brand_problem
 from tools.pii import find_pii, redact
 from tools.unit import fields_of
@@ -188,7 +188,7 @@ def generate_ad_copy(
         ws, request.product, request.key_message or "", audience=request.audience or "", brand=brand
     )
     if generator is None:
-        generator = text_generator(ws.settings, ws.root)
+        generator = copywriter(ws.settings, ws.root)
     writer = CopyWriter(generator, brand, grounding, summary, request, embedder=embedder(ws.settings))
     variants, warnings = writer.write()
     result = GenerateAdCopyResult(
@@ -360,8 +360,11 @@ def _template(text: str) -> jinja2.Template:
     return env.from_string(text)
 
 
-def render_messages(kind: str, data: dict[str, Any], brand: BrandProfile) -> list[ChatMessage]:
-    """The system rules, the kind's worked examples as chat turns, then this product's data."""
+def render_messages(
+    kind: str, data: dict[str, Any], brand: BrandProfile, *, worked_examples: bool = True
+) -> list[ChatMessage]:
+    """The system rules, the kind's worked examples as chat turns (unless `worked_examples` is False: a model
+    fine-tuned for ad copy, tools/ad_copy/finetune.py, was trained without them), then this product's data."""
     book = prompt_book()
     spec = book["kinds"][kind]
     data_template = _template(book["data"])
@@ -374,7 +377,7 @@ def render_messages(kind: str, data: dict[str, Any], brand: BrandProfile) -> lis
         )
     ]
     wanted = instruction(kind)
-    for example in spec["examples"]:
+    for example in spec["examples"] if worked_examples else []:
         shown = {**_blank_data(), **example["data"], "instruction": wanted}
         messages += [ChatMessage("user", data_template.render(**shown)), ChatMessage("assistant", example["answer"])]
     product = {**_blank_data(), **data, "instruction": wanted}
@@ -437,6 +440,7 @@ class CopyWriter:
         embedder: MiniLMEmbedder,
     ) -> None:
         self.generator = generator
+        self._tuned = getattr(generator, "tuned_for", None) == "ad_copy"  # trained without worked examples
         self.embedder = embedder
         self.brand = brand
         self.grounding = grounding
@@ -511,7 +515,7 @@ class CopyWriter:
         spec = prompt_book()["kinds"][kind]
         for i, focus in enumerate(self._focuses()):
             data = self._prompt_data(focus)
-            messages = render_messages(kind, data, self.brand)
+            messages = render_messages(kind, data, self.brand, worked_examples=not self._tuned)
             options = GenerationOptions(
                 max_tokens=int(spec["max_tokens"]),
                 temperature=0.8,

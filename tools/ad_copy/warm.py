@@ -6,7 +6,7 @@ and the first of every process loads it and pays torch's first-call costs. So:
     prepare_copywriter(ws)   # `marketing-agent demo`: convert the local model into the workspace (once)
     warm_copywriter(ws)      # `marketing-agent serve`, before it says it is ready: load it and run it once
 
-Both work on the text generator the workspace's settings choose (tools.models.text_generator): the local model
+Both work on the text generator the workspace's settings choose for ad copy (tools.models.copywriter): the local model
 itself, or the local model that backs the OpenAI backend as its fallback (converted, not loaded). Both also make
 sure the Chinese sentiment model the copy's review insight reads Chinese reviews with is in the user's cache folder
 (trained there once, ~35 s; tools/sentiment_zh.py), and `warm_copywriter` loads it into the process.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from core.workspace import Workspace
 from local_models.textgen.base import ChatMessage, GenerationOptions, TextGenerator
-from tools.models import embedder, text_generator
+from tools.models import copywriter, embedder
 from tools.sentiment_zh import trained_model
 
 if TYPE_CHECKING:  # importing torch costs seconds: only when needed
@@ -47,7 +47,7 @@ def prepare_copywriter(workspace: str | Path | Workspace | None = None) -> Copyw
     and workspace); the model is not kept in memory."""
     started = time.perf_counter()
     ws = Workspace.open(workspace)
-    local = _local_model(text_generator(ws.settings, ws.root))
+    local = _local_model(copywriter(ws.settings, ws.root))
     converted = local.prepare() if local is not None else False
     trained_model()
     return CopywriterReady(_model_name(local), converted, False, time.perf_counter() - started)
@@ -58,7 +58,7 @@ def warm_copywriter(workspace: str | Path | Workspace | None = None) -> Copywrit
     process with the MiniLM reranker and the tone scorer, and run one short generation."""
     started = time.perf_counter()
     ws = Workspace.open(workspace)
-    generator = text_generator(ws.settings, ws.root)
+    generator = copywriter(ws.settings, ws.root)
     local = _local_model(generator)
     trained_model()
     if local is None or local is not generator:  # OpenAI writes the copy: its fallback only needs to be on disk
