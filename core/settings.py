@@ -69,9 +69,10 @@ class Settings(BaseSettings):
         "never mixes the two; asking for the other one is refused.",
     )
     copywriter_adapter: bool = Field(
-        True,
-        description="Write ad copy with the packaged ad-copy adapter (LoRA) merged into the default local model; "
-        "false runs it untuned. Ignored for another local model (the adapter fits SmolLM2-135M only).",
+        False,
+        description="Write ad copy with the packaged ad-copy adapter (LoRA) merged into the default local model. "
+        "Off by default: in the blind rating (eval/reports/ad-copy-sense.md) it doubled the model-written share "
+        "but lowered the sensible share of shipped fields. Ignored for another local model (it fits SmolLM2 only).",
     )
     llm_precision: Literal["auto", "bf16", "fp32", "int8"] = Field(
         "auto",

@@ -67,6 +67,8 @@ def test_scores_count_each_shipment_and_split_model_from_template(tmp_path: Path
     assert targets == {
         "local, tuned: shipped fields rated sensible": False,
         "local, tuned: shipped fields written by the model": True,
+        "local, untuned: shipped fields rated sensible": False,
+        "local, untuned: shipped fields written by the model": True,
     }
 
 

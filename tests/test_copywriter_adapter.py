@@ -108,21 +108,24 @@ def test_the_shipped_adapter_fits_the_packaged_model_and_beat_its_baseline(local
     assert tuned.generate(messages, options).texts[0].strip()
 
 
-def test_ad_copy_uses_the_adapter_unless_turned_off_or_another_model(
+def test_ad_copy_uses_the_adapter_only_when_turned_on_for_the_default_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from core.settings import load_settings
     from tools.models import copywriter, text_generator
 
     settings = load_settings(tmp_path)
-    tuned = copywriter(settings, tmp_path)
+    default = copywriter(settings, tmp_path)
+    assert isinstance(default, LocalGenerator) and default.adapter is None  # off by default (the blind rating)
+    tuned = copywriter(settings.model_copy(update={"copywriter_adapter": True}), tmp_path)
     assert isinstance(tuned, LocalGenerator) and tuned.adapter == finetune.adapter_folder()
-    plain = text_generator(settings, tmp_path)
-    assert isinstance(plain, LocalGenerator) and plain.adapter is None  # chat and the router stay untuned
-    off = copywriter(settings.model_copy(update={"copywriter_adapter": False}), tmp_path)
-    assert isinstance(off, LocalGenerator) and off.adapter is None
-    monkeypatch.setenv("MARKETING_AGENT_COPYWRITER_ADAPTER", "false")
-    assert getattr(copywriter(load_settings(tmp_path), tmp_path), "adapter", "x") is None
+    plain = text_generator(settings.model_copy(update={"copywriter_adapter": True}), tmp_path)
+    assert isinstance(plain, LocalGenerator) and plain.adapter is None  # chat and the served endpoint stay untuned
+    (tmp_path / "x.gguf").write_bytes(b"")  # another local model (never loaded here)
+    other = settings.model_copy(update={"copywriter_adapter": True, "local_model": str(tmp_path / "x.gguf")})
+    assert getattr(copywriter(other, tmp_path), "adapter", "x") is None  # the adapter fits SmolLM2 only
+    monkeypatch.setenv("MARKETING_AGENT_COPYWRITER_ADAPTER", "true")
+    assert getattr(copywriter(load_settings(tmp_path), tmp_path), "adapter", None) == finetune.adapter_folder()
 
 
 class _Recorder:

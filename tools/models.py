@@ -39,7 +39,7 @@ def text_generator(
 ) -> TextGenerator:
     """The backend the settings choose, one per settings, workspace and task: `llm=local` -> `LocalGenerator`;
     `llm=openai` -> `OpenAIGenerator` falling back to the local model. `task="ad_copy"`: the local model carries
-    the packaged ad-copy adapter (`copywriter_adapter`, default on). A missing OpenAI key raises
+    the packaged ad-copy adapter when `copywriter_adapter` is on (off by default). A missing OpenAI key raises
     `MissingKeyError` here, not at first use."""
     chosen = settings or load_settings(workspace)
     home = Path(workspace if workspace is not None else chosen.home).expanduser().resolve()

@@ -164,7 +164,7 @@ def score(folder: Path = RATINGS) -> SuiteReport:
     report.tables.append(_failures(rows, paths))
     for path in paths:
         mine = [r for r in rows if r["path"] == path]
-        if path.endswith("tuned") and not path.endswith("untuned"):
+        if path in ("local, tuned", "local, untuned"):  # the two local copywriters (eval.suites.ad_copy)
             report.target(f"{path}: shipped fields rated sensible", _share(mine), at_least=0.95)
             report.target(f"{path}: shipped fields written by the model", _model(mine), at_least=0.6)
     return report
