@@ -47,6 +47,7 @@ def test_the_configuration_table_states_each_default() -> None:
             continue  # described in words ("embedded", "all cores")
         stated = table[variable].removeprefix("./")
         same = stated == str(default) or (isinstance(default, float) and _number(stated) == default)
+        same = same or (isinstance(default, bool) and stated == str(default).lower())  # env values: true / false
         assert same, f"{variable}: README says {table[variable]!r}, Settings says {default!r}"
 
 
