@@ -18,6 +18,7 @@ the sensible share of the model's fields and of the templates'. It writes eval/r
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import random
@@ -84,13 +85,18 @@ def write_blind_set(outcomes: Iterable[Any], folder: Path = RATINGS, seed: int =
 
 
 def _grounding(outcome: Any) -> dict[str, Any]:
-    """What the rubric says the rater sees beside a field."""
+    """What the rubric says the rater sees beside a field (built once per case, whatever the path)."""
+    return _case_grounding(Path(outcome.case.workspace), str(outcome.case.product))
+
+
+@functools.cache
+def _case_grounding(workspace: Path, product: str) -> dict[str, Any]:
     from core.workspace import Workspace
     from tools.ad_copy import build_grounding
     from tools.brand import load_brand
 
-    ws = Workspace.open(outcome.case.workspace)
-    grounding, summary = build_grounding(ws, outcome.case.product, "")
+    ws = Workspace.open(workspace)
+    grounding, summary = build_grounding(ws, product, "")
     brand = load_brand(workspace=ws)
     return {
         "product": grounding.product_name,

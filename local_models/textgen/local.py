@@ -14,6 +14,7 @@ interleaving, because two torch generations on 2 cores are slower than one after
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import itertools
@@ -362,7 +363,7 @@ class LocalGenerator:
     def model(self) -> str:
         return self.source.name if self.adapter is None else f"{self.source.name}+{self.adapter.name}-lora"
 
-    @property
+    @functools.cached_property
     def tuned_for(self) -> str | None:
         """The task the adapter was trained for (`ad_copy`: prompts without worked examples), else None."""
         if self.adapter is None:

@@ -95,7 +95,7 @@ def train_lora(
         raise ValueError("No training examples.")
     started = time.perf_counter()
     torch.manual_seed(recipe.seed)
-    pad = _pad_id(tokenizer)
+    pad = pad_id(tokenizer)
     base_loss = answer_loss(model, validation, pad, recipe.batch_size) if validation else math.nan
     config = LoraConfig(
         r=recipe.rank,
@@ -183,7 +183,8 @@ def _batch(examples: Sequence[TrainingExample], pad: int) -> dict[str, torch.Ten
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def _pad_id(tokenizer: PreTrainedTokenizerBase) -> int:
+def pad_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    """The token a batch is padded with: the tokenizer's padding token, else its end-of-text token."""
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     if pad is None:
         raise ValueError("The tokenizer has neither a padding nor an end-of-text token.")

@@ -107,7 +107,7 @@ def train_copywriter(
     """Train the adapter and write it, its manifest and its card into `out` (default: the packaged folder).
     `scratch` is where the base model is converted from its GGUF file (a temporary folder by default)."""
     from local_models.textgen.local import ensure_converted, load_model_folder, resolve_source
-    from local_models.textgen.lora import LoraRecipe, answer_loss, save_adapter, train_lora
+    from local_models.textgen.lora import LoraRecipe, answer_loss, pad_id, save_adapter, train_lora
 
     recipe = recipe or LoraRecipe()
     out = out or adapter_folder()
@@ -118,7 +118,7 @@ def train_copywriter(
         source = resolve_source(None, scratch or Path(tmp))
         ensure_converted(source)
         model, tokenizer = load_model_folder(source.folder, "fp32")
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad = pad_id(tokenizer)
     train = training_examples(tokenizer, train_rows)
     validation = training_examples(tokenizer, val_rows)
     before_few_shot = answer_loss(model, training_examples(tokenizer, val_rows, worked_examples=True), pad)
