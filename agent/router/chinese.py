@@ -50,6 +50,11 @@ DATE = re.compile(
 CHANGE_TO = re.compile(r"把([^，。,.？?！!；;]{1,24}?)(?:改成|改为|换成|设成|设为)")
 # "给所有VIP发短信": sending to everyone on a list (an action), read as 发给所有VIP
 SEND_TO_ALL = re.compile(r"给((?:所有|全部|全体|每个|每位|每一个)[^，。,.？?！!；;]{0,12}?)发(?!给)")
+# "明年第一季", "今年第3季度", "第二季": a named quarter, read as the English router reads "q1 next year"
+QUARTER = re.compile(r"(?:(明年|今年)(?:的)?第?|第)([一二三四1-4])季度?")
+QUARTER_YEAR = {"明年": " next year", "今年": " this year"}
+# "在谷歌和脸书之间": Chinese closes "between" after the pair; English opens it before
+BETWEEN = re.compile(r"在([^，。,.？?！!；;在]{1,24}?)(?:之间|中间)")
 ABOUT = re.compile(r"呢[\s?!.？！。]*$")  # a request ending in 呢 asks "what about ...?"
 BOUND_WORDS = ("到", "至", "止", "从", "自", "前", "直到", "截至")  # a month after these bounds a range: no "in"
 PUNCTUATION = str.maketrans(
@@ -128,6 +133,7 @@ class ChineseReader:
         text = to_simplified(text.translate(PUNCTUATION))
         text = SEND_TO_ALL.sub(r"发给\1", CHANGE_TO.sub(r"把\1调成", text))
         text = DATE.sub(_date, text)
+        text = QUARTER.sub(_quarter, BETWEEN.sub(r"之间\1", text))
         pieces: list[str] = []
         unknown: list[str] = []
         lowered = text.lower()
@@ -274,6 +280,11 @@ def _date(match: re.Match[str]) -> str:
     if year and not day and not before.endswith(BOUND_WORDS):  # "2000年1月的评价": the reviews of that month
         return f" in {words} "
     return f" {words} "
+
+
+def _quarter(match: re.Match[str]) -> str:
+    number = "一二三四".find(match.group(2)) + 1 or int(match.group(2))
+    return f" q{number}{QUARTER_YEAR.get(match.group(1) or '', '')} "
 
 
 def _name_index(products: list[Product]) -> dict[str, list[Product]]:

@@ -174,11 +174,17 @@ def strip_opener(text: str, lexicon: Lexicon) -> str:
     return _without_opener(text.strip(), lexicon)
 
 
+PAIR = re.compile(r"\b(between\s+(?:[^\s,.;?!]+\s+){1,3}?)and\b", re.IGNORECASE)
+KEEP = "\x00"  # marks an "and" the split must not cut at; removed from every part after the split
+
+
 def split_steps(raw: str, lexicon: Lexicon, vocabulary: Vocabulary) -> list[Fragment]:
     """The request cut into steps: a fragment stands alone only when it and the step before it both carry a
     strong cue and it does not start with a modifier ("using what reviews praise" stays with its ad).
     Fragments that do not stand alone are joined back with the words that separated them."""
-    parts = re.split(f"({lexicon.split.pattern})", raw, flags=re.IGNORECASE)
+    # "between google and tv" names a pair, never two steps: its "and" is hidden from the split
+    raw = PAIR.sub(lambda m: m.group(1) + KEEP + "and", raw)
+    parts = [part.replace(KEEP, "") for part in re.split(f"({lexicon.split.pattern})", raw, flags=re.IGNORECASE)]
     pieces, separators = parts[0::2], [*parts[1::2], ""]
     steps: list[tuple[str, Fragment]] = []  # (raw text so far, its reading)
     pending = ""

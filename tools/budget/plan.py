@@ -56,6 +56,11 @@ PERIODS = (
     (re.compile(r"\b(?:next week|this week|a week|per week|weekly|each week)\b", re.IGNORECASE), 1),
 )
 
+# what a change does to the outcome: "how much would sales drop", "revenue will go up how much"
+EFFECT = (
+    r"\b(?:sales|revenue|orders|conversions)\b.{0,25}\b(?:drop|fall|go (?:up|down)|rise|grow|change|less|more)\b"
+    r"|\b(?:drop|fall|go (?:up|down)|rise)\s+how (?:much|many)\b"
+)
 LOW_WORDS = r"at least|minimum(?: of)?|min(?:imum)?|no less than|not less than|floor of|>=?"
 HIGH_WORDS = (
     r"at most|max(?:imum)?(?: of)?|no more than|not more than|up to|cap(?:ped)?(?: \w+)? at|cap of|limit(?: of)?|<=?"
@@ -145,7 +150,9 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
         r"\beffect of\b|\bhow much (?:would|will) (?:we|i) (?:lose|gain)\b|\bhow (?:much|many) more\b|"
         # "and if social is cut in half?", 那社交减少一半呢, 电视停投会少卖多少
         r"\band if\b|^if\b|\bwhat about\b|\bhow about\b|^that\b|"
-        r"\bsell (?:less|more)\b|\bhow (?:much|many) (?:less|fewer)\b",
+        r"\bsell (?:less|more)\b|\bhow (?:much|many) (?:less|fewer)\b|"
+        # the effect asked for: "TV cut 30%, how much would revenue drop", 销量会掉多少, sales 能涨多少
+        rf"{EFFECT}",
         query,
         re.IGNORECASE,
     ):
@@ -166,6 +173,7 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
         (
             re.compile(
                 rf"\b(?:{add})\s+(?:an?\s+)?(?:extra\s+|another\s+|additional\s+)?{amount}\s+(?:more\s+|extra\s+)?"
+                r"(?:(?:a|per|each) week\s+)?"
                 rf"(?:in|into|to|on)\s+{owner}{ch}",
                 re.IGNORECASE,
             ),
@@ -182,7 +190,14 @@ def _changes(query: str, used: list[tuple[int, int]]) -> dict[str, str]:
         ),
         # the channel first ("tv: cut 20%", "display, stop it"): how Chinese puts it (电视砍掉两成)
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{cut})\s+(?:by\s+)?{share}", re.IGNORECASE), "-"),
-        (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:{grow}|add|adding)\s+(?:by\s+)?{share}", re.IGNORECASE), "+"),
+        (
+            re.compile(
+                rf"\b{ch}{spend}[:,]?\s*(?:(?:per|a|each) week\s+|weekly\s+)?(?:{grow}|add|adding)\s+"
+                rf"(?:by\s+|extra\s+|another\s+)?{share}",
+                re.IGNORECASE,
+            ),
+            "+",
+        ),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:halve|halved|cut in half)\b", re.IGNORECASE), "x0.5"),
         (re.compile(rf"\b{ch}{spend}\s*(?:is|was|gets?|got)\s+(?:cut|reduced|slashed)\s+in\s+half\b", re.I), "-50%"),
         (re.compile(rf"\b{ch}{spend}[:,]?\s*(?:double|doubled)\b", re.IGNORECASE), "x2"),
@@ -220,8 +235,8 @@ def _bounds(query: str, used: list[tuple[int, int]]) -> tuple[dict[str, float], 
     for words, target in ((LOW_WORDS, low), (HIGH_WORDS, high)):
         for pattern in (
             rf"\b(?:{words})\s+{money}\s+(?:on|for|in|to)\s+(?:the\s+)?{ch}",
-            rf"\b{ch}(?:\s+channels?)?(?:\s+(?:spend|budget))?\s*(?:at|to|should get|gets|get|of)?\s*(?:{words})\s+"
-            rf"{money}",
+            rf"\b{ch}(?:\s+channels?)?(?:\s+(?:spend|budget))?\s*(?:at|to|should get|gets|get|of|needs?|must get)?\s*"
+            rf"(?:{words})\s+(?:(?:to\s+)?(?:need|needs|get|gets|have|be)\s+)?{money}",
             rf"\b(?:cap|limit)\s+(?:the\s+)?{ch}(?:\s+(?:spend|budget))?\s+at\s+{money}",
         ):
             if target is low and pattern.startswith(r"\b(?:cap"):
@@ -237,7 +252,10 @@ def _bounds(query: str, used: list[tuple[int, int]]) -> tuple[dict[str, float], 
         rf"\s+(?:fixed|flat|as it is|as is|unchanged|the same|where it is|constant|steady)(?:\s+at\s+{money})?"
     )
     # the channel first ("tv stays unchanged": 电视保持现状)
-    kept = rf"\b{ch}(?:\s+(?:spend|budget))?\s+(?:stays?\s+|is\s+|kept\s+)?(?:unchanged|fixed|as it is|the same)\b"
+    kept = (
+        rf"\b{ch}(?:\s+(?:spend|budget))?\s+(?:stays?\s+|is\s+|kept\s+|keeps?\s+|remains?\s+)?"
+        rf"(?:unchanged|fixed|as it is|the same)\b(?:\s+at\s+{money})?"
+    )
     for match in [*re.finditer(keep, query, re.IGNORECASE), *re.finditer(kept, query, re.IGNORECASE)]:
         channel = next(n for n, _ in CHANNEL_WORDS if match.group(n) is not None)
         typed = match.groupdict().get("m")
@@ -281,7 +299,12 @@ def _period(query: str) -> int | None:
 def _restricts(query: str) -> bool:
     """The request limits the split to the channels it names ("between Google and Meta", "across search and
     social", "only on ...") rather than mentioning them in passing."""
-    return re.search(r"\b(between|across|among|amongst|over|only|just|into|on|to)\b", query, re.IGNORECASE) is not None
+    if re.search(r"\b(between|across|among|amongst|over|only|just|into|on|to)\b", query, re.IGNORECASE) is not None:
+        return True
+    # "google and facebook, split 20k" (谷歌和脸书 分一下): the pair, then the split
+    pair = rf"{_CHANNEL_SPAN}\s*(?:,|and|&|\+|/)\s*{_CHANNEL_SPAN}"
+    pair = re.sub(r"\(\?P<\w+>", "(?:", pair)  # the channel pattern twice: without its group names
+    return re.search(rf"{pair}\W*(?:split|allocat\w*|divid\w*)\b", query, re.IGNORECASE) is not None
 
 
 PLANNING = Planning(
@@ -351,7 +374,7 @@ CUES = (
     (
         0.7,
         r"\b(what if|if) we\b.{0,30}\b(cut\w*|reduc\w*|halv\w*|doubl\w*|tripl\w*|increas\w*|add\w*|stop\w*|paus\w*|"
-        r"drop\w*|rais\w*|spen[dt]\w*|boost\w*|trim\w*|slash\w*|scal\w*|turn\w* off|"
+        r"drop\w*|rais\w*|spen[dt]\w*|boost\w*|trim\w*|slash\w*|scal\w*|turn\w* off|put\w*|invest\w*|"
         r"switch\w* off|shut\w* off|kill\w*)\b.{0,40}\b"
         r"(tv|television|search|google|social|meta|facebook|instagram|display|video|youtube|tiktok|spend|budget)\b",
     ),
@@ -370,11 +393,25 @@ CUES = (
         + r"\b.{0,10}\bto\b",
     ),
     (0.7, CHANNEL_CUE + r"\b.{0,20}\b(move|moving|shift|shifting)\b.{0,20}\bto (the )?" + CHANNEL_CUE + r"\b"),
+    # an amount that is a budget ("budget $50000", "a 30k media budget"), a channel's bound ("search at least 10k")
+    (
+        0.7,
+        r"\b(budget|spend)\s*(is|of|:)?\s*(\$\d|\b\d+(\.\d+)?k\b)|(\$\d[\d,.]*|\b\d+(\.\d+)?k)\s+"
+        r"(total |marketing |media |ad )?(budget|spend)\b",
+    ),
+    # a bound alone is weak: a clause "search at least 10k" stays with the budget it bounds, never its own step
+    (0.3, CHANNEL_CUE + r"\b.{0,15}\b(at least|at most|no more than|capped at|cap)\b.{0,12}\$?\d"),
+    # "search ads cut 20%" (搜索广告砍掉20%): a channel's spend changed by an amount, not an ad to write
+    (
+        0.7,
+        CHANNEL_CUE + r"\b( ads)?\s+(cut|halve|double|reduce|raise|increase|add)\w*\s+(by\s+)?(\$?\d|half\b)",
+    ),
     # "tv stopped: how much less would we sell?" (电视停投会少卖多少)
     (
         0.7,
         CHANNEL_CUE + r"\b.{0,20}\b(cut|halve|double|stop|pause|drop|add|increase|reduce|raise)\w*\b.{0,30}\b"
-        r"(sell (less|more)|how (much|many) (less|more|fewer)|lose)\b",
+        r"(sell (less|more)|how (much|many) (less|more|fewer)|lose|what happens|effect)\b|" + CHANNEL_CUE + r"\b.{0,20}"
+        r"\b(cut|halve|double|stop|pause|drop|add|increase|reduce|raise)\w*\b.{0,30}" + EFFECT,
     ),
     (
         0.7,

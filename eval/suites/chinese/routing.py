@@ -6,18 +6,19 @@ English twins beside them, and Chinese requests answered end to end.
    README): `routing_zh_test3.jsonl` (160, written blind on 2026-12-07 by a helper who never read the router or the
    other sets' requests, never used to tune it: the held-out figure), `routing_zh_test2.jsonl` (160, the second
    frozen set: scored, its misses seen, so no longer held out), `routing_zh_test.jsonl` (160, the first frozen set:
-   scored once before any tuning on the second development set, its misses seen then, so no longer held out), and
-   the development sets the phrasebook, lexicon and cues were tuned on, `routing_zh_dev2.jsonl` (200) and
-   `routing_zh.jsonl` (80).
+   scored once before any tuning on the second development set, its misses seen then, so no longer held out); both
+   are development sets, tuned on, since 2026-12-07; and the development sets the phrasebook, lexicon and cues were
+   first tuned on, `routing_zh_dev2.jsonl` (200) and `routing_zh.jsonl` (80).
 2. End to end: `MarketingAgent.ask` on the held-out set's single-tool cases that run without a generative model
    (every tool but ad copy): the share answered in Chinese, the share whose calls all ran, and the share of review
    answers that cite reviews.
 
 Router only, in seconds (the demo catalogue, no review store, no trained model):
-`python -m eval.suites.chinese.routing [--split dev|held-out|second-frozen|first-frozen] [--cases FILE] [--misses]`
-prints the same routing tables for the development sets (the default), for one frozen set, or for any case file
-(`--cases eval/cases/routing.jsonl` scores the English development set). `--misses` lists the plans that missed, for
-development files only (never a frozen set's).
+`python -m eval.suites.chinese.routing [--split dev|demoted|held-out|second-frozen|first-frozen] [--cases FILE]
+[--misses]` prints the same routing tables for the development sets (the default), for the two demoted frozen sets
+(`demoted`, or one of them), for the held-out set, or for any case file (`--cases eval/cases/routing.jsonl` scores the
+English development set). `--misses` lists the plans that missed, for development files only (the demoted sets
+included; never the held-out set's or the frozen English set's).
 """
 
 from __future__ import annotations
@@ -41,15 +42,15 @@ CASES = Path(__file__).resolve().parents[2] / "cases" / "chinese"
 HELD_OUT = CASES / "routing_zh_test3.jsonl"
 SETS = (  # (key, file, title)
     ("held-out", HELD_OUT, "third frozen set (held out)"),
-    ("second-frozen", CASES / "routing_zh_test2.jsonl", "second frozen set (scored, misses seen: not held out)"),
-    ("first-frozen", CASES / "routing_zh_test.jsonl", "first frozen set (scored before, misses seen: not held out)"),
+    ("second-frozen", CASES / "routing_zh_test2.jsonl", "second frozen set (development since 2026-12-07)"),
+    ("first-frozen", CASES / "routing_zh_test.jsonl", "first frozen set (development since 2026-12-07)"),
     ("dev2", CASES / "routing_zh_dev2.jsonl", "second development set (tuned on)"),
     ("dev1", CASES / "routing_zh.jsonl", "first development set (tuned on)"),
 )
 DEV_KEYS = ("dev2", "dev1")
-FROZEN = frozenset(  # misses never printed
-    {HELD_OUT.name, "routing_zh_test2.jsonl", "routing_zh_test.jsonl", "routing_test.jsonl"}
-)
+# the two older frozen sets: scored and their misses seen, so development (tuned on) since 2026-12-07
+DEMOTED_KEYS = ("second-frozen", "first-frozen")
+FROZEN = frozenset({HELD_OUT.name, "routing_test.jsonl"})  # misses never printed
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SIZES = ByMode(quick=(DemoSize(1500, 400), 12), full=(DemoSize(5000, 3000), 80))
 
@@ -82,11 +83,18 @@ def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> No
 def main() -> None:
     """Score development (or named) routing case files with the offline router alone, on the demo catalogue."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--split", choices=("dev", *(key for key, _, _ in SETS if key not in DEV_KEYS)), default="dev")
+    parser.add_argument(
+        "--split",
+        choices=("dev", "demoted", *(key for key, _, _ in SETS if key not in DEV_KEYS)),
+        default="dev",
+        help="dev: dev2 and dev1; demoted: the first and second frozen sets (development since 2026-12-07); "
+        "first-frozen / second-frozen: one of them; held-out: the third frozen set (score once, at the end)",
+    )
     parser.add_argument("--cases", type=Path, action="append", help="a case file instead of --split (repeatable)")
     parser.add_argument("--misses", action="store_true", help="list the missed plans (development files only)")
     options = parser.parse_args()
-    keys = DEV_KEYS if options.split == "dev" else (options.split,)
+    splits = {"dev": DEV_KEYS, "demoted": DEMOTED_KEYS}
+    keys = splits.get(options.split, (options.split,))
     paths = options.cases or [path for key, path, _ in SETS if key in keys]
     from agent.router import Router
 

@@ -1,0 +1,110 @@
+"""Issue 19: Chinese requests (and their English twins) routed on wording the router was never tuned on. Each test is a
+class of fix, checked with phrasings written for this file (not taken from any case file): a budget what-if that
+asks what a spend change does to sales, bounds and held channels typed the Chinese way, named quarters, a step that
+"then" opens running on past an "and", and the other classes below. The router reads only the catalogue, so these
+tests route on the demo catalogue alone (seconds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.router import Router
+from agent.types import Plan
+from eval.demo import demo_catalogue_workspace
+from routing_helpers import names, plan
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory: pytest.TempPathFactory) -> Router:
+    return Router(demo_catalogue_workspace(tmp_path_factory.mktemp("catalogue") / "ws")).warm_up()
+
+
+def follow(router: Router, *messages: str) -> Plan:
+    context = None
+    for message in messages:
+        context = plan(router, message, context)
+    assert context is not None
+    return context
+
+
+def only_call(result: Plan, tool: str) -> dict[str, object]:
+    assert names(result) == [tool], (result.kind, result.message, names(result))
+    return result.calls[0].arguments
+
+
+# ---- budget what-ifs: a spend change and its effect on sales ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "changes"),
+    [
+        ("电视预算翻倍的话，营收能涨多少", {"tv": "x2"}),
+        ("搜索广告砍掉20%，销量会掉多少？", {"search": "-20%"}),
+        ("社交每周多投2000块会怎样", {"social": "+2000"}),
+        ("If we double the TV budget, how much would revenue go up?", {"tv": "x2"}),
+        ("What if we put an extra $1,500 a week into search?", {"search": "+1500"}),
+    ],
+)
+def test_a_spend_change_with_its_effect_is_a_budget_what_if(router: Router, message: str, changes: dict) -> None:
+    arguments = only_call(plan(router, message), "plan_budget")
+    assert arguments["changes"] == changes
+    assert "total_budget" not in arguments
+
+
+def test_how_much_sales_drop_after_a_change_is_part_of_the_what_if(router: Router) -> None:
+    result = plan(router, "If we halve the search budget, how much will sales fall?")
+    assert names(result) == ["plan_budget"]
+
+
+# ---- budget bounds and held channels, typed the Chinese way -------------------------------------------------------
+
+
+def test_at_least_with_a_verb_between(router: Router) -> None:
+    arguments = only_call(plan(router, "下个月预算五万，搜索至少要一万"), "plan_budget")
+    assert arguments["min_spend"] == {"search": 10000}
+    arguments = only_call(plan(router, "Budget 50k for next month; search needs at least 10k"), "plan_budget")
+    assert arguments["min_spend"] == {"search": 10000}
+
+
+def test_a_channel_held_at_an_amount_or_where_it_is(router: Router) -> None:
+    held = follow(router, "下个月三万预算怎么分", "电视固定在5000")
+    assert held.calls[0].arguments["min_spend"] == {"tv": 5000} == held.calls[0].arguments["max_spend"]
+    capped = follow(router, "How should we split 30k next month?", "把展示广告封顶在三千")
+    assert capped.calls[0].arguments["max_spend"] == {"display": 3000}
+    kept = only_call(plan(router, "两万预算，搜索维持现在的水平，其余的怎么分"), "plan_budget")
+    assert kept["fixed"] == ["search"]
+
+
+def test_two_channels_then_the_split(router: Router) -> None:
+    arguments = only_call(plan(router, "3万预算 电视和展示广告 分一下"), "plan_budget")
+    assert sorted(arguments["channels"]) == ["display", "tv"]
+
+
+def test_between_closed_after_the_pair_in_chinese(router: Router) -> None:
+    arguments = only_call(plan(router, "2万在搜索和电视之间怎么分"), "plan_budget")
+    assert sorted(arguments["channels"]) == ["search", "tv"]
+
+
+# ---- periods ----------------------------------------------------------------------------------------------------
+
+
+def test_named_quarters_typed_with_di(router: Router) -> None:
+    assert only_call(plan(router, "今年第四季的预算三万怎么分"), "plan_budget")["period_weeks"] == 13
+    budget = only_call(plan(router, "明年第二季度行销预算八万，帮我分一下"), "plan_budget")
+    assert budget["period_weeks"] == 13
+
+
+def test_half_a_month_and_next_typed_before_english(router: Router) -> None:
+    assert only_call(plan(router, "Hearth 煎锅半个月能卖多少"), "forecast_sales")["horizon"] == 2
+    assert only_call(plan(router, "下个 month 的 Hearth 煎锅 forecast"), "forecast_sales")["horizon"] == 4
+
+
+# ---- "between X and Y" is a pair, not two steps -------------------------------------------------------------------
+
+
+def test_a_channel_pair_stays_in_its_step(router: Router) -> None:
+    result = plan(router, "先预测Hearth煎锅下个月的销量，再看看两万在电视和搜索之间怎么分")
+    assert names(result) == ["forecast_sales", "plan_budget"]
+    assert "what_if" not in result.calls[0].arguments
+    assert sorted(result.calls[1].arguments["channels"]) == ["search", "tv"]
+    assert result.calls[1].arguments["total_budget"] == 20000
