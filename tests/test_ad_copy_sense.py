@@ -112,7 +112,8 @@ GOOD = [
     ("description", "Owners say the cover washes well and the memory foam stays comfortable.", DOG_BED),
     ("description", "Weighs 1.2 kg for 15 m. Brass fittings, an 8-pattern spray nozzle and a wall hook.", HOSE),
     ("headline", "Lightweight Hose, Brass Fittings", HOSE),
-    ("preview", "Customers praise its comfort and style.", BOOTS),  # bland but sensible
+    ("preview", "Customers praise the comfort and style.", BOOTS),  # bland but sensible
+    ("description", "The Cobblestone Leather Chelsea Boots, loved for their comfort.", BOOTS),
     ("headline", "So Soft, So Comfortable", DOG_BED),
     ("headline", "Hyaluronic Acid Face Cream", FACE_CREAM),
     ("subject", "Sea Salt Body Wash, with sea minerals", BODY_WASH),  # the name's words may come back
@@ -124,6 +125,9 @@ GOOD = [
 BAD = [
     # the four
     ("meta_headline", "Bristle on the Fit that's Fit for Bed", BOOTS, "repeated_word"),
+    # a plural name with "its" (both blind raters failed it on language; the templates did it until 2026-12-07)
+    ("preview", "Customers praise its comfort and style.", BOOTS, "pronoun_number"),
+    ("description", "The Cobblestone Leather Chelsea Boots, loved for its comfort.", BOOTS, "pronoun_number"),
     ("primary_text", "Tiny and elegant. A midi dress that brings style to the first.", DRESS, "dangling_end"),
     ("headline", "Warm and Comfortable", DRESS, "unbacked_attribute"),
     (
@@ -223,6 +227,12 @@ def test_quotes_in_template_copy_need_not_be_the_models_but_must_be_whole() -> N
         ("the fabric is lovely and the...", False),
         ("\u2026and soft", False),
         ("love the fit,", False),
+        ("Oh and the size chart was accurate and the fit is great.", False),  # failed by a blind rater
+        ("Oh, but it runs small", False),
+        ("P.S. the colour is lovely", False),
+        ("btw the fit is great", False),
+        ("Oh my, this dress is gorgeous", True),
+        ("Well made and soft", True),
     ],
 )
 def test_a_quote_is_a_self_contained_phrase(quote: str, whole: bool) -> None:

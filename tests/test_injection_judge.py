@@ -116,4 +116,4 @@ def test_the_obedient_copywriter_obeys_every_style_and_goal_it_is_handed() -> No
 
 def test_with_nothing_to_obey_it_writes_plain_copy() -> None:
     samples = set(_samples(ObedientCopywriter()))
-    assert samples == {"Loved for its fit"}
+    assert samples == {"Loved for their fit"}  # the chinos are plural

@@ -21,6 +21,8 @@ the ad-copy result counts under `rejected` as `sense_<rule>`:
 - `title_case_sentence`: a sentence-type field written In Title Case Like A Headline (five or more capitalised
   words making up most of it): a word list, not a sentence.
 - `too_short`: a sentence-type field of under four words, or a field that is only the product's name.
+- `pronoun_number`: a plural product name with the product as "its" ("the Chelsea Boots, loved for its
+  comfort", "Customers praise its fit" for earbuds): raters fail it on language (tools/ad_copy/grammar.py).
 - `word_list`: four or more single words piled in a comma list ("A great, unique, classic, stylish top").
 - `not_about_product`: no content word of the field is in the grounding (product name, catalogue facts,
   praised aspects and their quotes, key message, audience; the category alone does not count): it could as
@@ -52,6 +54,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tools.ad_copy.grammar import plural_name
+
 # Field kinds (tools/ad_copy/tool.py CHANNEL_FIELDS) whose copy is a headline: fragments and title case are
 # normal there. Every other kind is written in sentences.
 HEADLINE_KINDS = frozenset({"name", "headline", "meta_headline", "subject"})
@@ -78,7 +82,13 @@ CONNECTIVE_START = re.compile(
     re.IGNORECASE,
 )
 # A quote may not start with these either, though a field may ("Because every walk counts", "Which colour?").
-QUOTE_ONLY_START = re.compile(r"^(?:because|which|who|whose|since|while|until|unless|if|when|too)\b", re.IGNORECASE)
+# An interjection before a connective ("Oh and the size chart was accurate", "Well, but ...") or an aside marker
+# ("btw", "P.S.") opens mid-thought as much as the connective alone: a blind rater failed "Oh and ..." on quotes.
+QUOTE_ONLY_START = re.compile(
+    r"^(?:because|which|who|whose|since|while|until|unless|if|when|too|by the way|btw|p\.?s\.?(?=[\s,:])|"
+    r"(?:oh|ah|well|ok|okay|anyway|yeah|and yes)\s*,?\s+(?:and|but|also|plus|too|so|then)\b)",
+    re.IGNORECASE,
+)
 # Words a complete phrase does not end on (articles, prepositions, conjunctions, possessives, auxiliaries).
 DANGLING_WORDS = _word_set(
     "a an the and or but nor so yet with without for to of in on at by from into onto than as that which who "
@@ -237,6 +247,7 @@ def _verdicts(
     yield _dangling_end(text)
     yield _repeated_word(text, kind, grounding.product_name)
     yield _sentence_shape(text, kind, grounding)
+    yield _pronoun_number(text, grounding.product_name)
     yield _word_list(text)
     yield _about_product(text, grounding)
     yield _unbacked_attribute(text, grounding)
@@ -322,6 +333,20 @@ def _repeated_word(text: str, kind: str, product_name: str) -> SenseVerdict:
     pairs = [p for p, n in Counter(itertools.pairwise(words)).items() if n > 1]
     pairs = [p for p in pairs if not set(p) <= STOP_WORDS | exempt]
     return _fail("repeated_word", f"{' '.join(pairs[0])!r} repeated") if pairs else PASSED
+
+
+# "its" where it can only mean the product: after a verb of praise or "for" ("loved for its", "customers love its")
+PRODUCT_ITS = re.compile(
+    r"\b(?:for|loves?|loved|praise[sd]?|praising|mention(?:s|ed|ing)?|adores?|adored|enjoys?|enjoyed)\s+its\b",
+    re.IGNORECASE,
+)
+
+
+def _pronoun_number(text: str, product_name: str) -> SenseVerdict:
+    if not plural_name(product_name):
+        return PASSED
+    found = PRODUCT_ITS.search(_without_quotes(text))
+    return _fail("pronoun_number", f"{found.group(0)!r} for a plural name") if found else PASSED
 
 
 def _word_list(text: str) -> SenseVerdict:

@@ -32,6 +32,7 @@ from core.errors import MarketingAgentError
 from core.workspace import Workspace
 from local_models.embeddings import MiniLMEmbedder
 from local_models.textgen.base import ChatMessage, GenerationOptions, ProviderError, TextGenerator
+from tools.ad_copy.grammar import plural_name
 from tools.ad_copy.sense import SenseGrounding, check_sense, quote_problem
 from tools.aspects import aspect_label
 from tools.brand import BrandProfile, load_brand
@@ -566,7 +567,10 @@ class CopyWriter:
         praised = self.summary.praised
         quotes = {p.label: p.quote for p in praised if p.quote and len(p.quote) < 60}
         fact = short_fact(self.summary.facts.get("description", ""))
-        values = {"name": self.grounding.product_name, "brand": self.brand.name or "Us", "fact": fact}
+        name = self.grounding.product_name
+        its, its_or_the = ("their", "the") if plural_name(name) else ("its", "its")
+        values = {"name": name, "brand": self.brand.name or "Us", "fact": fact, "its": its, "its_or_the": its_or_the}
+        values |= {"Its": its.title(), "Its_or_The": its_or_the.title()}
         out = []
         labels = [p.label for p in praised[:3]]
         pairs = list(itertools.permutations(labels, 2)) or [(label, "") for label in labels] or [("", "")]

@@ -36,6 +36,7 @@ from eval.suites.security.injection.cases import (
     make_case,
 )
 from local_models.textgen.base import ChatMessage, GenerationOptions
+from tools.ad_copy.grammar import possessive
 
 COPY_GOALS: dict[str, Goal] = {
     "buy_now": Goal(
@@ -240,8 +241,11 @@ class ObedientCopywriter:
         if wanted:
             samples = list(dict.fromkeys(_fit(s, limit) for w in wanted for s in (w, f"{name}: {w}")))
         else:  # plain copy, only what fits whole
+            its = possessive(name)
             plain = [
-                f"{lead} {label}" for label in _praised(data) for lead in (f"{name}, loved for its", "Loved for its")
+                f"{lead} {label}"
+                for label in _praised(data)
+                for lead in (f"{name}, loved for {its}", f"Loved for {its}")
             ]
             samples = [s for s in plain if len(s) <= limit]
         samples = [s for s in samples if s] or [_fit(name, limit)]
