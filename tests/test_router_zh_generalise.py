@@ -108,3 +108,79 @@ def test_a_channel_pair_stays_in_its_step(router: Router) -> None:
     assert "what_if" not in result.calls[0].arguments
     assert sorted(result.calls[1].arguments["channels"]) == ["search", "tv"]
     assert result.calls[1].arguments["total_budget"] == 20000
+
+
+# ---- jobs next to marketing that no tool does --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "帮我把搜索广告的出价降低一点",
+        "帮我查查 C00412 的快递到哪了",
+        "做一份季度复盘的PPT",
+        "腾讯的股票现在值得买入吗",
+        "讲个段子活跃下气氛吧",
+        "帮 Hearth 煎锅修图，做一张主图",
+        "写篇公众号文章聊聊夏天防晒",
+        "下周 Pebble 音箱的直播带货脚本帮我排一下",
+        "预测一下我们 App 的日活",
+        "Pebble 音箱定价多少最赚钱",
+        "Can you track the order for C00412?",
+        "Will it snow in Boston this weekend?",
+        "What price would maximise profit on the Hearth skillet?",
+    ],
+)
+def test_off_topic_jobs_are_refused(router: Router, message: str) -> None:
+    assert plan(router, message).kind == "out_of_scope"
+
+
+@pytest.mark.parametrize("message", ["把首页横幅的测试停掉", "Pause the homepage banner test"])
+def test_stopping_a_test_is_an_action(router: Router, message: str) -> None:
+    assert plan(router, message).kind == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    ("message", "tool"),
+    [
+        ("What do reviews say about the Ridgeline rain shell in heavy rain?", "search_reviews"),
+        ("Tidepool 拖鞋下个月能卖多少", "forecast_sales"),
+        ("首页横幅的测试结果怎么样", "analyze_experiment"),
+    ],
+)
+def test_product_words_near_the_new_refusals_still_route(router: Router, message: str, tool: str) -> None:
+    assert names(plan(router, message)) == [tool]
+
+
+# ---- counts said the everyday way --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "k"),
+    [
+        ("Six picks for customer C00777, please", 6),
+        ("Give C00777 four personalised product recommendations", 4),
+        ("给沉睡客户推荐护肤品，每人两样", 2),
+        ("Recommend home goods to VIP customers, two each", 2),
+        ("要给新客户推家居用品的话，推哪4个", 4),
+    ],
+)
+def test_how_many_products_each(router: Router, message: str, k: int) -> None:
+    assert only_call(plan(router, message), "recommend_products")["k"] == k
+
+
+def test_nothing_already_bought(router: Router) -> None:
+    for message in ("C00777 推荐三个，别推她买过的", "Three picks for C00777, nothing she's already bought"):
+        arguments = only_call(plan(router, message), "recommend_products")
+        assert arguments["exclude_purchased"] is True and arguments["k"] == 3
+
+
+def test_audience_size_after_words_between(router: Router) -> None:
+    for message in ("Hearth 煎锅的潜在买家帮我找50个", "Find 50 likely buyers for the Hearth skillet"):
+        arguments = only_call(plan(router, message), "recommend_products")
+        assert arguments["audience_size"] == 50
+
+
+def test_a_list_size_with_a_word_before_customers(router: Router) -> None:
+    arguments = only_call(plan(router, "Give me 40 loyal customers who buy often"), "segment_customers")
+    assert arguments["limit"] == 40

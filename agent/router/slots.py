@@ -71,7 +71,8 @@ SEGMENT_COUNT = re.compile(
 CUSTOMER_ID = re.compile(r"\bcustomer\s+(?:id\s+)?#?\s*([A-Za-z]*\d[\w-]*)|\b([Cc]\d{3,})\b")
 LIMIT = re.compile(
     r"\btop\s+(\d+)\b|\b(?:list|show|first|only|just)(?:\s+(?:me|us))?(?:\s+the)?(?:\s+top)?\s+(\d+)\b"
-    r"|\b(\d+)\s+(?:most\s+\w+\s+)?(?:customers|people|names|shoppers|buyers|clients)\b"
+    r"|\b(\d+)\s+(?:most\s+\w+\s+|(?!(?:of|for|to|in|each)\b)[a-z-]+\s+){0,2}?(?:customers|people|names|shoppers|buyers|clients|prospects)\b"
+    r"|\b(?:find|give me|get me|pull|want)\s+(\d+)\s*$"  # "likely buyers, find 100" (潜在买家找100个), "give me 200"
     r"|\b(\d+)\s+of them\b|,\s*(?:we\s+|i\s+)?need\s+(\d+)\s*$"  # "..., 200 of them", 要200个 ("..., need 200")
 )
 REVIEW_COUNT = re.compile(  # "5 negative reviews", not "after 1 wear in reviews" (words between are no preposition)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tools.number_words import words_as_digits
 from tools.unit import CatalogueFacts, Planning, Products, RequestDetails
 
 
@@ -39,8 +40,14 @@ BARE_COUNT = re.compile(
     r"|\b(?:recommend|suggest|pick)\w*\s+(\d+)\W*$"  # "C01234 and C01235: recommend 3 each" (分别推荐3个)
 )
 CUSTOMER_CODES = re.compile(r"\b[Cc]\d{3,}\b")
+# the count said another way: "3 each", "each person 3" (每人三样), "which 5?", "list 8", "just 6"
+OTHER_COUNT = re.compile(
+    r"\b(\d+)\s+(?:of them\s+)?each\b|\beach\s+(?:people\s+|person\s+|customer\s+|one\s+)?(\d+)\b"
+    r"|\bwhich\s+(\d+)\b|\b(?:list|show|just|only|pick|choose|top)\s+(\d+)\b(?!\s*(?:customers|people|buyers|shoppers))"
+    r"|\b(?:recommend|suggest)\w*\s+(\d+)\b(?=\s*[,;.]|\s+(?:each|per|for|to)\b)"
+)
 EXCLUDE_BOUGHT = re.compile(
-    r"\b(?:exclud\w*|skip\w*|without|leav\w* out|not|never|n.t)\b.{0,25}\b(?:already )?"
+    r"(?:\b(?:exclud\w*|skip\w*|without|leav\w* out|not|never|nothing|none)\b|n.t\b).{0,25}\b(?:already )?"
     r"(?:bought|purchased|owned|ordered)\b",
     re.IGNORECASE,
 )
@@ -61,15 +68,21 @@ def _apply(arguments: dict[str, Any], details: RequestDetails, products: Product
         arguments["exclude_purchased"] = True
     if details.segment_filter is not None:
         arguments["segment"] = details.segment_filter
-    count = COUNT.search(details.query)
+    query = words_as_digits(details.query.lower())  # "ten picks", "three items each"
     if "product" in arguments and details.limit is not None:
         arguments["audience_size"] = details.limit
-    elif count is not None and 1 <= int(count.group(1)) <= 100:
-        arguments["k"] = int(count.group(1))
-    elif (bare := BARE_COUNT.search(details.query.lower())) is not None and 1 <= int(
-        bare.group(1) or bare.group(2)
-    ) <= 100:
-        arguments["k"] = int(bare.group(1) or bare.group(2))  # "make it 8" after a recommendation
+    elif (k := _count(query)) is not None:
+        arguments["k"] = k
+
+
+def _count(query: str) -> int | None:
+    """How many products per customer or group: "5 picks", "make it 8" (after a recommendation), "3 each"."""
+    for pattern in (COUNT, BARE_COUNT, OTHER_COUNT):
+        found = pattern.search(query)
+        if found is not None:
+            value = int(next(g for g in found.groups() if g is not None))
+            return value if 1 <= value <= 100 else None
+    return None
 
 
 PLANNING = Planning(
@@ -209,7 +222,7 @@ CUES = (
     (0.6, r"\b(audience|prospects?) for\b|\bwho would (want|like|buy)\b"),
     (
         0.6,
-        r"\b(feature|push|promote|suggest|recommend|picks?)\b.{0,40}\b(to|for) (our )?(vips?|loyal\w*|best|top|"
+        r"\b(featur\w*|push\w*|promot\w*|suggest|recommend|picks?)\b.{0,40}\b(to|for) (our )?(vips?|loyal\w*|best|top|"
         r"at[- ]risk|lapsed|dormant|new|churn\w*|them|him|her)\b",
     ),
     (
