@@ -184,3 +184,52 @@ def test_audience_size_after_words_between(router: Router) -> None:
 def test_a_list_size_with_a_word_before_customers(router: Router) -> None:
     arguments = only_call(plan(router, "Give me 40 loyal customers who buy often"), "segment_customers")
     assert arguments["limit"] == 40
+
+
+# ---- tests: a name before 那个, alpha and confidence said in Chinese, traffic per group, floors, typed details -----
+
+
+def test_a_test_named_before_that(router: Router) -> None:
+    arguments = only_call(plan(router, "homepage banner 那个实验现在谁领先"), "analyze_experiment")
+    assert arguments["experiment"] == "homepage banner"
+
+
+def test_a_typo_for_test_and_results_not_out_yet(router: Router) -> None:
+    assert names(plan(router, "首页横幅的测式有结果了没")) == ["analyze_experiment"]
+
+
+def test_alpha_and_confidence_in_chinese(router: Router) -> None:
+    assert only_call(plan(router, "首页横幅测试，显著性水平设在0.05"), "analyze_experiment")["alpha"] == 0.05
+    assert only_call(plan(router, "首页横幅测试按95%的信心水准再算一遍"), "analyze_experiment")["alpha"] == 0.05
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["想测出 8% 的 lift，每个版本要多少流量", "To pick up an 8% lift, how many visitors does each variant need?"],
+)
+def test_traffic_per_group_for_a_lift(router: Router, message: str) -> None:
+    assert only_call(plan(router, message), "analyze_experiment")["lift"] == 0.08
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["下一轮的流量怎么分，每个版本至少留两成", "Split the next round of traffic with at least 20% on every variant"],
+)
+def test_a_floor_per_variant(router: Router, message: str) -> None:
+    assert only_call(plan(router, message), "analyze_experiment")["floor"] == 0.2
+
+
+def test_sends_a_day_and_a_lift_in_two_clauses(router: Router) -> None:
+    for message in (
+        "homepage banner 测试如果每天发2000封，测出4%的提升要几天",
+        "If the homepage banner test gets 2,000 a day, how long to detect a 4% lift?",
+    ):
+        arguments = only_call(plan(router, message), "analyze_experiment")
+        assert arguments["daily_exposures"] == 2000 and arguments["lift"] == 0.04
+
+
+@pytest.mark.parametrize(
+    "message", ["对照组和九折那组，哪个下单的人多", "Control or the 10%-off group: which one gets more orders?"]
+)
+def test_control_against_a_version(router: Router, message: str) -> None:
+    assert names(plan(router, message)) == ["analyze_experiment"]

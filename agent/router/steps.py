@@ -64,7 +64,9 @@ def merged_repeats(steps: list[Step]) -> list[Step]:
         own = step.slots
         adds_only_details = not (own.mention.any or own.customer_id or own.segment_filter or own.channel)
         if before is not None and before.intent == step.intent and adds_only_details and not own.segment_product:
-            merged[-1] = replace(before, slots=merge_slots([replace(before.slots), own]))
+            slots = merge_slots([replace(before.slots), own])
+            slots.query = f"{before.slots.query}, {own.query}"  # the tools that read the words read both steps'
+            merged[-1] = replace(before, slots=slots)
             continue
         merged.append(step)
     return merged

@@ -44,7 +44,7 @@ def named_test(query: str) -> str | None:
         if word not in KEYWORDS:
             continue
         name = _name_before(words, i)
-        kept = [w for w in name if w not in NOT_NAME]
+        kept = [w for w in name if w not in NOT_NAME] or _name_pointed_at(words, i)
         if kept:
             return " ".join(kept)
         if i + 2 < len(words) and words[i + 1] in {"on", "for", "of"}:
@@ -68,6 +68,14 @@ def named_test(query: str) -> str | None:
     return None
 
 
+def _name_pointed_at(words: list[str], i: int) -> list[str]:
+    """A name said before "that"/"this" right before "test" ("spring email that test": Chinese puts 那个 between the
+    name and 测试), read back from the determiner."""
+    if i >= 2 and words[i - 1] in {"that", "this"}:
+        return [w for w in _name_before(words, i - 1) if w not in NOT_NAME]
+    return []
+
+
 def _name_before(words: list[str], i: int) -> list[str]:
     """The words before "test" at `i` back to a determiner or the start of the request; [] when a word that is
     never part of a name comes first, or seven words go by without a determiner."""
@@ -85,14 +93,22 @@ def _name_before(words: list[str], i: int) -> list[str]:
 
 LIFT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s*(?:relative\s+)?(?:lift|uplift|increase|improvement|difference|better|"
-    r"higher|more conversions)|\b(?:lift|uplift)\b(?: of| by| at| is| was| were)?\s+(\d+(?:\.\d+)?)\s*(?:%|percent)",
+    r"higher|more conversions)|\b(?:lift|uplift)\b(?:\s+[a-z]+){0,6}?\s+(\d+(?:\.\d+)?)\s*(?:%|percent)",
     re.IGNORECASE,
 )
 DAILY = re.compile(
     r"(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|people|views)?\s*"
     r"(?:a|per|each)\s+day\b"
     r"|\b(?:a|per|each|every)\s+day,?\s+(?:(?:only|just|we|get|gets|have|has|about|around)\s+){0,3}(\d[\d,]*)\s*(?:k\b)?\s*(?:sends|emails|visitors|visits|impressions|exposures|users|"
-    r"people|views)\b",
+    r"people|views)\b"
+    r"|\b(?:a|per|each|every)\s+day,?\s+(?:we\s+|i\s+)?(?:send|sends|get|gets|reach)\s+(\d[\d,]*)\s*(?:k\b)?",
+    re.IGNORECASE,
+)
+# each variant's least share of the next traffic: "keep at least 25% on each version", "每个版本至少留25%"
+FLOOR = re.compile(
+    r"\b(?:at least|no less than|minimum(?: of)?|floor of)\s+(\d+(?:\.\d+)?)\s*%\s*(?:on|for|to|per)?\s*(?:each|every)"
+    r"\s+(?:variant|version|arm)|\b(?:each|every)\s+(?:variant|version|arm)\s+(?:gets\s+|keeps\s+|keep\s+)?"
+    r"(?:at least|no less than|minimum(?: of)?)\s+(\d+(?:\.\d+)?)\s*%",
     re.IGNORECASE,
 )
 CONFIDENCE = re.compile(r"\b(\d{2}(?:\.\d+)?)\s*%\s*(?:confidence|confident|certainty|sure)\b", re.IGNORECASE)
@@ -151,8 +167,10 @@ def _apply(arguments: dict[str, Any], details: RequestDetails) -> None:
         arguments["alpha"] = round(1 - float(confidence.group(1)) / 100, 6)
     elif (level := SIGNIFICANCE.search(query)) is not None and 0 < float(level.group(1) or level.group(2)) <= 0.5:
         arguments["alpha"] = float(level.group(1) or level.group(2))
+    if (floor := FLOOR.search(query)) is not None and 0 < float(floor.group(1) or floor.group(2)) < 50:
+        arguments["floor"] = float(floor.group(1) or floor.group(2)) / 100
     if (daily := DAILY.search(query)) is not None:
-        count = int((daily.group(1) or daily.group(2)).replace(",", ""))
+        count = int(next(g for g in daily.groups() if g is not None).replace(",", ""))
         if re.search(r"\d\s*k\b", daily.group(0), re.IGNORECASE):
             count *= 1000
         if count > 0:
@@ -269,4 +287,18 @@ CUES = (
         r"\bwho(.s| is)? (leading|ahead|winning)\b",
     ),
     (0.6, r"\b(traffic|sends?)\b.{0,30}\b(split|allocat\w*|share)\b.{0,30}\b(variants?|arms?|versions?)\b"),
+    # "how much traffic does each group need", "split the next round of traffic", a test's variants compared
+    (
+        0.7,
+        r"\b(traffic|visitors|sends|impressions|sample)\b.{0,25}\b(each|per) (group|variant|arm|version)\b|"
+        r"\b(each|per) (groups?|variants?|arms?|versions?)\b.{0,20}\bneeds?\b.{0,20}\b(traffic|visitors|sends|"
+        r"impressions)\b|\b(split|allocat\w*|divid\w*)\b.{0,10}\btraffic\b|\bnext round of traffic\b|"
+        r"\btraffic (split|allocation)\b",
+    ),
+    (
+        0.6,
+        r"\b(test|experiment)\b.{0,30}\b(variant|version|arm)s?\b|\bcontrol\b.{0,40}\b(versus|vs\.?|and|or)\b.{0,40}"
+        r"\b(versions?|groups?|variants?|arms?)\b|\bwhich (one|1|version|variant|group)\b.{0,30}\bmore "
+        r"(clicks|conversions|orders|opens|revenue|sign-?ups)\b",
+    ),
 )
