@@ -233,3 +233,38 @@ def test_sends_a_day_and_a_lift_in_two_clauses(router: Router) -> None:
 )
 def test_control_against_a_version(router: Router, message: str) -> None:
     assert names(plan(router, message)) == ["analyze_experiment"]
+
+
+# ---- fairness: an attribute's balance in a list, the audit's settings said in Chinese -------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Hearth 煎锅的目标受众，年龄比例会不会太偏",
+        "Is the audience we target for the Hearth skillet lopsided between younger and older people?",
+        "Does the Hearth skillet audience have an income skew?",
+    ],
+)
+def test_a_products_audience_skewed_by_an_attribute(router: Router, message: str) -> None:
+    arguments = only_call(plan(router, message), "audit_fairness")
+    assert arguments["product"] == "1026"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["新客名单里男女的入选比例是不是失衡了", "沉睡客户名单会不会有偏剪", "Could our VIP list be leaving out women?"],
+)
+def test_a_groups_list_checked_for_balance_is_an_audit(router: Router, message: str) -> None:
+    assert names(plan(router, message)) == ["audit_fairness"]
+
+
+def test_audit_settings_in_chinese(router: Router) -> None:
+    message = "流失风险客户名单按地区审计，阈值用0.9，人数少于30的组别不用判"
+    arguments = only_call(plan(router, message), "audit_fairness")
+    assert arguments["threshold"] == 0.9 and arguments["min_group"] == 30 and arguments["segment"] == "at_risk"
+
+
+def test_a_bare_audit_then_the_list_is_one_audit(router: Router) -> None:
+    arguments = only_call(plan(router, "跑个 fairness audit，对象是 dormant 那群"), "audit_fairness")
+    assert arguments["segment"] == "lapsed"

@@ -10,6 +10,7 @@ from tools.registry import TOOLS
 
 MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
 UNCUED_TOOL_SCORE = 0.6  # the classifier alone, without a keyword for the tool, must be surer ("the Aurora dress?")
+LIST_CUE = 0.8  # a keyword this heavy for a tool that works on a customer list outweighs the group's own name
 CLOSE_CALL = 0.1  # a classifier lead this small over a tool named by a keyword is no lead
 
 
@@ -41,14 +42,7 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
             and planning.takes_over(slots)
         ):
             intent = unit.name
-    source = TOOLS.get(intent)
-    if (
-        source is not None
-        and source.planning is not None
-        and source.planning.provides_product
-        and slots.segment_product
-    ):
-        intent = _strongest(cues, exclude={intent}) or intent
+    intent = _past_the_product_source(intent, cues, slots)
     needs_product = {u.name for u in planned_units() if planning_of(u).product == "required"}
     product_elsewhere = slots.mention.any or slots.anaphor or slots.segment_product or not alone
     if intent in needs_product and not product_elsewhere:
@@ -64,6 +58,24 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
             return max(cued, key=lambda k: cued[k])
     if intent == "out_of_scope" and not cues.get("out_of_scope") and scores[intent] < 0.5:
         return "clarify"  # nothing off-topic was said: ask rather than refuse
+    return intent
+
+
+def _past_the_product_source(intent: str, cues: dict[str, float], slots: Slots) -> str:
+    """A product source's intent, where the words say the group or its product is for another tool: "forecast
+    the product our VIPs buy most" is a forecast; "is the VIP list fair by gender?" names the list that another
+    tool's clear keyword works on."""
+    source = TOOLS.get(intent)
+    if source is None or source.planning is None or not source.planning.provides_product:
+        return intent
+    if slots.segment_product:
+        intent = _strongest(cues, exclude={intent}) or intent
+    if slots.segment_filter:
+        on_lists = {
+            k: v for k, v in cues.items() if k in TOOLS and k != intent and planning_of(TOOLS[k]).customer_group
+        }
+        if on_lists and max(on_lists.values()) >= LIST_CUE:
+            intent = max(on_lists, key=lambda k: on_lists[k])
     return intent
 
 

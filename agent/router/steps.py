@@ -62,14 +62,24 @@ def merged_repeats(steps: list[Step]) -> list[Step]:
     for step in steps:
         before = merged[-1] if merged else None
         own = step.slots
-        adds_only_details = not (own.mention.any or own.customer_id or own.segment_filter or own.channel)
-        if before is not None and before.intent == step.intent and adds_only_details and not own.segment_product:
+        # "run a fairness audit, the lapsed list by gender": the first names nothing, the second says which
+        if (
+            before is not None
+            and before.intent == step.intent
+            and (_names_nothing(own) or _names_nothing(before.slots))
+            and not own.segment_product
+        ):
             slots = merge_slots([replace(before.slots), own])
             slots.query = f"{before.slots.query}, {own.query}"  # the tools that read the words read both steps'
             merged[-1] = replace(before, slots=slots)
             continue
         merged.append(step)
     return merged
+
+
+def _names_nothing(slots: Slots) -> bool:
+    """Whether a step's slots name no product, customer, group or channel of their own."""
+    return not (slots.mention.any or slots.customer_id or slots.segment_filter or slots.channel)
 
 
 def merge_slots(all_slots: list[Slots]) -> Slots:

@@ -51,7 +51,9 @@ THRESHOLD = re.compile(
 # "don't judge groups under 100", "fewer than 100 people": the least group size judged
 MIN_GROUP = re.compile(
     r"\b(?:under|below|fewer than|less than|smaller than)\s+(\d+)\s+(?:people|customers|members|in a group)\b|"
-    r"\bgroups?\b.{0,25}\b(?:under|below|fewer than|less than|smaller than)\s+(\d+)\b",
+    r"\bgroups?\b.{0,25}\b(?:under|below|fewer than|less than|smaller than)\s+(\d+)\b|"
+    # "people fewer than 50 groups: skip" (人数少于50的组别不用判)
+    r"\b(?:under|below|fewer than|less than|smaller than)\s+(\d+)\s+(?:people\s+)?groups?\b",
     re.IGNORECASE,
 )
 
@@ -85,7 +87,7 @@ def _apply_rules(arguments: dict[str, Any], query: str) -> None:
     ) < 1:
         arguments["threshold"] = threshold
     if (smallest := MIN_GROUP.search(query)) is not None:
-        arguments["min_group"] = int(smallest.group(1) or smallest.group(2))
+        arguments["min_group"] = int(next(g for g in smallest.groups() if g is not None))
 
 
 PLANNING = Planning(
@@ -186,6 +188,19 @@ CUES = (
         r"\b(lean\w*|skew\w*|tilt\w*)\b.{0,30}\b(age\w*|gender\w*|income\w*|regions?|women|men|older|younger|young)\b",
     ),
     (0.5, r"\bselection rates?\b.{0,30}\b(by|per|across)\b|\b(by|per|across|each)\b.{0,30}\bselection rates?\b"),
+    # an attribute's balance in who is picked: "a gender skew", "lopsided between men and women", "leaving out older
+    # people", "coverage across income bands", 男女比例会不会太偏, 会不会把年纪大的漏掉
+    (
+        0.8,
+        r"\b(gender|age|income|region)\w*\s+(skew\w*|balance|imbalance|split|ratio|mix|gap)\b|"
+        r"\b(lopsided|unbalanced|imbalanced|skewed)\b.{0,40}\b(men|women|gender|age\w*|older|younger|income|regions?)\b|"
+        r"\b(leav\w* out|left out|miss\w*|exclud\w*|overlook\w*)\b.{0,20}\b(older|younger|elderly|women|men|"
+        r"low[- ]income|rural)\b|\b(coverage|selection rates?)\b.{0,30}\b(across|by|between|per|for)\b.{0,15}"
+        r"\b(age|gender|income|region)\w*|\b(men and women|gender)\b.{0,30}\b(selection rate|unbalanced|skewed)\b|"
+        r"\b(age|gender|income|region)\w*( bands?| groups?)?\b.{0,20}\b(coverage|selection rates?|skew\w*|lopsided|"
+        r"unbalanced|imbalanced)\b|"
+        r"\b(older|younger|elderly|women|men|low[- ]income)\b.{0,20}\b(leav\w* out|left out|miss\w*|exclud\w*)\b",
+    ),
     (
         0.7,
         r"\b(selected|chosen|targeted|reached|treated|included|offered)\b.{0,25}\b(equally|fairly|evenly|the same)\b"
