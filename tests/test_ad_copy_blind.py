@@ -90,3 +90,43 @@ def test_unusable_labels_are_refused(label: dict[str, Any], problem: str, tmp_pa
     _write(tmp_path, LABELS, [label])
     with pytest.raises(ValueError, match="problems with"):
         score(tmp_path)
+
+
+def test_two_raters_parts_merge_with_their_agreement(tmp_path: Path) -> None:
+    from eval.ad_copy.blind import AGREEMENT, merge_parts
+
+    fields = [{"field_id": f"f-{i}", "channel": "sms", "text": f"t{i}"} for i in range(4)]
+    good = {"sensible": True, "failed": [], "note": ""}
+    bad = {"sensible": False, "failed": ["language"], "note": "garbled"}
+    _write(tmp_path, FIELDS, fields)
+    _write(tmp_path, KEY, [{"field_id": f["field_id"], "shipped": [{"path": "a", "source": "model"}]} for f in fields])
+    # rater a: f-0..f-2, rater b: f-1..f-3; on the overlap they agree on f-1 and disagree on f-2
+    _write(
+        tmp_path,
+        "labels-a.jsonl",
+        [{"field_id": "f-0", **good}, {"field_id": "f-1", **good}, {"field_id": "f-2", **good}],
+    )
+    _write(
+        tmp_path,
+        "labels-b.jsonl",
+        [{"field_id": "f-1", **good}, {"field_id": "f-2", **bad}, {"field_id": "f-3", **bad}],
+    )
+    agreed = merge_parts(tmp_path)
+    assert agreed["fields_rated_twice"] == 2 and agreed["agreement"] == 0.5
+    merged = {label["field_id"]: label for label in read_jsonl(tmp_path / LABELS)}
+    assert [merged[f"f-{i}"]["sensible"] for i in range(4)] == [True, True, False, False]  # both must say sensible
+    assert merged["f-2"]["failed"] == ["language"] and merged["f-2"]["note"] == "garbled"
+    assert (tmp_path / AGREEMENT).exists()
+    assert any("agreed on `sensible` for 0.500" in note for note in score(tmp_path).notes)
+
+
+def test_a_part_with_an_unknown_id_or_a_gap_is_refused(tmp_path: Path) -> None:
+    from eval.ad_copy.blind import merge_parts
+
+    _write(tmp_path, FIELDS, [{"field_id": "f-0", "channel": "sms", "text": "t"}, {"field_id": "f-1", "text": "u"}])
+    _write(tmp_path, "labels-a.jsonl", [{"field_id": "f-7", "sensible": True, "failed": []}])
+    with pytest.raises(ValueError, match=r"labels-a\.jsonl"):
+        merge_parts(tmp_path)
+    _write(tmp_path, "labels-a.jsonl", [{"field_id": "f-0", "sensible": True, "failed": []}])
+    with pytest.raises(ValueError, match="f-1: no part labels it"):
+        merge_parts(tmp_path)

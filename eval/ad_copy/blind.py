@@ -8,7 +8,9 @@ which path and source (model or template) shipped each one is kept apart, in the
 
     fields.jsonl   what the rater sees: field_id, channel, field, limit, text, grounding
     key.jsonl      field_id -> every (path, source, data, product) that shipped it: never shown to the rater
-    labels.jsonl   the rater's labels, in the rubric's format (field_id, sensible, failed, note)
+    labels.jsonl   the rater's labels, in the rubric's format (field_id, sensible, failed, note); with several
+                   raters, their parts labels-*.jsonl are merged into it by `--merge` (agreement.json: their
+                   agreement on the fields two of them rated)
 
 `python -m eval.ad_copy.blind` scores the labels: per path and channel, the share of shipped fields rated
 sensible (each shipped field counts, so a text shipped twice counts twice), the share written by the model, and
@@ -34,6 +36,7 @@ from eval.report import SuiteReport, Table, machine_info, print_report, write_re
 RATINGS = Path(__file__).resolve().parent / "ratings"
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 FIELDS, KEY, LABELS = "fields.jsonl", "key.jsonl", "labels.jsonl"
+AGREEMENT = "agreement.json"  # two raters on the fields both labelled (merge_parts)
 NOT_RATED = frozenset({"fixed", "catalogue"})  # footers and catalogue names: nothing for a rater to judge
 CRITERIA = ("ad", "product", "language", "facts", "quotes")
 SEED = 21
@@ -143,6 +146,51 @@ def check_labels(fields: Sequence[dict[str, Any]], labels: Sequence[dict[str, An
     return problems
 
 
+def merge_parts(folder: Path = RATINGS) -> dict[str, Any]:
+    """Merge the raters' parts (labels-*.jsonl, each a range of ids, ranges may overlap) into labels.jsonl.
+
+    Each part must pass `check_labels` on its own ids. A field two raters labelled is sensible only if both said so
+    (failed criteria and notes are joined); their agreement on those fields is written to agreement.json and the
+    report quotes it: the share of fields they agree on and Cohen's kappa on `sensible`."""
+    parts = sorted(folder.glob("labels-*.jsonl"))
+    if not parts:
+        raise ValueError(f"no labels-*.jsonl parts in {folder}")
+    fields = read_jsonl(folder / FIELDS)
+    merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for part in parts:
+        labels = read_jsonl(part)
+        mine = {str(label.get("field_id", "")) for label in labels}
+        problems = check_labels([f for f in fields if f["field_id"] in mine], labels)
+        if problems or not mine <= {f["field_id"] for f in fields}:
+            raise ValueError(f"{part.name}: " + "; ".join((problems or ["ids not in fields.jsonl"])[:10]))
+        for label in labels:
+            merged[str(label["field_id"])].append(label)
+    out = []
+    for field in fields:
+        labels = merged.get(field["field_id"], [])
+        if not labels:
+            raise ValueError(f"{field['field_id']}: no part labels it")
+        failed = [c for c in CRITERIA if any(c in label["failed"] for label in labels)]
+        notes = " | ".join(str(label.get("note") or "") for label in labels if label.get("note"))
+        out.append({"field_id": field["field_id"], "sensible": not failed, "failed": failed, "note": notes})
+    _write_jsonl(folder / LABELS, out)
+    pairs = [(bool(ls[0]["sensible"]), bool(ls[1]["sensible"])) for ls in merged.values() if len(ls) >= 2]
+    agreement = {"parts": [p.name for p in parts], "fields_rated_twice": len(pairs), **_agreement(pairs)}
+    (folder / AGREEMENT).write_text(json.dumps(agreement, indent=1) + "\n", "utf-8")
+    return agreement
+
+
+def _agreement(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float | None]:
+    """Observed agreement and Cohen's kappa between two raters' `sensible` verdicts."""
+    if not pairs:
+        return {"agreement": None, "kappa": None}
+    observed = sum(a == b for a, b in pairs) / len(pairs)
+    first, second = (sum(p[i] for p in pairs) / len(pairs) for i in (0, 1))
+    chance = first * second + (1 - first) * (1 - second)
+    kappa = (observed - chance) / (1 - chance) if chance < 1 else None
+    return {"agreement": observed, "kappa": kappa}
+
+
 def score(folder: Path = RATINGS) -> SuiteReport:
     """The sense tables from the labels in `folder` (ValueError listing the problems when they are unusable)."""
     fields, key, labels = (read_jsonl(folder / name) for name in (FIELDS, KEY, LABELS))
@@ -164,6 +212,13 @@ def score(folder: Path = RATINGS) -> SuiteReport:
         "eval/ad_copy/sense_rubric.md. The rater saw each field with its grounding, shuffled, without its path or "
         "source."
     )
+    if (folder / AGREEMENT).exists():
+        agreed = json.loads((folder / AGREEMENT).read_text("utf-8"))
+        report.notes.append(
+            f"Labels merged from {len(agreed['parts'])} raters' parts; {agreed['fields_rated_twice']} fields were "
+            f"rated by two raters, who agreed on `sensible` for {_fmt(agreed['agreement'])} of them (Cohen's kappa "
+            f"{_fmt(agreed['kappa'])}); such a field counts as sensible only if both said so."
+        )
     paths = list(dict.fromkeys(r["path"] for r in rows))
     report.tables.append(_table("Sensible shipped fields, by path", rows, ["path"]))
     report.tables.append(_table("By path and channel", rows, ["path", "channel"]))
@@ -174,6 +229,10 @@ def score(folder: Path = RATINGS) -> SuiteReport:
             report.target(f"{path}: shipped fields rated sensible", _share(mine), at_least=0.95)
             report.target(f"{path}: shipped fields written by the model", _model(mine), at_least=0.6)
     return report
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _share(rows: Sequence[dict[str, Any]]) -> float | None:
@@ -212,9 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--folder", type=Path, default=RATINGS)
     parser.add_argument("--reports", type=Path, default=REPORTS)
+    parser.add_argument("--merge", action="store_true", help="first merge the raters' labels-*.jsonl parts")
     args = parser.parse_args(argv)
     console = Console()
     try:
+        if args.merge:
+            agreed = merge_parts(args.folder)
+            console.print(f"Merged {', '.join(agreed['parts'])}: {agreed['fields_rated_twice']} fields rated twice")
         report = score(args.folder)
     except (OSError, ValueError) as exc:
         console.print(f"[red]Cannot score the ratings:[/red] {exc}")

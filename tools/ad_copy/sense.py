@@ -33,6 +33,10 @@ the ad-copy result counts under `rejected` as `sense_<rule>`:
   style are the hard rules' `aspect_backed`; this list covers attributes the aspect lexicon has no entry for.)
 - `complained_aspect`: the copy talks about an aspect customers complain about ("offered in sizes XS to XL" for
   a dress that runs small), even where a catalogue fact lets it pass the hard rules: copy leaves it out.
+- `novel_words`: (model-written fields, strict mode: the small local model) more than MAX_NOVEL_WORDS content
+  words that are in none of the grounding, the aspect lexicon's words for a praised aspect, or the everyday words
+  of copy (tools/ad_copy/grammar.py COPY_WORDS): garbled or invented words the other rules miss ("Dwallow,
+  fragrance to your skin", "Elastic Shelves", "nosebleeds", "shimmering, sun-kissed"). Quotes are not counted.
 - `broken_quote`: quoted text that is not a self-contained phrase: unbalanced quote marks, a quote that starts
   with a connective ("Besides that, ...", "but ...") or ends cut off ("...", a comma, "and", "the").
 - `unsourced_quote`: (model-written fields) quoted text that is in none of the review quotes the model was
@@ -54,7 +58,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from tools.ad_copy.grammar import plural_name
+from tools.ad_copy.grammar import COPY_WORDS, STOP_WORDS, content_words, plural_name, stem
 
 # Field kinds (tools/ad_copy/tool.py CHANNEL_FIELDS) whose copy is a headline: fragments and title case are
 # normal there. Every other kind is written in sentences.
@@ -67,6 +71,10 @@ MIN_SENTENCE_WORDS = 4
 # three of four ("Nice Look, Great Comfort, Stores"); fluent copy sits between -1 and -2.4, but so does some
 # nonsense, which is what the other rules are for.
 MIN_MEAN_LOGPROB = -2.4
+# Content words nothing backs that a model-written field may use (see `novel_words`). Chosen on the blind labels of
+# the 2026-12-07 rating (179 distinct model-written fields, 35 rated sensible), which are development data for it:
+# see eval/ad_copy/ratings/README.md.
+MAX_NOVEL_WORDS = 1
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -112,12 +120,6 @@ META = re.compile(
 )
 # Four or more single words in a comma list ("great, unique, classic, stylish"): a pile, not copy.
 WORD_LIST = re.compile(r"\b(?:[\w'-]+,\s+){3,}(?:and\s+)?[\w'-]+\b", re.IGNORECASE)
-STOP_WORDS = _word_set(
-    "a an the and or but nor so yet with without for to of in on at by from into onto than as that which who "
-    "your our its their my his her this these those is are was were be been has have had will would can could "
-    "it it's you you're we we're they them us all any some more most just too very it's that's there here "
-    "what when how why where who not no every each one get got make made"
-)
 
 # Attributes that state a fact about the product, each with the grounding words that support it. An attribute
 # in the copy with none of its support in the grounding is an invented fact that the aspect lexicon misses.
@@ -201,6 +203,7 @@ class SenseGrounding:
     quotes: Sequence[str] = ()  # the review quotes the writer was shown
     brief: Sequence[str] = ()  # the marketer's key message and audience
     complaints: Sequence[str] = ()  # aspect keys customers complain about (tools/data/aspects.yaml: "fit")
+    brand: str = ""  # the brand's name: copy may use it, but it does not make copy about this product
     text: str = field(init=False, default="")
     words: frozenset[str] = field(init=False, default=frozenset())
 
@@ -208,7 +211,7 @@ class SenseGrounding:
         specific = " ".join([self.product_name, *self.facts, *self.praised, *self.quotes, *self.brief])
         object.__setattr__(self, "text", f"{specific} {self.category}")
         # the category alone ("Beauty", "Apparel") fits every product in it: it does not make copy about this one
-        object.__setattr__(self, "words", frozenset(_stem(w) for w in content_words(specific)))
+        object.__setattr__(self, "words", frozenset(stem(w) for w in content_words(specific)))
 
 
 @dataclass(frozen=True)
@@ -230,16 +233,18 @@ def check_sense(
     *,
     model_written: bool = True,
     mean_logprob: float | None = None,
+    strict: bool = False,
 ) -> SenseVerdict:
     """The first sense rule `text` (one field of `kind`, e.g. "headline", "primary_text") breaks, or PASSED.
     `model_written`: the model wrote it, so its quotes must come from the grounding's quotes. `mean_logprob`: the
-    model's mean log-probability per token of the sample, where the backend reports it."""
-    verdicts = _verdicts(text, kind, grounding, model_written, mean_logprob)
+    model's mean log-probability per token of the sample, where the backend reports it. `strict`: also apply
+    `novel_words` to model-written fields (for the small local model, whose fields raters found mostly nonsense)."""
+    verdicts = _verdicts(text, kind, grounding, model_written, mean_logprob, strict)
     return next((verdict for verdict in verdicts if not verdict.passed), PASSED)
 
 
 def _verdicts(
-    text: str, kind: str, grounding: SenseGrounding, model_written: bool, mean_logprob: float | None
+    text: str, kind: str, grounding: SenseGrounding, model_written: bool, mean_logprob: float | None, strict: bool
 ) -> Iterator[SenseVerdict]:
     """Each rule's verdict in turn (lazily: checking stops at the first failure)."""
     yield _meta(text)
@@ -254,6 +259,8 @@ def _verdicts(
     yield _complained_aspect(text, grounding)
     yield _quotes(text, grounding, model_written)
     yield _likelihood(mean_logprob)
+    if model_written and strict:
+        yield _novel_words(text, grounding)
 
 
 def quote_problem(quote: str) -> str:
@@ -275,11 +282,6 @@ def quote_problem(quote: str) -> str:
 
 def self_contained_quote(text: str) -> bool:
     return not quote_problem(text)
-
-
-def content_words(text: str) -> list[str]:
-    """Lower-case words of three letters or more that carry meaning (no articles, pronouns, prepositions)."""
-    return [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if len(w) >= 3 and w not in STOP_WORDS]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -378,7 +380,7 @@ def _sentence_shape(text: str, kind: str, grounding: SenseGrounding) -> SenseVer
 def _about_product(text: str, grounding: SenseGrounding) -> SenseVerdict:
     if not grounding.words:
         return PASSED
-    if any(_stem(w) in grounding.words for w in content_words(text)):
+    if any(stem(w) in grounding.words for w in content_words(text)):
         return PASSED
     return _fail("not_about_product", "shares no word with the product's facts, praise or brief")
 
@@ -401,6 +403,37 @@ def _complained_aspect(text: str, grounding: SenseGrounding) -> SenseVerdict:
         if mention.aspect in grounding.complaints:
             complained = aspect_label(mention.aspect)
             return _fail("complained_aspect", f"talks about {complained}, which customers complain about")
+    return PASSED
+
+
+def novel_words(text: str, grounding: SenseGrounding) -> list[str]:
+    """The content words of `text` (outside quotes) that nothing backs: not in the grounding, not a word the aspect
+    lexicon reads as a praised aspect ("smell" for scent), not one of the everyday words of copy."""
+    from tools.aspects import load_aspects
+
+    praised = {p.casefold() for p in grounding.praised}
+    aspects = [
+        a
+        for a in load_aspects()
+        if {a.key, a.label.casefold(), re.split(r" and | / ", a.label.casefold())[0].strip()} & praised
+    ]
+    brand = {stem(w) for w in content_words(grounding.brand)}
+    return [
+        word
+        for word in content_words(_without_quotes(text))
+        if stem(word) not in grounding.words
+        and stem(word) not in COPY_WORDS
+        and stem(word) not in brand
+        and not any(a.pattern.search(word) for a in aspects)
+    ]
+
+
+def _novel_words(text: str, grounding: SenseGrounding) -> SenseVerdict:
+    if not grounding.words:
+        return PASSED
+    novel = novel_words(text, grounding)
+    if len(novel) > MAX_NOVEL_WORDS:
+        return _fail("novel_words", f"words nothing backs: {', '.join(novel)}")
     return PASSED
 
 
@@ -440,7 +473,7 @@ def _same_word(a: str, b: str) -> bool:
     """ "the the", "soft soft", "beautiful beauty": one word (or stem) twice in a row."""
     if a.isdigit() or b.isdigit():
         return False
-    return a == b or (len(a) >= 4 and len(b) >= 4 and a not in STOP_WORDS and _stem(a) == _stem(b))
+    return a == b or (len(a) >= 4 and len(b) >= 4 and a not in STOP_WORDS and stem(a) == stem(b))
 
 
 def _in_any(quote: str, sources: Iterable[str]) -> bool:
@@ -450,13 +483,3 @@ def _in_any(quote: str, sources: Iterable[str]) -> bool:
 
 def _squash(text: str) -> str:
     return " ".join(re.findall(r"[\w']+", text.lower().replace("\u2019", "'")))
-
-
-def _stem(word: str) -> str:
-    """A crude stem, enough to match "fits" with "fit" and "comfortable" with "comfort"."""
-    word = word.strip("'-").removesuffix("'s")
-    for suffix in ("ies", "es", "s"):
-        if len(word) > 4 and word.endswith(suffix) and not word.endswith("ss"):
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    return word[:5]
