@@ -191,6 +191,14 @@ def _agreement(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float | None]:
     return {"agreement": observed, "kappa": kappa}
 
 
+def _shown(folder: Path) -> str:
+    """A folder as a command line names it: relative to the repository where it lies inside."""
+    try:
+        return str(folder.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(folder)
+
+
 def score(folder: Path = RATINGS) -> SuiteReport:
     """The sense tables from the labels in `folder` (ValueError listing the problems when they are unusable)."""
     fields, key, labels = (read_jsonl(folder / name) for name in (FIELDS, KEY, LABELS))
@@ -204,7 +212,8 @@ def score(folder: Path = RATINGS) -> SuiteReport:
         for k in key
         for shipped in k["shipped"]
     ]
-    report = SuiteReport(suite="ad-copy-sense", mode="full", command="python -m eval.ad_copy.blind")
+    command = "python -m eval.ad_copy.blind" + ("" if folder == RATINGS else f" --folder {_shown(folder)}")
+    report = SuiteReport(suite="ad-copy-sense", mode="full", command=command)
     report.machine = machine_info()
     digest = hashlib.sha256((folder / FIELDS).read_bytes()).hexdigest()[:12]
     report.notes.append(
