@@ -577,7 +577,10 @@ class CopyWriter:
         values |= {"Its": its.title(), "Its_or_The": its_or_the.title()}
         out = []
         labels = [p.label for p in praised[:3]]
-        pairs = list(itertools.permutations(labels, 2)) or [(label, "") for label in labels] or [("", "")]
+        # each aspect leads once before any leads twice ("fit and look", "look and colour", "colour and fit")
+        turns = [(a, labels[(i + 1) % len(labels)]) for i, a in enumerate(labels)] if len(labels) > 1 else []
+        pairs = list(dict.fromkeys(turns + list(itertools.permutations(labels, 2))))
+        pairs = pairs or [(label, "") for label in labels] or [("", "")]
         for pattern in prompt_book()["templates"][kind]:
             for a, b in pairs[:3]:
                 if ("{aspect" in pattern.lower() and not a) or ("{aspect2" in pattern.lower() and not b):
