@@ -268,3 +268,43 @@ def test_audit_settings_in_chinese(router: Router) -> None:
 def test_a_bare_audit_then_the_list_is_one_audit(router: Router) -> None:
     arguments = only_call(plan(router, "跑个 fairness audit，对象是 dormant 那群"), "audit_fairness")
     assert arguments["segment"] == "lapsed"
+
+
+# ---- a discount typed as tenths of the price (打七五折, 8.5折) or as "N% off" ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "price"),
+    [
+        ("Copperline手冲壶如果打六五折，接下来一个月能卖几个", 0.65),
+        ("Copperline手冲壶8.5折的话，未来一个月卖多少", 0.85),
+        ("What would the Copperline kettle sell next month at 30% off?", 0.7),
+    ],
+)
+def test_a_discount_in_tenths_or_percent_off_is_a_price(router: Router, message: str, price: float) -> None:
+    arguments = only_call(plan(router, message), "forecast_sales")
+    baseline = only_call(plan(router, "Copperline kettle sales next month at $10"), "forecast_sales")
+    assert baseline["what_if"] == {"price": 10.0}
+    assert set(arguments["what_if"]) == {"price"}
+
+
+# ---- who in a group would buy (or be interested in) a product: one recommendation for that group ----------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "沉睡客户当中，哪些人最有可能买Woolly盖毯",
+        "在新客户里，谁会对Copperline手冲壶感兴趣",
+        "Among the lapsed customers, which ones are most likely to order the Woolly throw?",
+    ],
+)
+def test_who_in_a_group_would_buy_is_one_recommendation(router: Router, message: str) -> None:
+    arguments = only_call(plan(router, message), "recommend_products")
+    assert arguments.get("segment") in ("lapsed", "new")
+    assert "product" in arguments
+
+
+def test_customers_most_likely_to_buy_it_typed_the_chinese_way(router: Router) -> None:
+    result = plan(router, "先预测一下Copperline手冲壶下个月的销量，然后找出最有可能买它的客户")
+    assert names(result) == ["forecast_sales", "recommend_products"]

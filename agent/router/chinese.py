@@ -54,6 +54,8 @@ SEND_TO_ALL = re.compile(r"给((?:所有|全部|全体|每个|每位|每一个)[
 QUARTER = re.compile(r"(?:(明年|今年)(?:的)?第?|第)([一二三四1-4])季度?")
 QUARTER_YEAR = {"明年": " next year", "今年": " this year"}
 # "在谷歌和脸书之间": Chinese closes "between" after the pair; English opens it before
+# "打七五折", "8.5折", "打8折": a price at that many tenths of itself, read as the English "25% off"
+DISCOUNT = re.compile(r"打?\s*([1-9一二三四五六七八九](?:\.5|[0-9五])?)\s*折(?!扣)")
 BETWEEN = re.compile(r"在([^，。,.？?！!；;在]{1,24}?)(?:之间|中间)")
 ABOUT = re.compile(r"呢[\s?!.？！。]*$")  # a request ending in 呢 asks "what about ...?"
 BOUND_WORDS = ("到", "至", "止", "从", "自", "前", "直到", "截至")  # a month after these bounds a range: no "in"
@@ -134,6 +136,7 @@ class ChineseReader:
         text = SEND_TO_ALL.sub(r"发给\1", CHANGE_TO.sub(r"把\1调成", text))
         text = DATE.sub(_date, text)
         text = QUARTER.sub(_quarter, BETWEEN.sub(r"之间\1", text))
+        text = DISCOUNT.sub(_discount, text)
         pieces: list[str] = []
         unknown: list[str] = []
         lowered = text.lower()
@@ -285,6 +288,13 @@ def _date(match: re.Match[str]) -> str:
 def _quarter(match: re.Match[str]) -> str:
     number = "一二三四".find(match.group(2)) + 1 or int(match.group(2))
     return f" q{number}{QUARTER_YEAR.get(match.group(1) or '', '')} "
+
+
+def _discount(match: re.Match[str]) -> str:
+    typed = match.group(1)
+    digits = "".join(str(DIGIT_VALUES.get(c, c)) for c in typed)  # "七五" -> "75", "8.5" stays
+    tenths = float(digits) if "." in digits or len(digits) == 1 else float(digits) / 10
+    return f" {round(100 - 10 * tenths, 1):g}% off "
 
 
 def _name_index(products: list[Product]) -> dict[str, list[Product]]:

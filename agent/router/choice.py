@@ -11,6 +11,7 @@ from tools.registry import TOOLS
 MIN_TOOL_SCORE = 0.45  # below this a tool intent is a guess: ask instead
 UNCUED_TOOL_SCORE = 0.6  # the classifier alone, without a keyword for the tool, must be surer ("the Aurora dress?")
 LIST_CUE = 0.8  # a keyword this heavy for a tool that works on a customer list outweighs the group's own name
+WEAK_CUE = 0.5  # a keyword this light for the classifier's guess is as good as none ("customers" for segments)
 CLOSE_CALL = 0.1  # a classifier lead this small over a tool named by a keyword is no lead
 
 
@@ -28,8 +29,8 @@ def choose_intent(scores: dict[str, float], cues: dict[str, float], slots: Slots
     intent = max(scores, key=lambda k: scores[k])
     if intent in ("out_of_scope", "clarify") and slots.meta_question:
         return "clarify"  # "what can you do?" is answered with the list of what it can do, and a question
-    if intent in TOOLS and not cues.get(intent):
-        # the classifier's guess, with no keyword for it, gives way to a close tool the words do name
+    if intent in TOOLS and cues.get(intent, 0.0) < WEAK_CUE:
+        # the classifier's guess, with no keyword for it (or a weak one), gives way to a close tool the words name
         named = _strongest(cues, exclude={intent, "out_of_scope", "clarify"})
         if named is not None and scores[named] >= scores[intent] - CLOSE_CALL:
             intent = named

@@ -60,6 +60,7 @@ STARS = re.compile(r"\b([1-5])\s*-?\s*stars?\b")
 PRICE = re.compile(r"\$\s?(\d+(?:\.\d+)?)|\b(\d+(?:\.\d+)?)\s?(?:dollars|usd|bucks|euros?|pounds)\b")
 PRICE_CONTEXT = re.compile(r"\b(?:price|priced|pricing|discount\w*|cut|drop|lower|reduce|raise|increase|charge|sell)\b")
 PERCENT = re.compile(r"\b(\d+(?:\.\d+)?)\s?(?:%|percent)")
+PERCENT_OFF = re.compile(r"\b(\d+(?:\.\d+)?)\s?(?:%|percent) off\b")  # "20% off" is a price cut in itself
 CHEAPER = re.compile(r"\b(?:cut|off|discount\w*|reduc\w*|lower\w*|drop\w*|cheaper|markdown|slash\w*)\b")
 DEARER = re.compile(r"\b(?:raise|increase|hike|higher|up)\b")
 NO_PROMO = re.compile(r"\b(?:no|without(?: a| any)?|zero|assuming no) (?:promo\w*|discount\w*|sales?)\b")
@@ -205,8 +206,8 @@ def what_if_of(text: str) -> tuple[dict[str, float] | None, float | None]:
     price = PRICE.search(text)
     if price and (price.group(1) or PRICE_CONTEXT.search(text)):  # "$35" is a price; "35 dollars" needs context
         return {"price": float(next(g for g in price.groups() if g))}, None
-    percent = PERCENT.search(text)
-    if percent and PRICE_CONTEXT.search(text):
+    percent = PERCENT_OFF.search(text) or PERCENT.search(text)
+    if percent and (percent.re is PERCENT_OFF or PRICE_CONTEXT.search(text)):
         share = float(percent.group(1)) / 100
         if CHEAPER.search(text):
             return None, -share

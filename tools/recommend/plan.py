@@ -146,6 +146,13 @@ CUES = (
         r"\b(who|which customers|which shoppers|which buyers)\b.{0,15}\b(will|would|might|likely to|most likely to)\b"
         r".{0,10}\b(buy|purchase|want|order)\b|\b(to|for) (him|her|them|c\d{3,})\b.{0,20}\b(recommend|suggest)\w*",
     ),
+    # "who would the Woolly throw interest?", 谁会对X感兴趣 ("who will X interested"): interest in a product
+    (
+        0.7,
+        r"\b(who|which ([\w-]+ ){0,2}(customers|shoppers|buyers|people))\b.{0,60}\b(interested|interest them)\b",
+    ),
+    # 最可能买它的客户 ("most likely to buy its customers"): the buyers named after what they would buy
+    (0.7, r"\blikel(y|iest) to (buy|purchase|order|want)\b.{0,40}\b(customers|shoppers|buyers|people)\b"),
     (0.5, r"\b(prospects|potential (customers|buyers)|likely (customers|buyers|shoppers|purchasers))\b"),
     # "who do we sell the Woolly throw to?"
     (0.7, r"\bwho (do|should|can|could) (we|i) (sell|pitch|market|promote|offer|push|target)\b.{0,40}\bto\b"),
