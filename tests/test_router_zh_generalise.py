@@ -308,3 +308,23 @@ def test_who_in_a_group_would_buy_is_one_recommendation(router: Router, message:
 def test_customers_most_likely_to_buy_it_typed_the_chinese_way(router: Router) -> None:
     result = plan(router, "先预测一下Copperline手冲壶下个月的销量，然后找出最有可能买它的客户")
     assert names(result) == ["forecast_sales", "recommend_products"]
+
+
+# ---- a customer described by a group, an ad's reminder to a group, newcomers and a segment count -------------------
+
+
+def test_a_customer_described_by_a_group_gets_recommendations(router: Router) -> None:
+    arguments = only_call(plan(router, "C00421 是我们的老客户，给他推荐点东西"), "recommend_products")
+    assert arguments["customer_ids"] == ["C00421"]
+    assert "segment" not in arguments
+
+
+def test_an_ad_reminding_a_group_stays_one_ad(router: Router) -> None:
+    assert names(plan(router, "给Copperline手冲壶写封邮件，提醒VIP客户年底补货")) == ["generate_ad_copy"]
+
+
+@pytest.mark.parametrize(
+    ("message", "arguments"), [("新来的顾客有哪些", {"filter": "new"}), ("把客户分成6个群", {"k": 6})]
+)
+def test_newcomers_and_a_segment_count(router: Router, message: str, arguments: dict) -> None:
+    assert only_call(plan(router, message), "segment_customers").items() >= arguments.items()

@@ -67,7 +67,7 @@ NO_PROMO = re.compile(r"\b(?:no|without(?: a| any)?|zero|assuming no) (?:promo\w
 PROMO = re.compile(r"\bpromo\w*|\bon sale\b|\bdiscount\w*|\bcoupons?\b|\bsale\b")
 
 SEGMENT_COUNT = re.compile(
-    r"\b(\d+)\s+(?:[a-z]+\s+)?(?:segments|groups|clusters|personas|buckets|tiers|cohorts|types)\b|\binto\s+(\d+)\b(?!\s*(?:weeks?|days?|months?|%))"
+    r"\b(\d+)\s+(?:[a-z]+\s+)?(?:segments?|groups|clusters?|personas|buckets|tiers|cohorts|types)\b|\binto\s+(\d+)\b(?!\s*(?:weeks?|days?|months?|%))"
 )
 CUSTOMER_ID = re.compile(r"\bcustomer\s+(?:id\s+)?#?\s*([A-Za-z]*\d[\w-]*)|\b([Cc]\d{3,})\b")
 LIMIT = re.compile(

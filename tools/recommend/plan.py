@@ -66,7 +66,7 @@ def _apply(arguments: dict[str, Any], details: RequestDetails, products: Product
         arguments["category"] = products.category
     if EXCLUDE_BOUGHT.search(details.query):
         arguments["exclude_purchased"] = True
-    if details.segment_filter is not None:
+    if details.segment_filter is not None and "customer_ids" not in arguments:  # "C00058, a loyal customer": who
         arguments["segment"] = details.segment_filter
     query = words_as_digits(details.query.lower())  # "ten picks", "three items each"
     if "product" in arguments and details.limit is not None:
