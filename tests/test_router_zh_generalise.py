@@ -328,3 +328,16 @@ def test_an_ad_reminding_a_group_stays_one_ad(router: Router) -> None:
 )
 def test_newcomers_and_a_segment_count(router: Router, message: str, arguments: dict) -> None:
     assert only_call(plan(router, message), "segment_customers").items() >= arguments.items()
+
+
+# ---- no promotions said as "not run any" (不做任何活动), and a product's target audience asked after --------------
+
+
+def test_not_running_any_promotion_is_no_promo(router: Router) -> None:
+    arguments = only_call(plan(router, "Copperline手冲壶下个月不搞任何活动的话能卖多少"), "forecast_sales")
+    assert arguments["what_if"] == {"promo": 0.0}
+
+
+def test_a_products_target_audience_asked_after(router: Router) -> None:
+    arguments = only_call(plan(router, "Woolly 盖毯的 target audience 都是哪些客户？"), "recommend_products")
+    assert arguments["product"] == "1030"

@@ -63,7 +63,10 @@ PERCENT = re.compile(r"\b(\d+(?:\.\d+)?)\s?(?:%|percent)")
 PERCENT_OFF = re.compile(r"\b(\d+(?:\.\d+)?)\s?(?:%|percent) off\b")  # "20% off" is a price cut in itself
 CHEAPER = re.compile(r"\b(?:cut|off|discount\w*|reduc\w*|lower\w*|drop\w*|cheaper|markdown|slash\w*)\b")
 DEARER = re.compile(r"\b(?:raise|increase|hike|higher|up)\b")
-NO_PROMO = re.compile(r"\b(?:no|without(?: a| any)?|zero|assuming no) (?:promo\w*|discount\w*|sales?)\b")
+NO_PROMO = re.compile(  # "no promo", "not run any promotions" (不做任何活动)
+    r"\b(?:no|without(?: a| any)?|zero|assuming no|(?:not|n.t|never) (?:make|run|do|have|offer)(?: a| any)?) "
+    r"(?:promo\w*|discount\w*|sales?)\b"
+)
 PROMO = re.compile(r"\bpromo\w*|\bon sale\b|\bdiscount\w*|\bcoupons?\b|\bsale\b")
 
 SEGMENT_COUNT = re.compile(

@@ -153,6 +153,12 @@ CUES = (
     ),
     # 最可能买它的客户 ("most likely to buy its customers"): the buyers named after what they would buy
     (0.7, r"\blikel(y|iest) to (buy|purchase|order|want)\b.{0,40}\b(customers|shoppers|buyers|people)\b"),
+    # "the hand cream's target audience is which people?", "who is its target audience?"
+    (
+        0.7,
+        r"\btarget (customers|audiences?)\b.{0,12}\b(who|which)\b|\b(who|which (people|customers))\b.{0,20}\b"
+        r"target (customers|audiences?)\b",
+    ),
     (0.5, r"\b(prospects|potential (customers|buyers)|likely (customers|buyers|shoppers|purchasers))\b"),
     # "who do we sell the Woolly throw to?"
     (0.7, r"\bwho (do|should|can|could) (we|i) (sell|pitch|market|promote|offer|push|target)\b.{0,40}\bto\b"),
