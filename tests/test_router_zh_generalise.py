@@ -341,3 +341,26 @@ def test_not_running_any_promotion_is_no_promo(router: Router) -> None:
 def test_a_products_target_audience_asked_after(router: Router) -> None:
     arguments = only_call(plan(router, "Woolly 盖毯的 target audience 都是哪些客户？"), "recommend_products")
     assert arguments["product"] == "1030"
+
+
+# ---- a Chinese request's key message is what the user typed, never the phrasebook's reading ------------------------
+
+
+@pytest.mark.parametrize(
+    "message", ["给Copperline手冲壶写封邮件，提醒VIP客户年底补货", "帮Copperline手冲壶写条短信，提醒老顾客天冷该补货"]
+)
+def test_a_key_message_said_in_chinese_is_not_its_word_by_word_reading(router: Router, message: str) -> None:
+    arguments = only_call(plan(router, message), "generate_ad_copy")
+    assert "key_message" not in arguments, arguments  # "VIP customers years restock" is no message to print
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Bright Eyes 眼霜写个 SMS，key message 是 free gift wrap", "free gift wrap"),
+        ("给Copperline手冲壶写个短信，突出 'now in matte black'", "now in matte black"),
+        ("给Copperline手冲壶写个短信，主打全场75折", "25% off"),
+    ],
+)
+def test_a_key_message_typed_in_english_or_an_offer_is_kept(router: Router, message: str, expected: str) -> None:
+    assert only_call(plan(router, message), "generate_ad_copy")["key_message"] == expected

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -81,7 +82,8 @@ class Router:
             self._step(f, s, catalogue, vocabulary, today or date.today(), only, injected=injected, alone=alone)
             for f, s in zip(fragments, scores, strict=True)
         ]
-        return Planner(catalogue, self.lexicon, language).plan(typed, steps, context)
+        planned = Planner(catalogue, self.lexicon, language).plan(typed, steps, context)
+        return _typed_messages_only(planned, typed, context, self.lexicon) if language == "zh" else planned
 
     # ---- pieces ------------------------------------------------------------------------------------------
 
@@ -166,6 +168,36 @@ class Router:
         examples = {w for t in load_exemplars().texts for w in re.findall(r"[a-z]+", t)}
         targets = self.lexicon.words | names | examples | set(self.lexicon.tones) | set(MONTHS)
         return Vocabulary(targets, english_words())
+
+
+def _typed_messages_only(planned: Plan, typed: str, context: Plan | None, lexicon: Lexicon) -> Plan:
+    """A Chinese request's key message as the user typed it, or none. The English reading keeps only the words the
+    phrasebook knows ("提醒VIP客户年底补货" reads "reminding VIP customers years restock"), which copy must never
+    say; a message typed in English ("key message 是 free gift wrap"), an offer ("15% off") or one carried over
+    from the previous turn is kept."""
+    seen = unicodedata.normalize("NFKC", typed).casefold()
+    earlier = {c.arguments.get("key_message") for c in [*context.calls, *context.pending]} if context else set()
+    for call in [*planned.calls, *planned.pending]:
+        message = call.arguments.get("key_message")
+        if not isinstance(message, str) or message in earlier:
+            continue
+        if any((found := p.search(message)) and found.group().strip() == message.strip() for p in lexicon.offers):
+            continue
+        typed_part = _longest_typed_run(message, seen)
+        if typed_part:
+            call.arguments["key_message"] = typed_part
+        else:
+            del call.arguments["key_message"]
+    return planned
+
+
+def _longest_typed_run(message: str, seen: str) -> str:
+    """The longest run of the message's words typed as they are ("is free gift wrap" from "key message 是 free
+    gift wrap": "free gift wrap"), if it holds most of the message and at least two words (or all of it)."""
+    words = message.split()
+    runs = (words[i:j] for i in range(len(words)) for j in range(len(words), i, -1))
+    best = max((run for run in runs if " ".join(run).casefold() in seen), key=len, default=[])
+    return " ".join(best) if len(best) == len(words) or (len(best) >= 2 and 2 * len(best) >= len(words)) else ""
 
 
 def _validated(message: object) -> str:
