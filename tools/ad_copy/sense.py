@@ -206,12 +206,25 @@ class SenseGrounding:
     brand: str = ""  # the brand's name: copy may use it, but it does not make copy about this product
     text: str = field(init=False, default="")
     words: frozenset[str] = field(init=False, default=frozenset())
+    backed: frozenset[str] = field(init=False, default=frozenset())  # stems `novel_words` never counts
+    praised_patterns: tuple[re.Pattern[str], ...] = field(init=False, default=())  # the praised aspects' lexicon
 
     def __post_init__(self) -> None:
+        from tools.aspects import load_aspects
+
         specific = " ".join([self.product_name, *self.facts, *self.praised, *self.quotes, *self.brief])
         object.__setattr__(self, "text", f"{specific} {self.category}")
         # the category alone ("Beauty", "Apparel") fits every product in it: it does not make copy about this one
         object.__setattr__(self, "words", frozenset(stem(w) for w in content_words(specific)))
+        brand = frozenset(stem(w) for w in content_words(self.brand))
+        object.__setattr__(self, "backed", self.words | COPY_WORDS | brand)
+        praised = {p.casefold() for p in self.praised}
+        patterns = tuple(
+            a.pattern
+            for a in load_aspects()
+            if {a.key, a.label.casefold(), re.split(r" and | / ", a.label.casefold())[0].strip()} & praised
+        )
+        object.__setattr__(self, "praised_patterns", patterns)
 
 
 @dataclass(frozen=True)
@@ -408,23 +421,11 @@ def _complained_aspect(text: str, grounding: SenseGrounding) -> SenseVerdict:
 
 def novel_words(text: str, grounding: SenseGrounding) -> list[str]:
     """The content words of `text` (outside quotes) that nothing backs: not in the grounding, not a word the aspect
-    lexicon reads as a praised aspect ("smell" for scent), not one of the everyday words of copy."""
-    from tools.aspects import load_aspects
-
-    praised = {p.casefold() for p in grounding.praised}
-    aspects = [
-        a
-        for a in load_aspects()
-        if {a.key, a.label.casefold(), re.split(r" and | / ", a.label.casefold())[0].strip()} & praised
-    ]
-    brand = {stem(w) for w in content_words(grounding.brand)}
+    lexicon reads as a praised aspect ("smell" for scent), not one of the everyday words of copy nor the brand's."""
     return [
         word
         for word in content_words(_without_quotes(text))
-        if stem(word) not in grounding.words
-        and stem(word) not in COPY_WORDS
-        and stem(word) not in brand
-        and not any(a.pattern.search(word) for a in aspects)
+        if stem(word) not in grounding.backed and not any(p.search(word) for p in grounding.praised_patterns)
     ]
 
 
