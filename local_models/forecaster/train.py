@@ -71,12 +71,16 @@ class TrainConfig:
 class FitResult:
     model: TransformerForecaster
     metrics: dict[str, float] = field(default_factory=dict)
+    # (S, H, Q) forecasts of each series' last `horizon` points by the early-stopping state, before the
+    # fine-tune sees them (NaN rows for series too short to hold them out); None when nothing was held out
+    held_out: np.ndarray | None = None
 
 
 @dataclass
 class EnsembleFit:
     model: ForecasterEnsemble
     metrics: dict[str, float] = field(default_factory=dict)
+    held_out: np.ndarray | None = None  # the members' mean held-out forecast, as FitResult's
 
 
 def member_contexts(config: ForecasterConfig, members: int) -> list[int]:
@@ -112,6 +116,7 @@ def fit_ensemble(
     train = train or TrainConfig()
     started = time.perf_counter()
     fitted: list[TransformerForecaster] = []
+    held_out: list[np.ndarray] = []
     metrics: dict[str, float] = {}
     for i, context in enumerate(member_contexts(config, members)):
         remaining = train.max_seconds - (time.perf_counter() - started)
@@ -124,12 +129,15 @@ def fit_ensemble(
             progress=_shifted(progress, offset),
         )
         fitted.append(result.model)
+        if result.held_out is not None:
+            held_out.append(result.held_out)
         metrics.update({f"member{i}_{k}": v for k, v in result.metrics.items()})
     metrics["members"] = float(members)
     metrics["train_seconds"] = time.perf_counter() - started
     for key in ("validation_scaled_pinball", *NAIVE_METRICS):  # the members' mean
         metrics[key] = float(np.mean([metrics[f"member{i}_{key}"] for i in range(members)]))
-    return EnsembleFit(model=ForecasterEnsemble(fitted), metrics=metrics)
+    mean = np.sort(np.mean(held_out, axis=0), axis=-1) if len(held_out) == members else None
+    return EnsembleFit(model=ForecasterEnsemble(fitted), metrics=metrics, held_out=mean)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -328,6 +336,7 @@ def fit(
     model.load_state_dict(best_state)
     ema.load_state_dict(best_state)
     against_naive = _against_seasonal_naive(ema, validation, quantiles)  # before the fine-tune sees the tail
+    held_out = _held_out_forecast(ema, histories, config.horizon) if validation is not None else None
     finetune_steps = _finetune(model, ema, optimizer, bank, config, train, rng, quantiles, best_step, started)
     ema.eval()
     metrics = {
@@ -339,7 +348,40 @@ def fit(
         "train_seconds": time.perf_counter() - started,
         "series": float(len(histories)),
     }
-    return FitResult(model=ema, metrics=metrics)
+    return FitResult(model=ema, metrics=metrics, held_out=held_out)
+
+
+def _held_out_forecast(model: TransformerForecaster, histories: Sequence[History], holdout: int) -> np.ndarray:
+    """(S, H, Q) forecasts of each series' last `holdout` points from the history before them (with the known
+    covariates they had), NaN for series with fewer than 2 points before them (as `_validation_batch`)."""
+    config = model.config
+    out = np.full((len(histories), config.horizon, len(config.quantiles)), np.nan)
+    usable = [i for i, h in enumerate(histories) if len(h) - holdout >= 2]
+    if not usable:
+        return out
+    cut, future = [], []
+    for i in usable:
+        h, n = histories[i], len(histories[i]) - holdout
+        cut.append(History(h.series_id, h.values[:n], _head(h.known, n), _head(h.past, n)))
+        known = h.known[n:] if h.known is not None and len(config.known_covariates) else None
+        future.append(_padded(known, config.horizon, len(config.known_covariates)))
+    out[usable] = predict(model, cut, future if len(config.known_covariates) else None)
+    return out
+
+
+def _head(matrix: np.ndarray | None, n: int) -> np.ndarray | None:
+    return None if matrix is None else matrix[:n]
+
+
+def _padded(known: np.ndarray | None, horizon: int, width: int) -> np.ndarray:
+    """(horizon, width) known covariates ahead: those given, the last row repeated past them."""
+    out = np.zeros((horizon, width))
+    if known is None or width == 0 or len(known) == 0:
+        return out
+    rows = np.asarray(known, dtype=np.float64).reshape(len(known), width)[:horizon]
+    out[: len(rows)] = rows
+    out[len(rows) :] = rows[-1]
+    return out
 
 
 def _finetune(
@@ -501,6 +543,31 @@ def predict(
             values = np.expm1(values)
         out[ids] = np.sort(values, axis=-1)
     return out
+
+
+def planned_covariates(
+    config: ForecasterConfig, known: np.ndarray, what_if: dict[str, float]
+) -> tuple[np.ndarray, list[str]]:
+    """(H, C) covariates ahead: what-ifs as given, the rest by each covariate's default rule (the config's
+    `covariate_defaults`), and the assumptions made, in words."""
+    H = config.horizon
+    future = np.zeros((H, len(config.known_covariates)))
+    assumptions = []
+    for j, name in enumerate(config.known_covariates):
+        rule = config.covariate_defaults.get(name, "last known value")
+        if name in what_if:
+            future[:, j] = what_if[name]
+            assumptions.append(f"{name} = {what_if[name]:g} throughout (what-if)")
+            continue
+        if rule == "same period last season" and len(known) >= config.period:
+            season = known[-config.period :, j]
+            future[:, j] = np.resize(season, H)
+        elif rule.startswith("0"):
+            future[:, j] = 0.0
+        else:
+            future[:, j] = known[-1, j] if len(known) else 0.0
+        assumptions.append(f"{name}: {rule}")
+    return future, assumptions
 
 
 def _check_future(config: ForecasterConfig, future_known: Sequence[np.ndarray]) -> None:

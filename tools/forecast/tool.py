@@ -21,13 +21,14 @@ from tqdm.auto import tqdm
 from core.errors import DataError, DataProblem
 from core.model_card import card_reference, write_card
 from core.workspace import Workspace
+from local_models.forecaster.combine import STATISTICAL, TRANSFORMER, blend, fit_combined
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
 from local_models.forecaster.train import (
     History,
     TrainConfig,
     data_fingerprint,
-    fit_ensemble,
     load_forecaster,
+    planned_covariates,
     predict,
     save_forecaster,
 )
@@ -76,7 +77,7 @@ def suggest_config(panel: SalesPanel, horizon: int) -> ForecasterConfig:
         known_covariates=tuple(panel.covariates),
         binary_covariates=binary,
         freq=panel.freq,
-        covariate_defaults={name: _default_rule(name, name in binary) for name in panel.covariates},
+        covariate_defaults={name: default_rule(name, name in binary) for name in panel.covariates},
     )
 
 
@@ -84,7 +85,7 @@ def _is_binary(panel: SalesPanel, name: str) -> bool:
     return all(set(np.unique(s.covariates[name])) <= {0.0, 1.0} for s in panel.series)
 
 
-def _default_rule(name: str, binary: bool) -> str:
+def default_rule(name: str, binary: bool) -> str:
     if binary and any(word in name.lower() for word in CALENDAR_WORDS):
         return "same period last season"
     return "0 (none planned)" if binary else "last known value"
@@ -101,11 +102,14 @@ def train_forecaster(
     column_map: dict[str, str] | None = None,
     max_seconds: float = 480.0,
     members: int = 3,
+    statistical: tuple[str, ...] = STATISTICAL,
     seed: int = 0,
     workspace: str | Path | Workspace | None = None,
     progress: bool = True,
 ) -> TrainingReport:
-    """Validate a sales file (or panel) and train the workspace's forecaster from scratch."""
+    """Validate a sales file (or panel) and train the workspace's forecaster from scratch: the Transformer
+    ensemble, the statistical members it is combined with (`statistical`; () for the Transformer alone) and the
+    combination's weights, chosen on each series' last `horizon` points."""
     if horizon < 1:
         raise DataError("--horizon", [DataProblem(f"horizon must be at least 1, got {horizon}")])
     if panel is None:
@@ -124,8 +128,14 @@ def train_forecaster(
             bar.set_postfix(step=step, validation=f"{loss:.3f}")
             bar.update(max(0, min(round(seconds), budget) - bar.n))
 
+        def report_status(what: str) -> None:
+            bar.set_description(f"Training forecaster: {what}")
+
         train = TrainConfig(max_seconds=max_seconds, seed=seed)
-        result = fit_ensemble(histories, config, train, members=members, progress=report_progress)
+        result = fit_combined(
+            histories, config, train, members=members, statistical=statistical,
+            progress=report_progress, status=report_status,
+        )  # fmt: skip
     ws = Workspace.open(workspace).ensure()
     folder = ws.models_dir / "forecaster"
     fingerprint = data_fingerprint(histories)
@@ -138,8 +148,12 @@ def train_forecaster(
             "series_ids": [s.series_id for s in panel.series],
             "last_dates": [s.dates[-1].isoformat() for s in panel.series],
             "source": str(path or "data"),
+            "combination": result.weights,
         },
-        arrays=_stored_history(panel, config, result.model.max_context),
+        arrays={
+            **_stored_history(panel, config, result.model.max_context),
+            **{f"statistical_{name}": forecast for name, forecast in result.statistical.items()},
+        },
     )
     card = forecaster_card(
         folder, ws.root, panel=panel, config=config, train=train, metrics=result.metrics, members=members,
@@ -255,12 +269,22 @@ class _Loaded:
     values: np.ndarray  # (S, K) stored history, NaN-padded on the left
     known: np.ndarray  # (S, K, C)
     index: dict[str, int]
+    # The combination: weights by member, and each statistical member's (S, H, Q) forecast after the stored
+    # history (models trained before the combination have the Transformer alone)
+    weights: dict[str, float]
+    statistical: dict[str, np.ndarray]
 
 
 def _read_forecaster(folder: Path) -> _Loaded:
     model, meta, arrays = load_forecaster(folder)
     index = {sid: i for i, sid in enumerate(meta["series_ids"])}
-    return _Loaded(model, meta, arrays["history_values"], arrays["history_known"], index)
+    weights = {str(k): float(v) for k, v in meta.get("combination", {TRANSFORMER: 1.0}).items()}
+    statistical = {
+        name: arrays[f"statistical_{name}"]
+        for name, weight in weights.items()
+        if name != TRANSFORMER and weight > 0 and f"statistical_{name}" in arrays
+    }
+    return _Loaded(model, meta, arrays["history_values"], arrays["history_known"], index, weights, statistical)
 
 
 _forecasters = ModelCache(
@@ -356,6 +380,7 @@ class _Prepared:
     history: History
     dates: pd.DatetimeIndex  # (H,)
     future: np.ndarray  # (H, C)
+    default: np.ndarray  # (H, C) the covariates' default plan (what `future` is without the what-ifs)
     assumptions: list[str]
 
 
@@ -365,8 +390,9 @@ def _prepare(loaded: _Loaded, series_id: str, what_if: dict[str, float]) -> _Pre
     values, known = _observed(loaded.values[row], loaded.known[row])
     last = pd.Timestamp(loaded.manifest["last_dates"][row])
     dates = pd.date_range(last, periods=config.horizon + 1, freq=config.freq)[1:]
-    future, assumptions = _future_covariates(config, known, what_if)
-    return _Prepared(History(series_id, values, known=known), dates, future, assumptions)
+    future, assumptions = planned_covariates(config, known, what_if)
+    default = future if not what_if else planned_covariates(config, known, {})[0]
+    return _Prepared(History(series_id, values, known=known), dates, future, default, assumptions)
 
 
 def _forecast_one(loaded: _Loaded, series_id: str, request: ForecastSalesInput, name: str) -> SeriesForecast:
@@ -374,8 +400,8 @@ def _forecast_one(loaded: _Loaded, series_id: str, request: ForecastSalesInput, 
     ready = _prepare(loaded, series_id, request.what_if or {})
     values, known = ready.history.values, ready.history.known
     assert known is not None
-    quantiles = predict(loaded.model, [ready.history], [ready.future])[0]  # (H, Q)
-    drivers = _drivers(loaded, series_id, values, known, ready.future, quantiles, request)
+    quantiles = _combined(loaded, [series_id], [ready.history], [ready.future], [ready.default])[0]  # (H, Q)
+    drivers = _drivers(loaded, series_id, values, known, ready, quantiles, request)
     h = request.horizon
     return _series_forecast(series_id, name, ready.dates[:h], quantiles[:h], config, values, drivers, ready.assumptions)
 
@@ -396,7 +422,8 @@ def forecast_series_batch(
         raise DataError("series_ids", [DataProblem(f"no trained series {', '.join(missing[:10])}")])
     names = catalogue_names(ws)
     ready = [_prepare(loaded, sid, {}) for sid in series_ids]
-    quantiles = predict(loaded.model, [r.history for r in ready], [r.future for r in ready])  # (S, H, Q)
+    histories, futures = [r.history for r in ready], [r.future for r in ready]
+    quantiles = _combined(loaded, series_ids, histories, futures, futures)  # (S, H, Q)
     return [
         _series_forecast(sid, names.get(sid, ""), r.dates[:h], q[:h], config, r.history.values, [], r.assumptions)
         for sid, r, q in zip(series_ids, ready, quantiles, strict=True)
@@ -413,36 +440,12 @@ def _observed(values: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.nda
     return values[keep], known[keep]
 
 
-def _future_covariates(
-    config: ForecasterConfig, known: np.ndarray, what_if: dict[str, float]
-) -> tuple[np.ndarray, list[str]]:
-    """(H, C) covariates ahead: what-ifs as given, the rest by each covariate's default rule."""
-    H = config.horizon
-    future = np.zeros((H, len(config.known_covariates)))
-    assumptions = []
-    for j, name in enumerate(config.known_covariates):
-        rule = config.covariate_defaults.get(name, "last known value")
-        if name in what_if:
-            future[:, j] = what_if[name]
-            assumptions.append(f"{name} = {what_if[name]:g} throughout (what-if)")
-            continue
-        if rule == "same period last season" and len(known) >= config.period:
-            season = known[-config.period :, j]
-            future[:, j] = np.resize(season, H)
-        elif rule.startswith("0"):
-            future[:, j] = 0.0
-        else:
-            future[:, j] = known[-1, j] if len(known) else 0.0
-        assumptions.append(f"{name}: {rule}")
-    return future, assumptions
-
-
 def _drivers(
     loaded: _Loaded,
     series_id: str,
     values: np.ndarray,
     known: np.ndarray,
-    future: np.ndarray,
+    ready: _Prepared,
     quantiles: np.ndarray,
     request: ForecastSalesInput,
 ) -> list[str]:
@@ -453,11 +456,12 @@ def _drivers(
     h = request.horizon
     base = float(quantiles[:h, config.median_index].sum())
     drivers = []
+    future = ready.future
     for j, name in enumerate(config.known_covariates):
         if name in config.binary_covariates and "holiday" not in name.lower():
             on, off = future.copy(), future.copy()
             on[:, j], off[:, j] = 1.0, 0.0
-            with_, without = _total(loaded, series_id, values, known, [on, off], h)
+            with_, without = _total(loaded, series_id, ready, [on, off], h)
             if without > 0:
                 drivers.append(
                     f"a {name} throughout would change sales by {with_ / without - 1:+.0%} "
@@ -466,7 +470,7 @@ def _drivers(
         elif name in what_if and name not in config.binary_covariates:
             unchanged = future.copy()
             unchanged[:, j] = known[-1, j]
-            before = _total(loaded, series_id, values, known, [unchanged], h)[0]
+            before = _total(loaded, series_id, ready, [unchanged], h)[0]
             if before > 0:
                 drivers.append(
                     f"{name} at {what_if[name]:g} instead of {known[-1, j]:g} changes sales by {base / before - 1:+.0%}"
@@ -487,12 +491,33 @@ def _same_period_last_season(history: np.ndarray, period: int, h: int) -> float 
     return float(history[-period : -period + h].sum())
 
 
-def _total(
-    loaded: _Loaded, series_id: str, values: np.ndarray, known: np.ndarray, futures: list[np.ndarray], h: int
-) -> list[float]:
-    histories = [History(series_id, values, known=known) for _ in futures]
-    quantiles = predict(loaded.model, histories, futures)
+def _total(loaded: _Loaded, series_id: str, ready: _Prepared, futures: list[np.ndarray], h: int) -> list[float]:
+    n = len(futures)
+    quantiles = _combined(loaded, [series_id] * n, [ready.history] * n, futures, [ready.default] * n)
     return [float(q[:h, loaded.model.config.median_index].sum()) for q in quantiles]
+
+
+def _combined(
+    loaded: _Loaded,
+    series_ids: list[str],
+    histories: list[History],
+    futures: list[np.ndarray],
+    defaults: list[np.ndarray],
+) -> np.ndarray:
+    """(S, H, Q) forecasts of the combination: the Transformer under each plan, blended with the statistical
+    members' stored forecasts; where a plan is not the default one (a what-if), the members blend under the
+    default plan and the Transformer's change from it is added (local_models/forecaster/combine.py)."""
+    quantiles = predict(loaded.model, histories, futures)
+    if not loaded.statistical:
+        return quantiles
+    rows = [loaded.index[sid] for sid in series_ids]
+    statistical = {name: forecast[rows] for name, forecast in loaded.statistical.items()}
+    changed = [i for i, (f, d) in enumerate(zip(futures, defaults, strict=True)) if not np.array_equal(f, d)]
+    if not changed:
+        return blend(quantiles, statistical, loaded.weights)
+    default = quantiles.copy()
+    default[changed] = predict(loaded.model, [histories[i] for i in changed], [defaults[i] for i in changed])
+    return blend(quantiles, statistical, loaded.weights, default=default)
 
 
 def _series_forecast(
