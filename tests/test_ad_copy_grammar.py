@@ -40,7 +40,7 @@ def test_the_head_noun_comes_before_a_qualifier() -> None:
 @pytest.mark.parametrize("channel", ["google_search", "meta_feed", "email", "sms"])
 def test_templates_say_their_for_a_plural_product_and_its_for_a_singular_one(demo_store, channel: str) -> None:
     from test_ad_copy_sense import writer_for
-    from tools.ad_copy.tool import CHANNEL_FIELDS
+    from tools.ad_copy.text import CHANNEL_FIELDS
 
     kinds = {kind for _, kind in CHANNEL_FIELDS[channel].values()} - {"name", "fixed"}
     boots = writer_for("Cobblestone Leather Chelsea Boots", channel, demo_store.workspace)

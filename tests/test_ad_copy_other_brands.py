@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tools.ad_copy import CHANNEL_FIELDS
-from tools.ad_copy.tool import _praised
+from tools.ad_copy.grounding import praised_aspects as _praised
 from tools.brand import BrandProfile
 from tools.compliance import Fact, Grounding, Limits, check_fields, grounding_words
 from tools.other_brands import other_brand_problem, own_words

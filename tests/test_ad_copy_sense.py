@@ -271,7 +271,7 @@ def insight(quotes: dict[str, list[str]]) -> Any:
 
 
 def test_the_quote_shown_and_templated_is_a_whole_phrase() -> None:
-    from tools.ad_copy.tool import _praised
+    from tools.ad_copy.grounding import praised_aspects as _praised
 
     praised, _ = _praised(
         insight(
@@ -295,7 +295,9 @@ def test_the_quote_shown_and_templated_is_a_whole_phrase() -> None:
 def writer_for(product: str, channel: str, workspace: Any) -> Any:
     """The tool's CopyWriter for a demo product, with its real grounding (the generator is never called)."""
     from core.workspace import Workspace
-    from tools.ad_copy.tool import CopyWriter, GenerateAdCopyInput, build_grounding
+    from tools.ad_copy.grounding import build_grounding
+    from tools.ad_copy.tool import GenerateAdCopyInput
+    from tools.ad_copy.writer import CopyWriter
     from tools.brand import load_brand
 
     ws = Workspace.open(workspace)
@@ -306,7 +308,7 @@ def writer_for(product: str, channel: str, workspace: Any) -> Any:
 
 @pytest.mark.parametrize("channel", ["google_search", "meta_feed", "email", "sms"])
 def test_the_grounded_templates_pass_the_sense_check(demo_store, channel: str) -> None:
-    from tools.ad_copy.tool import CHANNEL_FIELDS
+    from tools.ad_copy.text import CHANNEL_FIELDS
 
     kinds = {kind for _, kind in CHANNEL_FIELDS[channel].values()} - {"name", "fixed"}
     for product in ("Aurora Linen Midi Dress", "Cobblestone Leather Chelsea Boots"):

@@ -74,7 +74,9 @@ class _Named:
 @pytest.mark.parametrize(("backend", "strict"), [("local", True), ("openai", False)])
 def test_the_local_model_is_held_to_the_strict_check(demo_store, backend: str, strict: bool) -> None:
     from core.workspace import Workspace
-    from tools.ad_copy.tool import CopyWriter, GenerateAdCopyInput, build_grounding
+    from tools.ad_copy.grounding import build_grounding
+    from tools.ad_copy.tool import GenerateAdCopyInput
+    from tools.ad_copy.writer import CopyWriter
     from tools.brand import load_brand
 
     ws = Workspace.open(demo_store.workspace)

@@ -15,7 +15,7 @@ from eval.suites.security.injection.copywriter import COPY_GOALS, ObedientCopywr
 from eval.suites.security.injection.judging import Seen, argument_changes, observe, split_citations
 from eval.suites.security.injection.planting import Catalogue, Planted
 from local_models.textgen.base import GenerationOptions
-from tools.ad_copy.tool import render_messages
+from tools.ad_copy.text import render_messages
 from tools.brand import BrandProfile
 
 BLIND_SPOTS = ("quoted text", "benign masking", "tool arguments")

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from tools.unit import lazy_exports
 
 if TYPE_CHECKING:
-    from tools.ad_copy.tool import AdVariant, GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
+    from tools.ad_copy.tool import GenerateAdCopyInput, GenerateAdCopyResult, generate_ad_copy
+    from tools.ad_copy.writer import AdVariant
     from tools.forecast.tool import ForecastSalesInput, ForecastSalesResult, forecast_sales, train_forecaster
     from tools.registry import TOOLS, langchain_tools, register
     from tools.reviews.inputs import SearchReviewsInput
@@ -29,9 +30,8 @@ if TYPE_CHECKING:
     from tools.unit import ToolUnit
 
 _EXPORTS = {
-    **dict.fromkeys(
-        ["AdVariant", "GenerateAdCopyInput", "GenerateAdCopyResult", "generate_ad_copy"], "tools.ad_copy.tool"
-    ),
+    **dict.fromkeys(["GenerateAdCopyInput", "GenerateAdCopyResult", "generate_ad_copy"], "tools.ad_copy.tool"),
+    "AdVariant": "tools.ad_copy.writer",
     **dict.fromkeys(
         ["ForecastSalesInput", "ForecastSalesResult", "forecast_sales", "train_forecaster"], "tools.forecast.tool"
     ),

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from eval.ad_copy.blind import FIELDS, KEY, LABELS, RATINGS, read_jsonl
 from tools.ad_copy.sense import SenseGrounding, check_sense
-from tools.ad_copy.tool import CHANNEL_FIELDS
+from tools.ad_copy.text import CHANNEL_FIELDS
 
 STRICT_PATHS = ("local",)  # paths whose names start so ran the local model in-process (the tool is strict there)
 

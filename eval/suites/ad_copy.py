@@ -31,7 +31,7 @@ from eval.modes import ByMode
 from eval.report import SuiteReport, Table
 from local_models.textgen import TextGenerator
 from tools.ad_copy import CHANNEL_FIELDS, GenerateAdCopyResult, generate_ad_copy
-from tools.ad_copy.tool import Channel
+from tools.ad_copy.text import Channel
 from tools.brand import load_brand
 from tools.compliance import Limits, check_fields
 

@@ -31,7 +31,8 @@ def ad_copy_command(
 ) -> None:
     """Write ad copy grounded in reviews and the catalogue, checked against channel limits and brand rules."""
     from tools.ad_copy.present import AdCopyPresenter
-    from tools.ad_copy.tool import CHANNEL_FIELDS, generate_ad_copy
+    from tools.ad_copy.text import CHANNEL_FIELDS
+    from tools.ad_copy.tool import generate_ad_copy
 
     choice(channel, list(CHANNEL_FIELDS), "--channel")
     with errors.status("Writing copy"):

@@ -73,7 +73,7 @@ def split_by_product(
 
 def prompt_messages(row: dict[str, Any], *, worked_examples: bool = False) -> list[Any]:
     """The chat the tool renders for this line's field."""
-    from tools.ad_copy.tool import render_messages
+    from tools.ad_copy.text import render_messages
     from tools.brand import BrandProfile
 
     brand = BrandProfile(name=row["brand"].get("name", ""), voice=row["brand"].get("voice", ""))

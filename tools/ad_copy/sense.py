@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 
 from tools.ad_copy.grammar import COPY_WORDS, STOP_WORDS, content_words, plural_name, stem
 
-# Field kinds (tools/ad_copy/tool.py CHANNEL_FIELDS) whose copy is a headline: fragments and title case are
+# Field kinds (tools/ad_copy/text.py CHANNEL_FIELDS) whose copy is a headline: fragments and title case are
 # normal there. Every other kind is written in sentences.
 HEADLINE_KINDS = frozenset({"name", "headline", "meta_headline", "subject"})
 SHORT_FIELD = 60  # in fields up to this long, any content word used twice reads as degenerate

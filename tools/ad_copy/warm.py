@@ -68,7 +68,7 @@ def warm_copywriter(workspace: str | Path | Workspace | None = None) -> Copywrit
     local.load()
     local.generate(WARM_PROMPT, WARM_OPTIONS)
     embedder(ws.settings).embed(["warm up"])
-    from tools.ad_copy.tool import tone_analyzer
+    from tools.ad_copy.writer import tone_analyzer
 
     tone_analyzer()
     return CopywriterReady(local.model, converted, True, time.perf_counter() - started)

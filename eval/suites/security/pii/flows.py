@@ -154,7 +154,7 @@ class Flows:
     def ad_copy(self) -> None:
         from local_models.textgen.openai_backend import OpenAIGenerator
         from tools.ad_copy import generate_ad_copy
-        from tools.ad_copy.tool import Channel
+        from tools.ad_copy.text import Channel
 
         remote = OpenAIGenerator(api_key=REMOTE_KEY, base_url=os.environ["OPENAI_BASE_URL"], model=REMOTE_MODEL)
         key_message = f"Call {self.records[1].phone} or email {self.records[1].email} for 20% off"
