@@ -146,3 +146,16 @@ def test_blend_all_weights_sum_per_series() -> None:
     b = _quantiles(np.full((3, 2), 3.0))
     out = blend_all({"a": a, "b": b}, {"a": 0.25, "b": 0.75})
     assert out[:, :, 4] == pytest.approx(np.full((3, 2), 2.5))
+
+
+def test_statistical_members_that_would_eat_the_budget_are_left_out() -> None:
+    t = np.arange(40)
+    histories = [History(f"s{i}", 100 + 20 * np.sin(2 * np.pi * (t + i) / 12)) for i in range(6)]
+    config = ForecasterConfig(horizon=6, context=24, patch=6, d_model=16, n_layers=1, d_ff=32, log_transform=True)
+    # a budget far below what fitting the members takes: the Transformer keeps it, alone
+    fitted = fit_combined(histories, config, TrainConfig(max_seconds=0.05, max_steps=5, eval_every=5), members=1)
+    assert fitted.metrics["statistical_skipped"] == len(STATISTICAL)
+    assert fitted.weights == {TRANSFORMER: 1.0, **dict.fromkeys(STATISTICAL, 0.0)}
+    assert fitted.statistical == {}
+    forecast = blend(predict(fitted.model, histories), fitted.statistical, fitted.weights)
+    assert forecast.shape == (6, 6, 9) and np.isfinite(forecast).all()
