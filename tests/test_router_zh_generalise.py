@@ -364,3 +364,15 @@ def test_a_key_message_said_in_chinese_is_not_its_word_by_word_reading(router: R
 )
 def test_a_key_message_typed_in_english_or_an_offer_is_kept(router: Router, message: str, expected: str) -> None:
     assert only_call(plan(router, message), "generate_ad_copy")["key_message"] == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Nest baskets 的 Meta 广告，一条就行", "给 Nest baskets 写邮件广告，只要一条", "Nest baskets 短信广告 一条即可"],
+)
+def test_one_is_enough_asks_for_one_variant(router: Router, message: str) -> None:
+    assert only_call(plan(router, message), "generate_ad_copy")["n_variants"] == 1
+
+
+def test_an_ad_is_not_a_count(router: Router) -> None:
+    assert "n_variants" not in only_call(plan(router, "给 Nest baskets 写一条短信广告"), "generate_ad_copy")
