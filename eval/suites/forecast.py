@@ -336,16 +336,11 @@ def _combined_forecast(fit: CombinedFit, train: list[History], plans: list[np.nd
     config = fit.model.config
     width = len(config.known_covariates)
     defaults = [
-        planned_covariates(config, h.known if h.known is not None else np.zeros((len(h), width)), {})[0][: len(p)]
-        for h, p in zip(train, plans, strict=True)
+        planned_covariates(config, h.known if h.known is not None else np.zeros((len(h), width)), {})[0] for h in train
     ]
-    planned = predict(fit.model, train, [_to_horizon(p, config.horizon) for p in plans])
-    default = predict(fit.model, train, [_to_horizon(d, config.horizon) for d in defaults])
+    planned = predict(fit.model, train, plans)
+    default = predict(fit.model, train, defaults)
     return blend(planned, fit.statistical, fit.weights, default=default)
-
-
-def _to_horizon(plan: np.ndarray, horizon: int) -> np.ndarray:
-    return plan if len(plan) >= horizon else np.concatenate([plan, np.repeat(plan[-1:], horizon - len(plan), axis=0)])
 
 
 def task_config(task: Task, covariates: bool) -> ForecasterConfig:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
-from local_models.forecaster.train import History, TrainConfig, fit_ensemble
+from local_models.forecaster.train import History, TrainConfig, fit_ensemble, history_head, shifted_progress
 
 TRANSFORMER = "transformer"
 STATISTICAL = ("AutoETS", "AutoTheta")
@@ -59,7 +59,7 @@ def fit_combined(
     started = time.perf_counter()
     H = config.horizon
     usable = [i for i, h in enumerate(histories) if len(h) - H >= MIN_VALIDATION_HISTORY]
-    cut = [_cut(histories[i], H) for i in usable]
+    cut = [history_head(histories[i], len(histories[i]) - H) for i in usable]
     actual = np.stack([np.asarray(histories[i].values[-H:], dtype=np.float64) for i in usable]) if usable else None
     held_out: dict[str, np.ndarray] = {}
     after: dict[str, np.ndarray] = {}
@@ -79,7 +79,7 @@ def fit_combined(
     if status:
         status("training the Transformer")
     budget = max(train.max_seconds - statistical_seconds, 0.25 * train.max_seconds)
-    shifted = _shifted(progress, statistical_seconds)
+    shifted = shifted_progress(progress, statistical_seconds)
     fitted = fit_ensemble(histories, config, replace(train, max_seconds=budget), members=members, progress=shifted)
     metrics = dict(fitted.metrics)
     weights = {TRANSFORMER: 1.0, **dict.fromkeys(statistical, 0.0)}
@@ -94,28 +94,6 @@ def fit_combined(
     metrics["statistical_skipped"] = float(len(skipped))  # members left out to keep the Transformer's time
     metrics["train_seconds"] = time.perf_counter() - started
     return CombinedFit(model=fitted.model, weights=weights, statistical=after, metrics=metrics)
-
-
-def _cut(history: History, holdout: int) -> History:
-    return History(
-        history.series_id,
-        history.values[:-holdout],
-        None if history.known is None else history.known[:-holdout],
-        None if history.past is None else history.past[:-holdout],
-    )
-
-
-def _shifted(
-    progress: Callable[[int, float, float], None] | None, offset: float
-) -> Callable[[int, float, float], None] | None:
-    if progress is None:
-        return None
-    report = progress
-
-    def shifted(step: int, loss: float, seconds: float) -> None:
-        report(step, loss, seconds + offset)
-
-    return shifted
 
 
 # ----------------------------------------------------------------------------------------------------

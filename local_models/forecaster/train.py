@@ -90,7 +90,7 @@ def member_contexts(config: ForecasterConfig, members: int) -> list[int]:
     return [max(config.patch, round(config.context * f / config.patch) * config.patch) for f in factors]
 
 
-def _shifted(
+def shifted_progress(
     progress: Callable[[int, float, float], None] | None, offset: float
 ) -> Callable[[int, float, float], None] | None:
     """A progress callback whose clock continues from the members trained before."""
@@ -126,7 +126,7 @@ def fit_ensemble(
             histories,
             replace(config, context=context),
             share,
-            progress=_shifted(progress, offset),
+            progress=shifted_progress(progress, offset),
         )
         fitted.append(result.model)
         if result.held_out is not None:
@@ -359,29 +359,17 @@ def _held_out_forecast(model: TransformerForecaster, histories: Sequence[History
     usable = [i for i, h in enumerate(histories) if len(h) - holdout >= 2]
     if not usable:
         return out
-    cut, future = [], []
-    for i in usable:
-        h, n = histories[i], len(histories[i]) - holdout
-        cut.append(History(h.series_id, h.values[:n], _head(h.known, n), _head(h.past, n)))
-        known = h.known[n:] if h.known is not None and len(config.known_covariates) else None
-        future.append(_padded(known, config.horizon, len(config.known_covariates)))
-    out[usable] = predict(model, cut, future if len(config.known_covariates) else None)
+    cut = [history_head(histories[i], len(histories[i]) - holdout) for i in usable]
+    future = [np.asarray(histories[i].known)[-holdout:] for i in usable] if config.known_covariates else None
+    out[usable] = predict(model, cut, future)
     return out
 
 
-def _head(matrix: np.ndarray | None, n: int) -> np.ndarray | None:
-    return None if matrix is None else matrix[:n]
-
-
-def _padded(known: np.ndarray | None, horizon: int, width: int) -> np.ndarray:
-    """(horizon, width) known covariates ahead: those given, the last row repeated past them."""
-    out = np.zeros((horizon, width))
-    if known is None or width == 0 or len(known) == 0:
-        return out
-    rows = np.asarray(known, dtype=np.float64).reshape(len(known), width)[:horizon]
-    out[: len(rows)] = rows
-    out[len(rows) :] = rows[-1]
-    return out
+def history_head(history: History, n: int) -> History:
+    """The history's first `n` points, with their covariates."""
+    known = None if history.known is None else history.known[:n]
+    past = None if history.past is None else history.past[:n]
+    return History(history.series_id, history.values[:n], known, past)
 
 
 def _finetune(
