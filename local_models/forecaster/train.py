@@ -74,6 +74,9 @@ class FitResult:
     # (S, H, Q) forecasts of each series' last `horizon` points by the early-stopping state, before the
     # fine-tune sees them (NaN rows for series too short to hold them out); None when nothing was held out
     held_out: np.ndarray | None = None
+    # The same, with the known covariates ahead set by their default rules instead of as they were (what the
+    # forecast would have said without knowing the plan); None when the model has no known covariates
+    held_out_default: np.ndarray | None = None
 
 
 @dataclass
@@ -81,6 +84,7 @@ class EnsembleFit:
     model: ForecasterEnsemble
     metrics: dict[str, float] = field(default_factory=dict)
     held_out: np.ndarray | None = None  # the members' mean held-out forecast, as FitResult's
+    held_out_default: np.ndarray | None = None  # and under the default plan, as FitResult's
 
 
 def member_contexts(config: ForecasterConfig, members: int) -> list[int]:
@@ -117,6 +121,7 @@ def fit_ensemble(
     started = time.perf_counter()
     fitted: list[TransformerForecaster] = []
     held_out: list[np.ndarray] = []
+    held_out_default: list[np.ndarray] = []
     metrics: dict[str, float] = {}
     for i, context in enumerate(member_contexts(config, members)):
         remaining = train.max_seconds - (time.perf_counter() - started)
@@ -131,13 +136,16 @@ def fit_ensemble(
         fitted.append(result.model)
         if result.held_out is not None:
             held_out.append(result.held_out)
+        if result.held_out_default is not None:
+            held_out_default.append(result.held_out_default)
         metrics.update({f"member{i}_{k}": v for k, v in result.metrics.items()})
     metrics["members"] = float(members)
     metrics["train_seconds"] = time.perf_counter() - started
     for key in ("validation_scaled_pinball", *NAIVE_METRICS):  # the members' mean
         metrics[key] = float(np.mean([metrics[f"member{i}_{key}"] for i in range(members)]))
     mean = np.sort(np.mean(held_out, axis=0), axis=-1) if len(held_out) == members else None
-    return EnsembleFit(model=ForecasterEnsemble(fitted), metrics=metrics, held_out=mean)
+    default = np.sort(np.mean(held_out_default, axis=0), axis=-1) if len(held_out_default) == members else None
+    return EnsembleFit(model=ForecasterEnsemble(fitted), metrics=metrics, held_out=mean, held_out_default=default)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -337,6 +345,11 @@ def fit(
     ema.load_state_dict(best_state)
     against_naive = _against_seasonal_naive(ema, validation, quantiles)  # before the fine-tune sees the tail
     held_out = _held_out_forecast(ema, histories, config.horizon) if validation is not None else None
+    held_out_default = (
+        _held_out_forecast(ema, histories, config.horizon, default_plan=True)
+        if validation is not None and config.known_covariates
+        else None
+    )
     finetune_steps = _finetune(model, ema, optimizer, bank, config, train, rng, quantiles, best_step, started)
     ema.eval()
     metrics = {
@@ -348,19 +361,28 @@ def fit(
         "train_seconds": time.perf_counter() - started,
         "series": float(len(histories)),
     }
-    return FitResult(model=ema, metrics=metrics, held_out=held_out)
+    return FitResult(model=ema, metrics=metrics, held_out=held_out, held_out_default=held_out_default)
 
 
-def _held_out_forecast(model: TransformerForecaster, histories: Sequence[History], holdout: int) -> np.ndarray:
+def _held_out_forecast(
+    model: TransformerForecaster, histories: Sequence[History], holdout: int, *, default_plan: bool = False
+) -> np.ndarray:
     """(S, H, Q) forecasts of each series' last `holdout` points from the history before them (with the known
-    covariates they had), NaN for series with fewer than 2 points before them (as `_validation_batch`)."""
+    covariates they had, or with `default_plan` those the default rules would have planned), NaN for series with
+    fewer than 2 points before them (as `_validation_batch`)."""
     config = model.config
     out = np.full((len(histories), config.horizon, len(config.quantiles)), np.nan)
     usable = [i for i, h in enumerate(histories) if len(h) - holdout >= 2]
     if not usable:
         return out
     cut = [history_head(histories[i], len(histories[i]) - holdout) for i in usable]
-    future = [np.asarray(histories[i].known)[-holdout:] for i in usable] if config.known_covariates else None
+    future = None
+    if config.known_covariates:
+        future = (
+            [planned_covariates(config, np.asarray(h.known), {})[0][:holdout] for h in cut]
+            if default_plan
+            else [np.asarray(histories[i].known)[-holdout:] for i in usable]
+        )
     out[usable] = predict(model, cut, future)
     return out
 
@@ -585,27 +607,55 @@ def save_forecaster(
     metrics: dict[str, float],
     extra: dict[str, Any] | None = None,
     arrays: dict[str, np.ndarray] | None = None,
+    plain: ForecasterEnsemble | None = None,
 ) -> Path:
-    """Members' configs go to the manifest, their weights to arrays named member<i>.<parameter>."""
-    state = {f"member{i}.{k}": v.numpy() for i, m in enumerate(model.member_list) for k, v in m.state_dict().items()}
+    """Members' configs go to the manifest, their weights to arrays named member<i>.<parameter>; a second
+    ensemble trained without the covariates (`plain`, see combine.py) to plain_members and plain.member<i>.*"""
+    state = _state_arrays(model, "")
     manifest = {"members": [asdict(m.config) for m in model.member_list], "metrics": metrics, **(extra or {})}
+    if plain is not None:
+        state |= _state_arrays(plain, PLAIN_PREFIX)
+        manifest["plain_members"] = [asdict(m.config) for m in plain.member_list]
     return save_checkpoint(
         folder, kind=KIND, format_version=FORMAT_VERSION, manifest=manifest, arrays={**state, **(arrays or {})}
     )
 
 
+PLAIN_PREFIX = "plain."
+
+
+def _state_arrays(model: ForecasterEnsemble, prefix: str) -> dict[str, np.ndarray]:
+    return {
+        f"{prefix}member{i}.{k}": v.numpy() for i, m in enumerate(model.member_list) for k, v in m.state_dict().items()
+    }
+
+
 def load_forecaster(folder: Path) -> tuple[ForecasterEnsemble, dict[str, Any], dict[str, np.ndarray]]:
+    """The ensemble, the manifest, and the other arrays saved with it (a `plain` ensemble's among them: see
+    `load_plain`)."""
     checkpoint = load_checkpoint(folder, kind=KIND, format_versions=[FORMAT_VERSION])
+    model = _ensemble_from(checkpoint.manifest["members"], checkpoint.arrays, "")
+    rest = {k: v for k, v in checkpoint.arrays.items() if not k.startswith("member")}
+    return model, checkpoint.manifest, rest
+
+
+def load_plain(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> ForecasterEnsemble | None:
+    """The ensemble trained without covariates saved beside the main one, if any."""
+    if not manifest.get("plain_members"):
+        return None
+    return _ensemble_from(manifest["plain_members"], arrays, PLAIN_PREFIX)
+
+
+def _ensemble_from(configs: list[dict[str, Any]], arrays: dict[str, np.ndarray], prefix: str) -> ForecasterEnsemble:
     members = []
-    for i, raw in enumerate(checkpoint.manifest["members"]):
+    for i, raw in enumerate(configs):
         model = TransformerForecaster(_config_from(raw))
-        prefix = f"member{i}."
+        head = f"{prefix}member{i}."
         model.load_state_dict(
-            {k.removeprefix(prefix): torch.from_numpy(v) for k, v in checkpoint.arrays.items() if k.startswith(prefix)}
+            {k.removeprefix(head): torch.from_numpy(v) for k, v in arrays.items() if k.startswith(head)}
         )
         members.append(model.eval())
-    rest = {k: v for k, v in checkpoint.arrays.items() if not k.startswith("member")}
-    return ForecasterEnsemble(members).eval(), checkpoint.manifest, rest
+    return ForecasterEnsemble(members).eval()
 
 
 def _config_from(raw: dict[str, Any]) -> ForecasterConfig:

@@ -15,6 +15,7 @@ from core.model_card import (
     card_for,
     measured,
 )
+from local_models.forecaster.combine import COVARIATE_USES, EFFECT, IGNORED, USED
 from local_models.forecaster.model import ForecasterConfig
 from local_models.forecaster.train import TrainConfig
 from tools.sales_data import SalesPanel
@@ -34,6 +35,7 @@ def forecaster_card(
     members: int,
     source: str,
     fingerprint: str,
+    covariates_use: str = USED,
 ) -> ModelCard:
     """The card for a forecaster just saved in `folder` (workspace `root`)."""
     return card_for(
@@ -66,7 +68,9 @@ def forecaster_card(
                 f"The statistical members are fitted first (twice: without the held-out tail, to choose the weights, "
                 f"and on everything); then {members} Transformer members share what is left of the budget equally: "
                 f"early stopping on the held-out tail (checked every {train.eval_every} steps, patience "
-                f"{train.patience}), then a short fine-tune on all data including that tail."
+                f"{train.patience}), then a short fine-tune on all data including that tail. With known covariates, "
+                "half of that time trains a second ensemble without them, and the held-out tail decides how they "
+                "enter the forecast."
             ),
         ),
         validation=Validation(
@@ -74,7 +78,7 @@ def forecaster_card(
                 f"the last {config.horizon} periods of every series, never trained on before each member's final "
                 "fine-tune (figures are the members' mean, measured before that fine-tune)"
             ),
-            metrics=_metrics(metrics),
+            metrics=_metrics(metrics, covariates_use),
             note="The same held-out tail chose each member's stopping step and the combination's weights, so these "
             "figures lean a little optimistic.",
         ),
@@ -111,7 +115,7 @@ def _weights(metrics: dict[str, Any]) -> str:
     return ", ".join(f"{name} {value:.0%}" for name, value in weights.items()) or "Transformer alone"
 
 
-def _metrics(metrics: dict[str, Any]) -> list[Metric]:
+def _metrics(metrics: dict[str, Any], covariates_use: str) -> list[Metric]:
     combined = [
         Metric(
             name="MASE of the combination",
@@ -123,6 +127,21 @@ def _metrics(metrics: dict[str, Any]) -> list[Metric]:
             baseline_value=measured(metrics.get("validation_mase_transformer")),
         )
     ]
+    uses = {u: metrics.get(f"validation_mase_covariates_{u.replace(' ', '_')}") for u in COVARIATE_USES}
+    if all(v is not None for v in uses.values()):
+        best = covariates_use
+        combined.append(
+            Metric(
+                name=f"MASE with the covariates {best if best != EFFECT else 'for their effect only'}",
+                description="the combination's MASE on the held-out tail for each way the known covariates can "
+                f"enter: used throughout {uses[USED]:.3f}, for a plan's effect only (level from a Transformer "
+                f"trained without them) {uses[EFFECT]:.3f}, left out {uses[IGNORED]:.3f}; the lowest is used",
+                value=measured(uses[best]),
+                higher_is_better=False,
+                baseline="covariates left out",
+                baseline_value=measured(uses[IGNORED]),
+            )
+        )
     return [
         Metric(
             name="scaled pinball loss",

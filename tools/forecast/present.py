@@ -37,6 +37,16 @@ DRIVERS_ZH = zh.Phrasebook(
     [
         (
             r"a (?P<name>.+?) throughout would change sales by (?P<change>[-+]\d+%) "
+            r"\((?P<without>[\d,]+) -> (?P<with>[\d,]+) units\) \(uncertain: see the warning\)",
+            "全程{name}：销量变化 {change}（{without} -> {with} 件）（不确定：见提示）",
+        ),
+        (
+            r"(?P<name>.+?) at (?P<new>\S+) instead of (?P<old>\S+) changes sales by (?P<change>[-+]\d+%) "
+            r"\(uncertain: see the warning\)",
+            "{name}为 {new}（而不是 {old}）：销量变化 {change}（不确定：见提示）",
+        ),
+        (
+            r"a (?P<name>.+?) throughout would change sales by (?P<change>[-+]\d+%) "
             r"\((?P<without>[\d,]+) -> (?P<with>[\d,]+) units\)",
             "全程{name}：销量变化 {change}（{without} -> {with} 件）",
         ),

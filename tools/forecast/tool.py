@@ -8,6 +8,7 @@ plain words. Every number comes from the model and the data; nothing is generate
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -21,15 +22,23 @@ from tqdm.auto import tqdm
 from core.errors import DataError, DataProblem
 from core.model_card import card_reference, write_card
 from core.workspace import Workspace
-from local_models.forecaster.combine import STATISTICAL, TRANSFORMER, blend, fit_combined
+from local_models.forecaster.combine import (
+    EFFECT,
+    IGNORED,
+    STATISTICAL,
+    TRANSFORMER,
+    USED,
+    combined_forecast,
+    fit_combined,
+)
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
 from local_models.forecaster.train import (
     History,
     TrainConfig,
     data_fingerprint,
     load_forecaster,
+    load_plain,
     planned_covariates,
-    predict,
     save_forecaster,
 )
 from tools.catalogue import catalogue_names, resolve_product
@@ -149,7 +158,9 @@ def train_forecaster(
             "last_dates": [s.dates[-1].isoformat() for s in panel.series],
             "source": str(path or "data"),
             "combination": result.weights,
+            "covariates_use": result.covariates,
         },
+        plain=result.plain,
         arrays={
             **_stored_history(panel, config, result.model.max_context),
             **{f"statistical_{name}": forecast for name, forecast in result.statistical.items()},
@@ -157,7 +168,7 @@ def train_forecaster(
     )
     card = forecaster_card(
         folder, ws.root, panel=panel, config=config, train=train, metrics=result.metrics, members=members,
-        source=str(path or "data"), fingerprint=fingerprint,
+        source=str(path or "data"), fingerprint=fingerprint, covariates_use=result.covariates,
     )  # fmt: skip
     write_card(folder, card)
     _forecasters.forget(folder)
@@ -273,6 +284,10 @@ class _Loaded:
     # history (models trained before the combination have the Transformer alone)
     weights: dict[str, float]
     statistical: dict[str, np.ndarray]
+    # How the known covariates enter (combine.COVARIATE_USES) and the Transformer trained without them, where
+    # the validation window chose it for the level (models trained before this choice: USED, None)
+    covariates_use: str = USED
+    plain: ForecasterEnsemble | None = None
 
 
 def _read_forecaster(folder: Path) -> _Loaded:
@@ -284,7 +299,10 @@ def _read_forecaster(folder: Path) -> _Loaded:
         for name, weight in weights.items()
         if name != TRANSFORMER and weight > 0 and f"statistical_{name}" in arrays
     }
-    return _Loaded(model, meta, arrays["history_values"], arrays["history_known"], index, weights, statistical)
+    return _Loaded(
+        model, meta, arrays["history_values"], arrays["history_known"], index, weights, statistical,
+        str(meta.get("covariates_use", USED)), load_plain(meta, arrays),
+    )  # fmt: skip
 
 
 _forecasters = ModelCache(
@@ -329,17 +347,31 @@ def forecast_sales(
             ],
         )
     forecasts = [_forecast_one(loaded, sid, request, names.get(sid, "")) for sid in series_ids]
+    caveat = [_uncertain_effects(loaded)] if loaded.covariates_use == IGNORED else []
     return ForecastSalesResult(
         freq=config.freq,
         horizon=request.horizon,
         series=forecasts,
         summary=_summary(forecasts, request.horizon, config.freq),
+        warnings=caveat,
         model={
             "trained_on": loaded.manifest.get("source", ""),
             "saved_at": loaded.manifest.get("saved_at", ""),
             **{k: v for k, v in loaded.manifest.get("metrics", {}).items() if k != "series"},
             **card_reference(ws.models_dir / "forecaster", ws.root),
         },
+    )
+
+
+def _uncertain_effects(loaded: _Loaded) -> str:
+    """Where training left the covariates out of the forecast: what-ifs and drivers still show the effect the
+    model learnt, with this warning."""
+    metrics = loaded.manifest.get("metrics", {})
+    used, ignored = (float(metrics.get(f"validation_mase_covariates_{u}", math.nan)) for u in ("used", "ignored"))
+    return (
+        f"The forecast leaves out {', '.join(loaded.model.config.known_covariates)}: forecasts that used them were "
+        f"less accurate (MASE {used:.3f} with them, {ignored:.3f} without, on each series' last periods held out). "
+        "The effects shown for them (what-ifs, drivers) are what the model learnt, and uncertain."
     )
 
 
@@ -457,6 +489,7 @@ def _drivers(
     base = float(quantiles[:h, config.median_index].sum())
     drivers = []
     future = ready.future
+    uncertain = " (uncertain: see the warning)" if loaded.covariates_use == IGNORED else ""
     for j, name in enumerate(config.known_covariates):
         if name in config.binary_covariates and "holiday" not in name.lower():
             on, off = future.copy(), future.copy()
@@ -465,7 +498,7 @@ def _drivers(
             if without > 0:
                 drivers.append(
                     f"a {name} throughout would change sales by {with_ / without - 1:+.0%} "
-                    f"({without:,.0f} -> {with_:,.0f} units)"
+                    f"({without:,.0f} -> {with_:,.0f} units){uncertain}"
                 )
         elif name in what_if and name not in config.binary_covariates:
             unchanged = future.copy()
@@ -474,6 +507,7 @@ def _drivers(
             if before > 0:
                 drivers.append(
                     f"{name} at {what_if[name]:g} instead of {known[-1, j]:g} changes sales by {base / before - 1:+.0%}"
+                    f"{uncertain}"
                 )
     last_year = _same_period_last_season(values, config.period, h)
     if last_year:
@@ -507,17 +541,14 @@ def _combined(
     """(S, H, Q) forecasts of the combination: the Transformer under each plan, blended with the statistical
     members' stored forecasts; where a plan is not the default one (a what-if), the members blend under the
     default plan and the Transformer's change from it is added (local_models/forecaster/combine.py)."""
-    quantiles = predict(loaded.model, histories, futures)
-    if not loaded.statistical:
-        return quantiles
     rows = [loaded.index[sid] for sid in series_ids]
-    statistical = {name: forecast[rows] for name, forecast in loaded.statistical.items()}
-    changed = [i for i, (f, d) in enumerate(zip(futures, defaults, strict=True)) if not np.array_equal(f, d)]
-    if not changed:
-        return blend(quantiles, statistical, loaded.weights)
-    default = quantiles.copy()
-    default[changed] = predict(loaded.model, [histories[i] for i in changed], [defaults[i] for i in changed])
-    return blend(quantiles, statistical, loaded.weights, default=default)
+    # Left out of the forecast, the covariates still give a what-if's effect (with a warning): under the default
+    # plan "effect only" and "ignored" forecast the same
+    use = EFFECT if loaded.covariates_use == IGNORED else loaded.covariates_use
+    return combined_forecast(
+        loaded.model, histories, {name: forecast[rows] for name, forecast in loaded.statistical.items()},
+        loaded.weights, futures=futures, defaults=defaults, plain=loaded.plain, covariates=use,
+    )  # fmt: skip
 
 
 def _series_forecast(
