@@ -191,7 +191,9 @@ def _monthly(report: SuiteReport, task: Task, sizes: Sizes, seeds: tuple[int, ..
             "over quantiles 0.1..0.9 (peers: their 20/40/60/80% intervals). Peers fit per series on 2 cores; "
             "their fit time includes forecasting. "
             + (
-                "Published zero-shot MASE on this task: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED_MASE.items())
+                "Published zero-shot MASE on this task: "
+                + ", ".join(f"{k} {v}" for k, v in PUBLISHED_MASE.items())
+                + "."
                 if label == "M3"
                 else "No design choice was made on this set."
             )

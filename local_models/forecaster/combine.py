@@ -51,6 +51,11 @@ EFFECT, USED, IGNORED = "effect only", "used", "ignored"
 COVARIATE_USES = (EFFECT, USED, IGNORED)
 
 
+def covariate_metric(use: str) -> str:
+    """The metric holding a covariate use's validation MASE."""
+    return f"validation_mase_covariates_{use.replace(' ', '_')}"
+
+
 @dataclass
 class CombinedFit:
     model: ForecasterEnsemble
@@ -115,7 +120,7 @@ def fit_combined(
         metrics.update({f"validation_mase_{k}": v for k, v in scored.items()})
         if plain is not None:
             for u, (_, by_candidate) in options.items():
-                metrics[f"validation_mase_covariates_{u.replace(' ', '_')}"] = by_candidate["combined"]
+                metrics[covariate_metric(u)] = by_candidate["combined"]
             metrics["plain_validation_scaled_pinball"] = plain.metrics["validation_scaled_pinball"]
     metrics.update({f"weight_{k}": v for k, v in weights.items()})
     metrics["statistical_seconds"] = statistical_seconds
@@ -225,12 +230,17 @@ def combined_forecast(
     ]  # fmt: skip
     if plain is not None and covariates in (EFFECT, IGNORED):
         base = predict(plain, without_covariates(histories))
-        if covariates == IGNORED or futures is None:
+        if covariates == IGNORED or not changed:
             return blend(base, statistical, weights)
         # The level from the model without covariates, the plan's change against the default plan from the one
-        # with them
-        assert defaults is not None
-        planned = with_effect(base, predict(model, histories, futures), predict(model, histories, defaults))
+        # with them (only where a plan changed: elsewhere that change is zero)
+        assert futures is not None and defaults is not None
+        subset = [histories[i] for i in changed]
+        planned = base.copy()
+        planned[changed] = with_effect(
+            base[changed], predict(model, subset, [futures[i] for i in changed]),
+            predict(model, subset, [defaults[i] for i in changed]),
+        )  # fmt: skip
         return blend(planned, statistical, weights, default=base)
     quantiles = predict(model, histories, futures)
     if not changed:

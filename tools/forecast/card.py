@@ -15,7 +15,7 @@ from core.model_card import (
     card_for,
     measured,
 )
-from local_models.forecaster.combine import COVARIATE_USES, EFFECT, IGNORED, USED
+from local_models.forecaster.combine import COVARIATE_USES, EFFECT, IGNORED, USED, covariate_metric
 from local_models.forecaster.model import ForecasterConfig
 from local_models.forecaster.train import TrainConfig
 from tools.sales_data import SalesPanel
@@ -127,7 +127,7 @@ def _metrics(metrics: dict[str, Any], covariates_use: str) -> list[Metric]:
             baseline_value=measured(metrics.get("validation_mase_transformer")),
         )
     ]
-    uses = {u: metrics.get(f"validation_mase_covariates_{u.replace(' ', '_')}") for u in COVARIATE_USES}
+    uses = {u: metrics.get(covariate_metric(u)) for u in COVARIATE_USES}
     if all(v is not None for v in uses.values()):
         best = covariates_use
         combined.append(

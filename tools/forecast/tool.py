@@ -29,6 +29,7 @@ from local_models.forecaster.combine import (
     TRANSFORMER,
     USED,
     combined_forecast,
+    covariate_metric,
     fit_combined,
 )
 from local_models.forecaster.model import ForecasterConfig, ForecasterEnsemble
@@ -367,7 +368,7 @@ def _uncertain_effects(loaded: _Loaded) -> str:
     """Where training left the covariates out of the forecast: what-ifs and drivers still show the effect the
     model learnt, with this warning."""
     metrics = loaded.manifest.get("metrics", {})
-    used, ignored = (float(metrics.get(f"validation_mase_covariates_{u}", math.nan)) for u in ("used", "ignored"))
+    used, ignored = (float(metrics.get(covariate_metric(u), math.nan)) for u in (USED, IGNORED))
     return (
         f"The forecast leaves out {', '.join(loaded.model.config.known_covariates)}: forecasts that used them were "
         f"less accurate (MASE {used:.3f} with them, {ignored:.3f} without, on each series' last periods held out). "
