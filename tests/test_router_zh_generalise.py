@@ -376,3 +376,46 @@ def test_one_is_enough_asks_for_one_variant(router: Router, message: str) -> Non
 
 def test_an_ad_is_not_a_count(router: Router) -> None:
     assert "n_variants" not in only_call(plan(router, "给 Nest baskets 写一条短信广告"), "generate_ad_copy")
+
+
+# ---- a customer group named only as the group another job is for ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "tool", "group"),
+    [
+        ("下周给高价值客户做个专场，挑6款他们最可能喜欢的东西", "recommend_products", "best"),
+        ("新客那批名单，会不会对女性不太公平？帮忙查一下", "audit_fairness", "new"),
+        (
+            "For a spring push aimed at our VIP customers, which 6 products would they most likely buy?",
+            "recommend_products",
+            "best",
+        ),
+        (
+            "Legal asks whether our dormant customer list treats older shoppers fairly; please audit it by age",
+            "audit_fairness",
+            "lapsed",
+        ),
+    ],
+)
+def test_a_group_named_for_another_job_is_that_jobs_group(router: Router, message: str, tool: str, group: str) -> None:
+    arguments = only_call(plan(router, message), tool)
+    assert arguments["segment"] == group
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["先把高价值客户列出来，再给他们推荐几款商品", "Who are our at-risk customers? Then recommend them a few products"],
+)
+def test_a_group_asked_to_be_seen_stays_a_step_of_its_own(router: Router, message: str) -> None:
+    assert names(plan(router, message)) == ["segment_customers", "recommend_products"]
+
+
+@pytest.mark.parametrize(
+    ("message", "product"),
+    [("Hearth 铸铁锅有人反映生锈吗", "1026"), ("Aurora连衣裙大家都抱院什么", "1001")],
+)
+def test_chinese_review_words_and_their_pinyin_typos_read_as_review_questions(
+    router: Router, message: str, product: str
+) -> None:
+    assert only_call(plan(router, message), "search_reviews")["product_ids"] == [product]

@@ -30,6 +30,7 @@ from agent.router.steps import (
     context_customer,
     context_group,
     context_products,
+    folded_group_mentions,
     intent_scores,
     merge_slots,
     merged_repeats,
@@ -111,7 +112,7 @@ class Planner:
         return self._new_request(steps, context, base)
 
     def _new_request(self, steps: list[Step], context: Plan | None, base: Plan) -> Plan:
-        working = merged_repeats([s for s in steps if s.intent in TOOLS])
+        working = folded_group_mentions(merged_repeats([s for s in steps if s.intent in TOOLS]))
         refused = [s for s in steps if s.intent == "out_of_scope"]
         if not working:
             if refused:

@@ -4,6 +4,7 @@ customer group, customer and products), which a follow-up carries over."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -75,6 +76,51 @@ def merged_repeats(steps: list[Step]) -> list[Step]:
             continue
         merged.append(step)
     return merged
+
+
+# Words that ask to see a customer group itself ("list the dormant customers", "who are our VIPs", "find the
+# at-risk ones"), not only to name it as the group another job is for. "list" as a noun ("the dormant list", 名单)
+# does not count: only as a verb, first in its clause or after "please", "first", "then", ...
+ASKS_FOR_GROUP = re.compile(
+    r"\b(who|whom|find\w*|identif\w*|show me|which customers|how many|segment\w*|cluster\w*|pull (out|up))\b"
+    r"|(^|\b(please|first|then|and|me|just|to|you|can)\s+)list\b|\blist (give me|out|all|them|our|every)\b"
+)
+
+
+def folded_group_mentions(steps: list[Step]) -> list[Step]:
+    """A step chosen for the segments only because it names a customer group ("aimed at dormant customers who
+    haven't ordered in six months, which products would bring them back?", "is our high-value pick unfair to older
+    people?") is not a job of its own when another step of the request works on a group (recommendations, a
+    fairness audit): it is folded into that step, which takes its group and its details. A step that asks to see
+    the group ("list the dormant customers, then check the list is fair") stays a step."""
+    group_tools = {
+        u.name
+        for u in TOOLS.values()
+        if u.planning is not None and u.planning.customer_group and not u.planning.provides_product
+    }
+    kept = list(steps)
+    for step in steps:
+        slots = step.slots
+        if not (
+            TOOLS.get(step.intent) is not None
+            and TOOLS[step.intent].planning is not None
+            and TOOLS[step.intent].planning.provides_product  # type: ignore[union-attr]
+            and slots.segment_filter
+            and not (slots.customer_id or slots.segment_count or slots.segment_product or slots.mention.any)
+            and not ASKS_FOR_GROUP.search(step.fragment.text)
+        ):
+            continue
+        others = [s for s in kept if s.intent in group_tools and s.slots.segment_filter in (None, slots.segment_filter)]
+        if not others:
+            continue
+        at = kept.index(step)
+        # the nearest such step, the following one first
+        target = min(others, key=lambda s: (abs(kept.index(s) - at), kept.index(s) < at))
+        merged = merge_slots([replace(target.slots), replace(slots)])
+        merged.query = f"{target.slots.query}, {slots.query}"
+        kept[kept.index(target)] = replace(target, slots=merged)
+        kept.remove(step)
+    return kept
 
 
 def _names_nothing(slots: Slots) -> bool:

@@ -184,6 +184,14 @@ CUES = (
         r"([\w-]+ )?(customers?|group|segment|buyers|shoppers|vips?|them|him|her)\b|"
         r"\b(products?|items?|things)\b.{0,15}\b(suit|fit|appeal to)\b",
     ),
+    # picks for people the request already named, in Chinese word order: 给他们挑几款商品 ("to them pick a few
+    # products"), 挑6款他们最可能喜欢的东西 ("pick 6 them most likely love things")
+    (
+        0.7,
+        r"\b(to|for) (them|him|her)\b.{0,10}\b(pick|choose|select)\w*\b.{0,30}\b(products?|items?|things)\b|"
+        r"\b(pick|choose|select)\w*\b.{0,20}\b(them|they|he|she)\b.{0,25}\b(like|love|want|buy|enjoy)\w*\b.{0,10}"
+        r"\b(products?|items?|things)\b",
+    ),
     # "recommend them products they will like"
     (0.6, r"\brecommend\w*\b.{0,40}\b(products?|items?|things|something)\b"),
     # "what could we offer them to keep them?", "things he has not bought yet"
