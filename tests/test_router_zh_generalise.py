@@ -419,3 +419,17 @@ def test_chinese_review_words_and_their_pinyin_typos_read_as_review_questions(
     router: Router, message: str, product: str
 ) -> None:
     assert only_call(plan(router, message), "search_reviews")["product_ids"] == [product]
+
+
+@pytest.mark.parametrize(
+    ("message", "tool", "product"),
+    [
+        ("护手霜卖得怎么样？写条短信吧", "generate_ad_copy", "1038"),
+        ("Copperline 水壶最近怎么样？帮我预测未来6周", "forecast_sales", "1025"),
+    ],
+)
+def test_a_product_named_before_the_job_is_that_jobs_product(
+    router: Router, message: str, tool: str, product: str
+) -> None:
+    arguments = only_call(plan(router, message), tool)
+    assert product in (arguments.get("series_ids") or [arguments.get("product")])

@@ -34,6 +34,7 @@ from agent.router.steps import (
     intent_scores,
     merge_slots,
     merged_repeats,
+    named_before_the_job,
     planned_call,
     planned_units,
     planning_of,
@@ -112,6 +113,7 @@ class Planner:
         return self._new_request(steps, context, base)
 
     def _new_request(self, steps: list[Step], context: Plan | None, base: Plan) -> Plan:
+        steps = named_before_the_job(steps)
         working = folded_group_mentions(merged_repeats([s for s in steps if s.intent in TOOLS]))
         refused = [s for s in steps if s.intent == "out_of_scope"]
         if not working:

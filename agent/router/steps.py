@@ -123,6 +123,29 @@ def folded_group_mentions(steps: list[Step]) -> list[Step]:
     return kept
 
 
+def named_before_the_job(steps: list[Step]) -> list[Step]:
+    """A step that names products but no job ("the eye cream, how is it selling?") followed by a tool's step that
+    names none ("forecast the next month"): that step is about those products, so it takes them."""
+    kept: list[Step] = []
+    for step in steps:
+        before = kept[-1] if kept else None
+        if (
+            before is not None
+            and before.intent not in TOOLS
+            and before.refusal is None
+            and before.slots.mention.products
+            and step.intent in TOOLS
+            and not step.slots.mention.any
+        ):
+            slots = merge_slots([replace(step.slots), replace(before.slots)])
+            slots.mention = before.slots.mention
+            slots.query = f"{before.slots.query}, {step.slots.query}"
+            kept[-1] = replace(step, slots=slots)
+            continue
+        kept.append(step)
+    return kept
+
+
 def _names_nothing(slots: Slots) -> bool:
     """Whether a step's slots name no product, customer, group or channel of their own."""
     return not (slots.mention.any or slots.customer_id or slots.segment_filter or slots.channel)
