@@ -433,3 +433,16 @@ def test_a_product_named_before_the_job_is_that_jobs_product(
 ) -> None:
     arguments = only_call(plan(router, message), tool)
     assert product in (arguments.get("series_ids") or [arguments.get("product")])
+
+
+@pytest.mark.parametrize(
+    ("message", "since", "stars"),
+    [("家居类九月份以来的五星评价", "2026-09-01", 5), ("Aurora 十一月以后的两星评价", "2026-11-01", 2)],
+)
+def test_a_month_in_chinese_numerals_is_a_start_date_and_the_stars_stay_stars(
+    router: Router, message: str, since: str, stars: int
+) -> None:
+    arguments = only_call(plan(router, message), "search_reviews")
+    assert arguments["date_from"] == since
+    assert arguments["min_rating"] == arguments["max_rating"] == stars
+    assert "k" not in arguments
