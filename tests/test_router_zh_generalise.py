@@ -446,3 +446,13 @@ def test_a_month_in_chinese_numerals_is_a_start_date_and_the_stars_stay_stars(
     assert arguments["date_from"] == since
     assert arguments["min_rating"] == arguments["max_rating"] == stars
     assert "k" not in arguments
+
+
+@pytest.mark.parametrize("message", ["那款耳机上周卖得咋样，预测下个月", "Forecast that speaker for the next 6 weeks"])
+def test_that_one_of_a_group_asks_which(router: Router, message: str) -> None:
+    result = plan(router, message)
+    assert result.kind == "clarify" and len(result.suggestions) > 1, (result.kind, names(result))
+
+
+def test_our_group_is_the_whole_group(router: Router) -> None:
+    assert len(only_call(plan(router, "我们的音箱差评多吗"), "search_reviews")["product_ids"]) == 3

@@ -247,8 +247,14 @@ class Planner:
             return Products(list(slots.mention.products))
         if slots.mention.unknown:
             return None  # asked about by _check_step
-        pointed = self.lexicon.one_product.search(step.fragment.text) or (
-            slots.mention.candidates and re.search(r"\b(those|these)\b", step.fragment.text)
+        text = step.fragment.text
+        pointed = self.lexicon.one_product.search(text) or (
+            slots.mention.candidates
+            and (
+                re.search(r"\b(those|these)\b", text)
+                # "that speaker" (那个音箱) where the catalogue has three: one of them, so which
+                or (slots.mention.group and re.search(rf"\b(this|that) {re.escape(slots.mention.group)}", text))
+            )
         )
         if carried is None and not from_context and pointed:
             # "this one's bad reviews", "those boots" said as one pair: which one, rather than none or the group
