@@ -456,3 +456,15 @@ def test_that_one_of_a_group_asks_which(router: Router, message: str) -> None:
 
 def test_our_group_is_the_whole_group(router: Router) -> None:
     assert len(only_call(plan(router, "我们的音箱差评多吗"), "search_reviews")["product_ids"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("message", "weeks"),
+    [
+        ("下个月要上新品了，先帮我预测一下 Aurora 连衣裙接下来10周的销量", 10),
+        ("Next month we renegotiate with the supplier, so forecast the Copperline kettle for the next 7 weeks", 7),
+        ("Forecast the Copperline kettle for next month; last year we ran a 3 week promo", 4),
+    ],
+)
+def test_a_counted_horizon_ahead_beats_next_month_said_as_a_time(router: Router, message: str, weeks: int) -> None:
+    assert only_call(plan(router, message), "forecast_sales")["horizon"] == weeks

@@ -43,6 +43,7 @@ FIXED_HORIZONS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(?:next|coming|a|1) year\b"), 52),
 )
 PAST_WORDS = re.compile(r"\b(?:last|past|previous|since|ago)\s*$")
+AHEAD_WORDS = re.compile(r"\b(?:next|coming|upcoming|following)\s*$")
 
 VARIANT_NOUNS = (
     r"variants?|versions?|options?|headlines?|ads?|ideas?|subject lines?|lines?|captions?|posts?|emails?|"
@@ -168,7 +169,9 @@ UNTIL_MONTH = re.compile(r"\b(?:until|through|thru|till|to|up to|by)\s+(?:the en
 def horizon_of(text: str, today: date | None = None) -> int | None:
     """Weeks ahead: "next 8 weeks" -> 8, "next quarter" -> 13, "two months" -> 9, "30 days" -> 5; with `today`, a
     named quarter to come ("q1 next year", "the second quarter of 2027") -> the weeks to its end. The first
-    horizon typed wins; "last 3 months" is a date range, not a horizon."""
+    horizon typed wins, except that a counted or named one ("the next 6 weeks", "q1") beats a plain "next month"
+    said as when something happens ("next month we reorder, so forecast the next 6 weeks"); "last 3 months" is a
+    date range, not a horizon."""
     found: list[tuple[int, int]] = []
     for match in list(NAMED_QUARTER.finditer(text)) if today is not None else []:
         weeks = _weeks_to_quarter_end(match, today or date.min)
@@ -183,11 +186,16 @@ def horizon_of(text: str, today: date | None = None) -> int | None:
         for match in pattern.finditer(text):
             if not PAST_WORDS.search(text[: match.start()]):
                 found.append((match.start(), max(1, to_weeks(int(match.group(1))))))
-    for pattern, weeks in FIXED_HORIZONS:
-        for match in pattern.finditer(text):
-            if not PAST_WORDS.search(text[: match.start()]):
-                found.append((match.start(), weeks))
-    return min(found)[1] if found else None
+    fixed = [
+        (match.start(), weeks)
+        for pattern, weeks in FIXED_HORIZONS
+        for match in pattern.finditer(text)
+        if not PAST_WORDS.search(text[: match.start()])
+    ]
+    ahead = [(start, weeks) for start, weeks in found if AHEAD_WORDS.search(text[:start])]
+    if fixed and ahead and min(fixed) < min(found):
+        return min(ahead)[1]
+    return min(found + fixed)[1] if found or fixed else None
 
 
 def _weeks_to_month_end(match: re.Match[str], today: date) -> int:
