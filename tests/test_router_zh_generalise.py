@@ -468,3 +468,16 @@ def test_our_group_is_the_whole_group(router: Router) -> None:
 )
 def test_a_counted_horizon_ahead_beats_next_month_said_as_a_time(router: Router, message: str, weeks: int) -> None:
     assert only_call(plan(router, message), "forecast_sales")["horizon"] == weeks
+
+
+@pytest.mark.parametrize("message", ["耳塞下个月能卖多少", "How will the earbuds sell over the next 8 weeks?"])
+def test_a_bare_group_word_that_fits_several_products_asks_which(router: Router, message: str) -> None:
+    result = plan(router, message)
+    assert result.kind == "clarify" and len(result.suggestions) > 1, (result.kind, names(result))
+
+
+@pytest.mark.parametrize(
+    "message", ["我们所有的耳塞下个月能卖多少", "How will all our earbuds sell over the next 8 weeks?"]
+)
+def test_our_or_all_makes_a_group_word_the_whole_group(router: Router, message: str) -> None:
+    assert len(only_call(plan(router, message), "forecast_sales")["series_ids"]) > 1

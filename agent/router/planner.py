@@ -83,6 +83,10 @@ def generic_question(language: str = "en") -> str:
     return "What would you like to do? " + capabilities()
 
 
+# Words that make a group word mean the whole group ("our speakers", 我们的音箱, "all the earbuds", "both lamps")
+COLLECTIVE = re.compile(r"\b(our|all|every|each|both|these|those|whole|entire|range|line|category)\b")
+
+
 class Question(Exception):
     """Raised while building calls when a detail is missing: becomes a clarify plan."""
 
@@ -267,6 +271,14 @@ class Planner:
             index = self._source_call(source, slots, calls, product_only=True)
             return Products([reference(index, planning_of(source).provides_product or "")])
         named = self._named_products(slots, planning)
+        if (
+            named is not None
+            and not (named.category or slots.all_products or slots.customer_id or slots.segment_filter)
+            and not COLLECTIVE.search(text)
+        ):
+            # "how many headphones will we sell next quarter?" where three fit: which one (but "our speakers",
+            # "all our earbuds" mean the group)
+            self._group_question(slots.mention)
         if named is not None or slots.mention.candidates or slots.all_products:
             return named
         return self._inherited(step, planning, carried, from_context)
