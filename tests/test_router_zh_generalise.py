@@ -481,3 +481,11 @@ def test_a_bare_group_word_that_fits_several_products_asks_which(router: Router,
 )
 def test_our_or_all_makes_a_group_word_the_whole_group(router: Router, message: str) -> None:
     assert len(only_call(plan(router, message), "forecast_sales")["series_ids"]) > 1
+
+
+@pytest.mark.parametrize(
+    ("message", "weeks"),
+    [("Forecast the Copperline kettle over the next couple of weeks", 2), ("Lantern lamp, next couple of months", 9)],
+)
+def test_a_couple_of_weeks_or_months_is_two(router: Router, message: str, weeks: int) -> None:
+    assert only_call(plan(router, message), "forecast_sales")["horizon"] == weeks

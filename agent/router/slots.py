@@ -43,6 +43,10 @@ FIXED_HORIZONS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(?:next|coming|a|1) year\b"), 52),
 )
 PAST_WORDS = re.compile(r"\b(?:last|past|previous|since|ago)\s*$")
+# "a couple of months", which the normaliser has already made "2 of months"
+COUPLE = re.compile(
+    r"\b(?:(?:a )?couple|2) of (?=(?:weeks?|months?|quarters?|days?|years?)\b)|\ba couple (?=(?:weeks?|months?)\b)"
+)
 AHEAD_WORDS = re.compile(r"\b(?:next|coming|upcoming|following)\s*$")
 
 VARIANT_NOUNS = (
@@ -172,6 +176,7 @@ def horizon_of(text: str, today: date | None = None) -> int | None:
     horizon typed wins, except that a counted or named one ("the next 6 weeks", "q1") beats a plain "next month"
     said as when something happens ("next month we reorder, so forecast the next 6 weeks"); "last 3 months" is a
     date range, not a horizon."""
+    text = COUPLE.sub("2 ", text)  # "the next couple of months" -> "the next 2 months"
     found: list[tuple[int, int]] = []
     for match in list(NAMED_QUARTER.finditer(text)) if today is not None else []:
         weeks = _weeks_to_quarter_end(match, today or date.min)
