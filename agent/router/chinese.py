@@ -42,16 +42,14 @@ CN_NUMBER = re.compile(r"[0-9零〇一二两俩三四五六七八九十百千万
 MONEY_UNIT = re.compile(r"\s*([万萬wW亿千kK])(?![A-Za-z])")
 CURRENCY = re.compile(r"\s*(美元|美金|块钱|块|元|刀|usd|dollars?)", re.IGNORECASE)
 MONTH_NAMES = tuple(calendar.month_name)[1:]
+SINCE = "以来|以後|以后|之后|之後|起|开始|開始|至今"  # after a date: from then on
 DATE = re.compile(
     r"(?:(?P<y>20\d\d)\s*年\s*)?(?P<m>1[0-2]|0?[1-9])\s*月份?\s*(?:(?P<d>[1-3]?\d)\s*[日号號])?"
-    r"\s*(?P<after>以来|以後|以后|之后|之後|后|後|起|开始|開始|至今)?"
+    rf"\s*(?P<after>{SINCE}|后|後)?"
 )
 # "十月份以来", "十一月1号": a month typed in Chinese numerals, where 份, a day or "since" shows it is a month of the
 # calendar (not "三月" for three months), read as its digits first
-CN_MONTH = re.compile(
-    r"(十[一二]?|[一二三四五六七八九])(?=月(?:份|\s*[1-3]?\d\s*[日号號]|\s*(?:以来|以後|以后|之后|之後|起|开始|開始|至今)))"
-)
-CN_MONTH_VALUES = {"十": 10, "十一": 11, "十二": 12} | {c: i + 1 for i, c in enumerate("一二三四五六七八九")}
+CN_MONTH = re.compile(rf"(十[一二]?|[一二三四五六七八九])(?=月(?:份|\s*[1-3]?\d\s*[日号號]|\s*(?:{SINCE})))")
 # "把会员等级改成VIP": 把 X 改成 Y changes X to Y (an action, or a follow-up's new detail), read as 调成 is
 CHANGE_TO = re.compile(r"把([^，。,.？?！!；;]{1,24}?)(?:改成|改为|换成|设成|设为)")
 # "给所有VIP发短信": sending to everyone on a list (an action), read as 发给所有VIP
@@ -140,7 +138,7 @@ class ChineseReader:
         # punctuation first: NFKC (in to_simplified) would turn "，" into "," and lose the space after it
         text = to_simplified(text.translate(PUNCTUATION))
         text = SEND_TO_ALL.sub(r"发给\1", CHANGE_TO.sub(r"把\1调成", text))
-        text = DATE.sub(_date, CN_MONTH.sub(lambda m: str(CN_MONTH_VALUES[m.group(1)]), text))
+        text = DATE.sub(_date, CN_MONTH.sub(lambda m: f"{parse_number(m.group(1)):.0f}", text))
         text = QUARTER.sub(_quarter, BETWEEN.sub(r"之间\1", text))
         text = DISCOUNT.sub(_discount, text)
         pieces: list[str] = []

@@ -70,9 +70,7 @@ def merged_repeats(steps: list[Step]) -> list[Step]:
             and (_names_nothing(own) or _names_nothing(before.slots))
             and not own.segment_product
         ):
-            slots = merge_slots([replace(before.slots), own])
-            slots.query = f"{before.slots.query}, {own.query}"  # the tools that read the words read both steps'
-            merged[-1] = replace(before, slots=slots)
+            merged[-1] = replace(before, slots=joined_slots(before.slots, own))
             continue
         merged.append(step)
     return merged
@@ -94,17 +92,14 @@ def folded_group_mentions(steps: list[Step]) -> list[Step]:
     fairness audit): it is folded into that step, which takes its group and its details. A step that asks to see
     the group ("list the dormant customers, then check the list is fair") stays a step."""
     group_tools = {
-        u.name
-        for u in TOOLS.values()
-        if u.planning is not None and u.planning.customer_group and not u.planning.provides_product
+        u.name for u in planned_units() if planning_of(u).customer_group and not planning_of(u).provides_product
     }
+    sources = {u.name for u in planned_units() if planning_of(u).provides_product}
     kept = list(steps)
     for step in steps:
         slots = step.slots
         if not (
-            TOOLS.get(step.intent) is not None
-            and TOOLS[step.intent].planning is not None
-            and TOOLS[step.intent].planning.provides_product  # type: ignore[union-attr]
+            step.intent in sources
             and slots.segment_filter
             and not (slots.customer_id or slots.segment_count or slots.segment_product or slots.mention.any)
             and not ASKS_FOR_GROUP.search(step.fragment.text)
@@ -116,9 +111,7 @@ def folded_group_mentions(steps: list[Step]) -> list[Step]:
         at = kept.index(step)
         # the nearest such step, the following one first
         target = min(others, key=lambda s: (abs(kept.index(s) - at), kept.index(s) < at))
-        merged = merge_slots([replace(target.slots), replace(slots)])
-        merged.query = f"{target.slots.query}, {slots.query}"
-        kept[kept.index(target)] = replace(target, slots=merged)
+        kept[kept.index(target)] = replace(target, slots=joined_slots(target.slots, slots))
         kept.remove(step)
     return kept
 
@@ -137,9 +130,8 @@ def named_before_the_job(steps: list[Step]) -> list[Step]:
             and step.intent in TOOLS
             and not step.slots.mention.any
         ):
-            slots = merge_slots([replace(step.slots), replace(before.slots)])
+            slots = joined_slots(step.slots, before.slots)
             slots.mention = before.slots.mention
-            slots.query = f"{before.slots.query}, {step.slots.query}"
             kept[-1] = replace(step, slots=slots)
             continue
         kept.append(step)
@@ -149,6 +141,14 @@ def named_before_the_job(steps: list[Step]) -> list[Step]:
 def _names_nothing(slots: Slots) -> bool:
     """Whether a step's slots name no product, customer, group or channel of their own."""
     return not (slots.mention.any or slots.customer_id or slots.segment_filter or slots.channel)
+
+
+def joined_slots(first: Slots, second: Slots) -> Slots:
+    """Two steps' slots as one step's (neither changed): the first's values win, and the tools that read the words
+    read both steps'."""
+    slots = merge_slots([replace(first), second])
+    slots.query = f"{first.query}, {second.query}"
+    return slots
 
 
 def merge_slots(all_slots: list[Slots]) -> Slots:
