@@ -489,3 +489,35 @@ def test_our_or_all_makes_a_group_word_the_whole_group(router: Router, message: 
 )
 def test_a_couple_of_weeks_or_months_is_two(router: Router, message: str, weeks: int) -> None:
     assert only_call(plan(router, message), "forecast_sales")["horizon"] == weeks
+
+
+# ---- a kind of product the catalogue does not sell asks which product ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "typed"),
+    [
+        ("帮我看看香水的差评主要说了啥", "香水"),
+        ("围巾下个月能卖多少", "围巾"),
+        ("What do shoppers like about our sunglasses?", "sunglasses"),
+        ("Forecast backpack sales for the next 6 weeks", "backpack"),
+    ],
+)
+def test_a_kind_of_product_we_do_not_sell_asks_which_product(router: Router, message: str, typed: str) -> None:
+    result = plan(router, message)
+    assert result.kind == "clarify" and not result.calls, (result.kind, names(result))
+    assert typed in (result.message or "")
+
+
+@pytest.mark.parametrize(
+    ("message", "tool", "product"),
+    [
+        ("Lantern 台灯的好评", "search_reviews", "1031"),  # a kind we do sell is matched as before
+        ("Forecast the Aurora dress and the scarf next month", "forecast_sales", "1001"),  # a product is named
+    ],
+)
+def test_a_kind_we_sell_or_a_named_product_still_runs(router: Router, message: str, tool: str, product: str) -> None:
+    result = plan(router, message)
+    assert result.kind == "tools" and tool in names(result), (result.kind, result.message)
+    arguments = result.calls[0].arguments
+    assert product in (arguments.get("series_ids") or arguments.get("product_ids") or [])

@@ -82,6 +82,7 @@ class Catalogue:
             form: p.category for p in products for form in (p.category.lower(), stem(p.category.lower()))
         }
         self.name_words = frozenset(self._by_word)
+        self._kinds = frozenset(stem(k) for k in lexicon.product_kinds)
         self._spellings: dict[str, str] = {}
         self._ids: dict[str, list[IdForm]] = defaultdict(list)  # first word -> ids starting with it
         for form in filter(None, (IdForm.of(p.product_id) for p in products)):
@@ -128,6 +129,7 @@ class Catalogue:
         else:
             self._accept(tokens, words, scores, vocabulary, mention)
             self._find_unknown_names(tokens, vocabulary, mention)
+            self._find_unknown_kinds(tokens, words, mention)
             if not mention.products:
                 self._find_groups(words, mention)
         return mention
@@ -331,6 +333,19 @@ class Catalogue:
             mention.unknown.append(" ".join(tokens[i].raw for i in run))
             mention.claimed.update(run)
             mention.suggestions.extend(self._closest(" ".join(tokens[i].norm for i in run)))
+
+    def _find_unknown_kinds(self, tokens: Sequence[Token], words: Sequence[str], mention: ProductMention) -> None:
+        """A kind of product the catalogue has nothing of ("the perfume" in a clothing store) is an unknown product,
+        with no suggestions: nothing we sell is close to it."""
+        for index, word in enumerate(words):
+            if index in mention.claimed or word not in self._kinds or self._sells(word):
+                continue
+            mention.unknown.append(tokens[index].raw)
+            mention.claimed.add(index)
+
+    def _sells(self, word: str) -> bool:
+        """True when some product, group or category of the catalogue is called `word`."""
+        return word in self._by_word or word in self.subcategories or self._category_named(word) is not None
 
     def _only_inside(self, product_id: str, tokens: Sequence[Token], run: list[int]) -> bool:
         words = {self._word(tokens[i]) for i in range(len(tokens)) if i not in run}

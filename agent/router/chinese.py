@@ -93,6 +93,16 @@ def load_phrasebook(path: Path = PHRASEBOOK) -> dict[str, str]:
     return book
 
 
+@functools.cache
+def chinese_words() -> dict[str, str]:
+    """English reading -> the first Chinese phrase the phrasebook reads so ("perfume" -> 香水), for questions that
+    quote back a word the user typed in Chinese."""
+    found: dict[str, str] = {}
+    for phrase, english in load_phrasebook().items():
+        found.setdefault(english.strip().lower(), phrase)
+    return found
+
+
 def segment_names_zh() -> dict[str, str]:
     """The segment names as Chinese answers write them ("已流失的一次性购买客户") -> the English name the router
     knows ("lapsed one-time buyers"), from the answers' own tables, so a name copied from an answer finds its

@@ -76,6 +76,7 @@ class Lexicon:
     category_synonyms: dict[str, str]
     product_synonyms: dict[str, str]
     common_name_words: frozenset[str]
+    product_kinds: frozenset[str]
     known_names: frozenset[str]
     stop_words: frozenset[str]
     product_id_prefix: re.Pattern[str]
@@ -185,6 +186,7 @@ def load_lexicon() -> Lexicon:
         category_synonyms={str(k).lower(): str(v) for k, v in data["category_synonyms"].items()},
         product_synonyms={str(k).lower(): str(v).lower() for k, v in data["product_synonyms"].items()},
         common_name_words=frozenset(str(w) for w in data["common_name_words"]),
+        product_kinds=frozenset(str(w).lower() for w in data["product_kinds"]),
         known_names=frozenset(str(w) for w in data["known_names"]),
         stop_words=frozenset(str(w) for w in data["stop_words"]),
         product_id_prefix=_compile(data["product_id_prefix"]),

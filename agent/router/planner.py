@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 from agent.router.catalogue import Catalogue, ProductMention
+from agent.router.chinese import chinese_words
 from agent.router.lexicon import Lexicon
 from agent.router.slots import Slots
 from agent.router.steps import (
@@ -352,6 +353,8 @@ class Planner:
 
     def _unknown_question(self, mention: ProductMention) -> Question:
         typed = mention.unknown[0]
+        if self.zh:  # "perfume" as the user typed it, 香水
+            typed = chinese_words().get(typed.lower(), typed)
         suggestions = list(dict.fromkeys(mention.suggestions))[:3]
         if suggestions:
             listing = _either([self.catalogue.label(p) for p in suggestions], self.zh)
