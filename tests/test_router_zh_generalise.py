@@ -521,3 +521,29 @@ def test_a_kind_we_sell_or_a_named_product_still_runs(router: Router, message: s
     assert result.kind == "tools" and tool in names(result), (result.kind, result.message)
     arguments = result.calls[0].arguments
     assert product in (arguments.get("series_ids") or arguments.get("product_ids") or [])
+
+
+# ---- a channel's ads judged, beside a question about what channels return, is a budget question -----------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "脸书广告没啥用，各个渠道的回报到底怎么样",
+        "Our TV ads feel pointless. What does each channel actually bring in?",
+        "Our Facebook ads aren't working. What is the return on each channel?",
+    ],
+)
+def test_a_channels_ads_judged_with_each_channels_return_is_a_budget_question(router: Router, message: str) -> None:
+    only_call(plan(router, message), "plan_budget")
+
+
+@pytest.mark.parametrize(
+    ("message", "product"),
+    [
+        ("给 Aurora 连衣裙写三条脸书广告", "1001"),
+        ("Our Facebook ads aren't working; write three new Facebook ads for the Nimbus headphones", "1017"),
+    ],
+)
+def test_ads_to_write_stay_ad_copy_beside_a_judged_channel(router: Router, message: str, product: str) -> None:
+    assert only_call(plan(router, message), "generate_ad_copy")["product"] == product

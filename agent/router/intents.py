@@ -81,6 +81,6 @@ class IntentScorer:
         found: dict[str, float] = {}
         for intent, cues in all_cues(self.lexicon).items():
             weight = sum(cue.weight for cue in cues if cue.pattern.search(text))
-            if weight:
+            if weight > 0:  # a negative cue takes back others' weight ("Facebook ads are useless" asks no ad)
                 found[intent] = min(weight, CUE_CAP)
         return found

@@ -148,11 +148,13 @@ def _read_word(word: str, lexicon: Lexicon, vocabulary: Vocabulary) -> str:
 
 def strong_intents(text: str, lexicon: Lexicon) -> set[str]:
     """The tools `text` names clearly (a strong keyword cue), whatever a classifier thinks."""
-    return {
-        intent
-        for intent, cues in all_cues(lexicon).items()
-        if intent != "out_of_scope" and any(c.weight >= STRONG_CUE and c.pattern.search(text) for c in cues)
-    }
+    found = set()
+    for intent, cues in all_cues(lexicon).items():
+        matched = [c.weight for c in cues if c.pattern.search(text)]
+        # one heavy keyword, not taken back by a negative cue ("Facebook ads are useless" names no ad to write)
+        if intent != "out_of_scope" and matched and max(matched) >= STRONG_CUE and sum(matched) >= STRONG_CUE:
+            found.add(intent)
+    return found
 
 
 def strong_cue(text: str, lexicon: Lexicon) -> bool:
