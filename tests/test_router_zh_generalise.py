@@ -547,3 +547,34 @@ def test_a_channels_ads_judged_with_each_channels_return_is_a_budget_question(ro
 )
 def test_ads_to_write_stay_ad_copy_beside_a_judged_channel(router: Router, message: str, product: str) -> None:
     assert only_call(plan(router, message), "generate_ad_copy")["product"] == product
+
+
+# ---- results typed against a control: "variant" alone is the other arm -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "帮我算一下显著性：control 8000 访客 160 单，variant 8000 访客 200 单",
+        "Is it significant? control had 8,000 visitors and 160 orders, variant 8,000 visitors and 200 orders",
+    ],
+)
+def test_control_and_variant_counts_are_the_results(router: Router, message: str) -> None:
+    arguments = only_call(plan(router, message), "analyze_experiment")
+    assert arguments["results"] == [
+        {"variant_id": "control", "exposures": 8000, "conversions": 160},
+        {"variant_id": "variant", "exposures": 8000, "conversions": 200},
+    ]
+    assert "experiment" not in arguments
+
+
+def test_a_variant_without_counts_is_no_result(router: Router) -> None:
+    arguments = only_call(plan(router, "Which variant is ahead in the spring email test?"), "analyze_experiment")
+    assert "results" not in arguments and arguments["experiment"] == "spring email"
+
+
+def test_lettered_versions_keep_their_letters(router: Router) -> None:
+    message = "A版本3000次曝光90次转化，B版本3100次曝光120次转化，哪个好"
+    arguments = only_call(plan(router, message), "analyze_experiment")
+    assert [r["variant_id"] for r in arguments["results"]] == ["A", "B"]
+    assert "experiment" not in arguments

@@ -119,10 +119,14 @@ SIGNIFICANCE = re.compile(
 
 
 # an arm's label where a typed result starts: "v1: 5,000 sent, 150 opens; v2 ...", "A had 6,000 visitors and 180
-# orders, B had ...", "control 12000 / 300" (capital letters only: "a" is a word)
+# orders, B had ...", "control 12000 / 300" (capital letters only: "a" is a word); "variant" or "challenger" alone
+# is the arm set against the control ("control 9000 visits 200 orders, variant 9,000 visits 230": "variant 9" is no
+# label when the 9 goes on as a count)
 ARM = re.compile(
-    r"(?:^|(?<=[\s;,.:(]))(v\d{1,2}|[A-D]|control|treatment|(?:variant|version|arm) [a-dA-D1-9])(?=[\s:,)])"
+    r"(?:^|(?<=[\s;,.:(]))(v\d{1,2}|[A-D]|control|treatment|(?:variant|version|arm) [a-dA-D1-9](?!,?\d)|variant|"
+    r"challenger)(?=[\s:,)])"
 )
+AGAINST_CONTROL = frozenset({"variant", "challenger"})  # arm labels only beside a "control" arm
 COUNT_TYPED = re.compile(r"(?<![\d.])(\d+(?:,\d{3})*)(?![\d,]*\.\d)\s*(k\b)?(?!\s*%)")
 
 
@@ -130,6 +134,8 @@ def typed_results(query: str) -> list[dict[str, Any]]:
     """Results typed in the request, one arm after another: the larger of an arm's first two counts is its exposures,
     the smaller its conversions (whatever words the user put around them); none unless two or more arms have both."""
     arms = list(ARM.finditer(query))
+    if not any(arm.group(1).lower() == "control" for arm in arms):  # "A variant 4800 ...": a word, not an arm
+        arms = [arm for arm in arms if arm.group(1).lower() not in AGAINST_CONTROL]
     if len(arms) < 2:
         return []
     results: list[dict[str, Any]] = []
