@@ -578,3 +578,23 @@ def test_lettered_versions_keep_their_letters(router: Router) -> None:
     arguments = only_call(plan(router, message), "analyze_experiment")
     assert [r["variant_id"] for r in arguments["results"]] == ["A", "B"]
     assert "experiment" not in arguments
+
+
+# ---- a count before the clause that says which products (Chinese relative-clause order) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "k"),
+    [
+        ("给 C00412 推荐 6 个他还没买过的商品", 6),
+        ("C00412 和 C00413 各推荐两个她们最近没下单过的商品", 2),
+        ("Recommend 6 he has never bought products for C00412", 6),
+    ],
+)
+def test_a_count_before_a_relative_clause_is_k(router: Router, message: str, k: int) -> None:
+    assert only_call(plan(router, message), "recommend_products")["k"] == k
+
+
+def test_no_count_before_the_clause_leaves_k_unset(router: Router) -> None:
+    arguments = only_call(plan(router, "给 C00412 推荐一些他还没买过的商品"), "recommend_products")
+    assert "k" not in arguments and arguments["exclude_purchased"] is True
