@@ -202,7 +202,7 @@ def serve(
     """Serve the web chat page (/) and the REST API (/v1/..., OpenAPI at /docs) on the workspace."""
     import uvicorn
 
-    from agent.server import SERVE_KEYS_ENV, SERVE_WORKERS_ENV, create_app
+    from agent.server import SERVE_KEYS_ENV, SERVE_WORKERS_ENV, create_app, worker_threads
     from core.settings import ENV_PREFIX, load_settings
 
     if no_keys and host not in {"127.0.0.1", "::1", "localhost"}:
@@ -228,7 +228,12 @@ def serve(
     os.environ[f"{ENV_PREFIX}HOME"] = str(root.resolve())
     os.environ[SERVE_KEYS_ENV] = "0" if no_keys else "1"
     os.environ[SERVE_WORKERS_ENV] = str(workers)
-    errors.print(f"{workers} worker processes on {settings.chroma_url} for reviews.")
+    # each worker computes on its share of the cores (unless the settings name a count): N workers at torch's
+    # default of every core would oversubscribe the machine whenever two of them run a model at once
+    threads = settings.torch_threads or worker_threads(workers)
+    os.environ[f"{ENV_PREFIX}TORCH_THREADS"] = str(threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # before torch starts in the worker: its thread pool too
+    errors.print(f"{workers} worker processes on {settings.chroma_url} for reviews, {threads} CPU thread(s) each.")
     uvicorn.run(
         "agent.server:app_from_environment", factory=True, workers=workers, host=host, port=port, log_level="warning"
     )

@@ -46,6 +46,7 @@ from agent.problems import ApiProblem, problem, problem_json_openapi, problem_re
 from agent.types import AgentResponse, ToolCall
 from core.errors import DataError, MarketingAgentError
 from core.model_card import ModelCardEntry, ModelCards, find_card, list_cards
+from core.settings import load_settings
 from local_models.textgen.base import TextGenerator
 from tools.models import text_generator
 from tools.registry import TOOLS
@@ -77,9 +78,24 @@ SERVE_WORKERS_ENV = "MARKETING_AGENT_SERVE_WORKERS"
 
 def app_from_environment() -> FastAPI:
     """The app each process of `serve --workers N` builds: the workspace from MARKETING_AGENT_HOME, API keys on
-    unless the serve command turned them off, and state shared with the sibling processes."""
+    unless the serve command turned them off, and state shared with the sibling processes. Its models compute with
+    the torch threads the settings name (`serve` sets a share of the cores per worker, see `worker_threads`)."""
     workers = int(os.environ.get(SERVE_WORKERS_ENV, "1"))
-    return create_app(None, keys=os.environ.get(SERVE_KEYS_ENV, "1") != "0", processes=workers)
+    app = create_app(None, keys=os.environ.get(SERVE_KEYS_ENV, "1") != "0", processes=workers)
+    threads = load_settings().torch_threads
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return app
+
+
+def worker_threads(workers: int, cpus: int | None = None) -> int:
+    """Torch threads for each of `workers` server processes: an equal share of the cores, at least one. Each
+    process left at torch's default (every core) makes N x cores threads that spin against each other: two workers
+    generating at once on 2 cores took 5.9x as long with 2 threads each as with 1 (`python -m eval.threads`, on a
+    machine with other load; the ratio depends on it)."""
+    return max(1, (cpus if cpus is not None else os.cpu_count() or 1) // max(1, workers))
 
 
 def create_app(

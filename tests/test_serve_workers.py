@@ -19,13 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
+import torch
 
 from agent.api_keys import KeyStore
-from agent.server import SERVE_WORKERS_ENV
+from agent.server import SERVE_WORKERS_ENV, app_from_environment, worker_threads
+from core.workspace import Workspace
 from eval.servers import chroma_server, free_port
 
 RATE_LIMIT = 120  # a minute, per key
+THREADS_ENV = "MARKETING_AGENT_TORCH_THREADS"
 START_TIMEOUT_S = 180.0
 
 
@@ -107,7 +111,9 @@ def server_env(chroma: str, workspace: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def served(demo_copy: Path, chroma: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("workers")
-    env = {**server_env(chroma, demo_copy), SERVE_WORKERS_ENV: "2"}  # what `serve --workers 2` sets for each
+    threads = str(worker_threads(2))  # what `serve --workers 2` sets for each
+    env = {**server_env(chroma, demo_copy), SERVE_WORKERS_ENV: "2", "MARKETING_AGENT_TORCH_THREADS": threads}
+    env.setdefault("OMP_NUM_THREADS", threads)
     ports = (free_port(), free_port())
     urls = (f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}")
     logs = (folder / "worker-0.log", folder / "worker-1.log")
@@ -212,11 +218,16 @@ def test_serve_with_two_workers_runs_two_processes_on_one_port_and_stops_them(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "agent.cli", "serve", "--workers", "2", "--port", str(port), "-w", str(demo_copy)]
-    with running(command, server_env(chroma, demo_copy), url, tmp_path / "serve.log") as supervisor:
+    env = {k: v for k, v in server_env(chroma, demo_copy).items() if k not in {"OMP_NUM_THREADS", THREADS_ENV}}
+    with running(command, env, url, tmp_path / "serve.log") as supervisor:
         children = _children(supervisor.pid)
         assert len(children) >= 2, children  # two workers (and maybe a resource tracker)
         status, health, _ = request(url, "GET", "/healthz")
         assert status == 200 and health["process"] in children
+        # each worker computes on its share of the cores, not on every core as torch would by default
+        share = str(worker_threads(2))
+        answering = psutil.Process(health["process"]).environ()
+        assert answering.get(THREADS_ENV) == share and answering.get("OMP_NUM_THREADS") == share, answering
     # stopped with the supervisor: a worker reparented when the supervisor exits may take a moment to finish
     deadline = time.monotonic() + 30
     while any(_exists(pid) for pid in children) and time.monotonic() < deadline:
@@ -248,3 +259,25 @@ def test_several_workers_without_a_chroma_server_are_refused_plainly(tmp_path: P
         timeout=120,
     )
     assert result.returncode != 0 and "Chroma server" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_each_worker_gets_an_equal_share_of_the_cores() -> None:
+    assert worker_threads(2, cpus=2) == 1
+    assert worker_threads(3, cpus=16) == 5
+    assert worker_threads(4, cpus=2) == 1  # never none
+    assert worker_threads(1, cpus=8) == 8
+
+
+def test_a_worker_app_computes_with_the_threads_the_settings_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = torch.get_num_threads()
+    wanted = 1 if before > 1 else 2
+    monkeypatch.setenv("MARKETING_AGENT_HOME", str(Workspace.open(tmp_path / "ws").ensure().root))
+    monkeypatch.setenv("MARKETING_AGENT_SERVE_KEYS", "0")
+    monkeypatch.setenv(THREADS_ENV, str(wanted))
+    try:
+        app_from_environment()
+        assert torch.get_num_threads() == wanted
+    finally:
+        torch.set_num_threads(before)
