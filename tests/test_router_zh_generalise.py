@@ -598,3 +598,25 @@ def test_a_count_before_a_relative_clause_is_k(router: Router, message: str, k: 
 def test_no_count_before_the_clause_leaves_k_unset(router: Router) -> None:
     arguments = only_call(plan(router, "给 C00412 推荐一些他还没买过的商品"), "recommend_products")
     assert "k" not in arguments and arguments["exclude_purchased"] is True
+
+
+# ---- picking or recommending for someone (给他们挑, 给沉睡客户推荐): the verb is the job -----------------------------
+
+
+def test_pick_for_them_after_finding_a_group_is_its_own_step(router: Router) -> None:
+    result = plan(router, "找出高价值客户，再给他们挑5个商品")
+    assert names(result) == ["segment_customers", "recommend_products"], (result.kind, result.message)
+    assert result.calls[1].arguments == {"segment": "best", "k": 5}
+
+
+@pytest.mark.parametrize(
+    ("message", "segment", "k"),
+    [("给沉睡客户挑6个最可能让他们回来的商品", "lapsed", 6), ("给流失风险高的客户挑5个商品", "at_risk", 5)],
+)
+def test_pick_for_a_group_is_a_recommendation_for_it(router: Router, message: str, segment: str, k: int) -> None:
+    assert only_call(plan(router, message), "recommend_products") == {"segment": segment, "k": k}
+
+
+def test_to_someone_before_another_verb_is_unchanged(router: Router) -> None:
+    assert only_call(plan(router, "给C00123推荐5个商品"), "recommend_products") == {"customer_ids": ["C00123"], "k": 5}
+    assert plan(router, "给他写一封邮件").kind == "clarify"

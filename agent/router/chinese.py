@@ -54,6 +54,13 @@ CN_MONTH = re.compile(rf"(十[一二]?|[一二三四五六七八九])(?=月(?:�
 CHANGE_TO = re.compile(r"把([^，。,.？?！!；;]{1,24}?)(?:改成|改为|换成|设成|设为)")
 # "给所有VIP发短信": sending to everyone on a list (an action), read as 发给所有VIP
 SEND_TO_ALL = re.compile(r"给((?:所有|全部|全体|每个|每位|每一个)[^，。,.？?！!；;]{0,12}?)发(?!给)")
+# "给他们挑5个商品", "给沉睡客户推荐几款": picking or recommending for someone, read verb first as English says it
+# ("pick for them 5 products", 面向 reads "for"); read as typed, "to them" opens the clause as a modifier of the step
+# before, or the group comes first and reads as a request for the segments, and the job is lost
+FOR_SOMEONE = re.compile(
+    r"给(他们|她们|他|她)(挑选|挑出|挑|选出|选|推荐|推|找出|找|配)"
+    r"|给([^，。,.？?！!；;给]{1,12}?(?:客户|顾客|用户|会员|人群|买家))(挑选|挑出|挑|选出|选|推荐)"
+)
 # "明年第一季", "今年第3季度", "第二季": a named quarter, read as the English router reads "q1 next year"
 QUARTER = re.compile(r"(?:(明年|今年)(?:的)?第?|第)([一二三四1-4])季度?")
 QUARTER_YEAR = {"明年": " next year", "今年": " this year"}
@@ -148,6 +155,7 @@ class ChineseReader:
         # punctuation first: NFKC (in to_simplified) would turn "，" into "," and lose the space after it
         text = to_simplified(text.translate(PUNCTUATION))
         text = SEND_TO_ALL.sub(r"发给\1", CHANGE_TO.sub(r"把\1调成", text))
+        text = FOR_SOMEONE.sub(lambda m: f"{m.group(2) or m.group(4)}面向{m.group(1) or m.group(3)}", text)
         text = DATE.sub(_date, CN_MONTH.sub(lambda m: f"{parse_number(m.group(1)):.0f}", text))
         text = QUARTER.sub(_quarter, BETWEEN.sub(r"之间\1", text))
         text = DISCOUNT.sub(_discount, text)

@@ -34,8 +34,10 @@ def products_in(arguments: Mapping[str, Any]) -> list[Any]:
 COUNT = re.compile(
     r"\b(\d+)\s+(?:[\w-]+\s+){0,2}?(?:products?|items?|picks?|recommendations?|recs|ideas|things|suggestions)\b"
     # the count before a clause that says which products, as Chinese orders it: "recommend 3 they have not bought
-    # products" (推荐3个他们没买过的商品), "pick 4 most likely to appeal to them products"
-    r"|\b(?:recommend|suggest|pick|choose|select)\w*\s+(\d+)\s+(?!(?:customers|people|buyers|shoppers|clients)\b)"
+    # products" (推荐3个他们没买过的商品), "pick 4 most likely to appeal to them products", "pick for dormant
+    # customers 6 most likely to come back products" (给沉睡客户挑6个...的商品)
+    r"|\b(?:recommend|suggest|pick|choose|select)\w*\s+(?:for\s+(?:[\w-]+\s+){1,3}?)?(\d+)\s+"
+    r"(?!(?:customers|people|buyers|shoppers|clients)\b)"
     r"[^\d,;.?!]{0,50}?\b(?:products?|items?)\b"
 )
 CUSTOMER_CODE = re.compile(r"[Cc]\d{3,}")
