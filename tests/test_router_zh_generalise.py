@@ -620,3 +620,26 @@ def test_pick_for_a_group_is_a_recommendation_for_it(router: Router, message: st
 def test_to_someone_before_another_verb_is_unchanged(router: Router) -> None:
     assert only_call(plan(router, "给C00123推荐5个商品"), "recommend_products") == {"customer_ids": ["C00123"], "k": 5}
     assert plan(router, "给他写一封邮件").kind == "clarify"
+
+
+# ---- what we are about to send is the setting of the job that follows, not copy to write ------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "segment", "k"),
+    [
+        ("打算给流失风险高的客户发一封邮件，选6个最可能让他们下单的商品", "at_risk", 6),
+        ("We're about to email our VIPs; recommend 5 products for them", "best", 5),
+    ],
+)
+def test_an_email_we_are_about_to_send_sets_the_scene(router: Router, message: str, segment: str, k: int) -> None:
+    assert only_call(plan(router, message), "recommend_products") == {"segment": segment, "k": k}
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["打算发短信推广 Aurora 连衣裙，帮我写三条", "We're sending an SMS about the Aurora dress; write 3 versions"],
+)
+def test_about_to_send_then_write_is_still_ad_copy(router: Router, message: str) -> None:
+    arguments = only_call(plan(router, message), "generate_ad_copy")
+    assert arguments["product"] == "1001" and arguments["channel"] == "sms" and arguments["n_variants"] == 3

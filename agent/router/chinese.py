@@ -61,6 +61,12 @@ FOR_SOMEONE = re.compile(
     r"给(他们|她们|他|她)(挑选|挑出|挑|选出|选|推荐|推|找出|找|配)"
     r"|给([^，。,.？?！!；;给]{1,12}?(?:客户|顾客|用户|会员|人群|买家))(挑选|挑出|挑|选出|选|推荐)"
 )
+# "准备给沉睡客户发唤醒邮件": what we are about to send, said as the setting of the job that follows (which products to
+# put in it), read as "we're sending win back email to dormant customers" (English "we're sending ..." is a modifier),
+# not as a request to write it
+ABOUT_TO_SEND = re.compile(
+    r"(?:正准备|准备|打算|计划)(?:给([^，。,.？?！!；;给发]{1,12}?))?发(?![给布货])([^，。,.？?！!；;]{0,16})"
+)
 # "明年第一季", "今年第3季度", "第二季": a named quarter, read as the English router reads "q1 next year"
 QUARTER = re.compile(r"(?:(明年|今年)(?:的)?第?|第)([一二三四1-4])季度?")
 QUARTER_YEAR = {"明年": " next year", "今年": " this year"}
@@ -155,6 +161,7 @@ class ChineseReader:
         # punctuation first: NFKC (in to_simplified) would turn "，" into "," and lose the space after it
         text = to_simplified(text.translate(PUNCTUATION))
         text = SEND_TO_ALL.sub(r"发给\1", CHANGE_TO.sub(r"把\1调成", text))
+        text = ABOUT_TO_SEND.sub(lambda m: f"准备发{m.group(2)}" + (f"给{m.group(1)}" if m.group(1) else ""), text)
         text = FOR_SOMEONE.sub(lambda m: f"{m.group(2) or m.group(4)}面向{m.group(1) or m.group(3)}", text)
         text = DATE.sub(_date, CN_MONTH.sub(lambda m: f"{parse_number(m.group(1)):.0f}", text))
         text = QUARTER.sub(_quarter, BETWEEN.sub(r"之间\1", text))
