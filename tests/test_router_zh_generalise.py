@@ -643,3 +643,27 @@ def test_an_email_we_are_about_to_send_sets_the_scene(router: Router, message: s
 def test_about_to_send_then_write_is_still_ad_copy(router: Router, message: str) -> None:
     arguments = only_call(plan(router, message), "generate_ad_copy")
     assert arguments["product"] == "1001" and arguments["channel"] == "sms" and arguments["n_variants"] == 3
+
+
+# ---- one of our brands on a kind of product we do not sell asks, suggesting the brand's product -----------------
+
+
+@pytest.mark.parametrize(
+    ("message", "typed", "suggested"),
+    [
+        ("Willow 皮质手提包的好评", "手提包", "1014"),
+        ("Forecast the Copperline travel mug for next month", "mug", "1025"),
+    ],
+)
+def test_our_brand_on_a_kind_we_do_not_sell_asks(router: Router, message: str, typed: str, suggested: str) -> None:
+    result = plan(router, message)
+    assert result.kind == "clarify" and not result.calls, (result.kind, names(result))
+    assert typed in (result.message or "") and result.suggestions == [suggested]
+
+
+@pytest.mark.parametrize(
+    ("message", "product"),
+    [("Forecast the Copperline kettle and a mug for next month", "1025"), ("Willow 芭蕾平底鞋下个月卖多少", "1014")],
+)
+def test_a_brand_with_its_own_product_word_still_runs(router: Router, message: str, product: str) -> None:
+    assert only_call(plan(router, message), "forecast_sales")["series_ids"] == [product]

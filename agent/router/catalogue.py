@@ -336,12 +336,34 @@ class Catalogue:
 
     def _find_unknown_kinds(self, tokens: Sequence[Token], words: Sequence[str], mention: ProductMention) -> None:
         """A kind of product the catalogue has nothing of ("the perfume" in a clothing store) is an unknown product,
-        with no suggestions: nothing we sell is close to it."""
+        with no suggestions: nothing we sell is close to it. Typed after one of our brands ("the Aurora cashmere
+        scarf", where Aurora is a dress) it is that brand's product we do not have: the brand's product becomes the
+        suggestion, not the product named."""
         for index, word in enumerate(words):
             if index in mention.claimed or word not in self._kinds or self._sells(word):
                 continue
-            mention.unknown.append(tokens[index].raw)
-            mention.claimed.add(index)
+            start = index
+            for product_id in list(mention.products):
+                brand = self._brand_just_before(tokens, words, product_id, index)
+                if brand is not None:
+                    mention.products.remove(product_id)
+                    mention.suggestions.append(product_id)
+                    start = min(start, brand)
+            mention.unknown.append(" ".join(t.raw for t in tokens[start : index + 1]))
+            mention.claimed.update(range(start, index + 1))
+
+    def _brand_just_before(
+        self, tokens: Sequence[Token], words: Sequence[str], product_id: str, index: int
+    ) -> int | None:
+        """The position of `product_id`'s brand when it is the only word of the product typed and it comes just
+        before position `index`, at most two describing words between ("Aurora cashmere scarf")."""
+        positions = [i for i, w in enumerate(words) if w in self._order[product_id]]
+        if len(positions) != 1 or words[positions[0]] != self._brand[product_id] or not 0 < index - positions[0] <= 3:
+            return None
+        between = range(positions[0] + 1, index)
+        if any(words[i] in self.name_words or tokens[i].norm in self.lexicon.stop_words for i in between):
+            return None
+        return positions[0]
 
     def _sells(self, word: str) -> bool:
         """True when some product, group or category of the catalogue is called `word`."""

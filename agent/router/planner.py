@@ -353,8 +353,9 @@ class Planner:
 
     def _unknown_question(self, mention: ProductMention) -> Question:
         typed = mention.unknown[0]
-        if self.zh:  # "perfume" as the user typed it, 香水
-            typed = chinese_words().get(typed.lower(), typed)
+        if self.zh:  # a kind of product as the user typed it: "Aurora scarf" is Aurora 围巾
+            kinds = self.lexicon.product_kinds
+            typed = " ".join(chinese_words().get(w.lower(), w) if w.lower() in kinds else w for w in typed.split())
         suggestions = list(dict.fromkeys(mention.suggestions))[:3]
         if suggestions:
             listing = _either([self.catalogue.label(p) for p in suggestions], self.zh)
