@@ -667,3 +667,18 @@ def test_our_brand_on_a_kind_we_do_not_sell_asks(router: Router, message: str, t
 )
 def test_a_brand_with_its_own_product_word_still_runs(router: Router, message: str, product: str) -> None:
     assert only_call(plan(router, message), "forecast_sales")["series_ids"] == [product]
+
+
+# ---- "那X呢？" opening a follow-up that goes on ("那差评呢？都在抱怨啥") is still "what about X?" ----------------
+
+
+def test_what_about_opening_a_longer_follow_up_keeps_the_product(router: Router) -> None:
+    result = follow(router, "What do shoppers like about the Copperline kettle?", "那差评呢？大家主要抱怨哪些地方")
+    arguments = only_call(result, "search_reviews")
+    assert arguments["product_ids"] == ["1025"] and arguments["max_rating"] == 2
+
+
+def test_a_long_clause_ending_in_ne_keeps_its_own_product(router: Router) -> None:
+    asked = "Hearth 铸铁煎锅最近的差评都在说什么呢？总结一下"
+    result = follow(router, "Forecast the Copperline kettle for next month", asked)
+    assert only_call(result, "search_reviews")["product_ids"] == ["1026"]

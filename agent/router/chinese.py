@@ -74,7 +74,8 @@ QUARTER_YEAR = {"明年": " next year", "今年": " this year"}
 # "打七五折", "8.5折", "打8折": a price at that many tenths of itself, read as the English "25% off"
 DISCOUNT = re.compile(r"打?\s*([1-9一二三四五六七八九](?:\.5|[0-9五])?)\s*折(?!扣)")
 BETWEEN = re.compile(r"在([^，。,.？?！!；;在]{1,24}?)(?:之间|中间)")
-ABOUT = re.compile(r"呢[\s?!.？！。]*$")  # a request ending in 呢 asks "what about ...?"
+# a request ending in 呢, or opening with a short clause that does ("那差评呢？主要吐槽什么"), asks "what about ...?"
+ABOUT = re.compile(r"呢[\s?!.？！。]*$|^[^，。,.？?！!；;]{1,8}呢\s*[?？]")
 BOUND_WORDS = ("到", "至", "止", "从", "自", "前", "直到", "截至")  # a month after these bounds a range: no "in"
 PUNCTUATION = str.maketrans(
     {"，": ", ", "。": ". ", "？": "? ", "！": "! ", "、": ", ", "：": ": ", "；": "; ", "（": " ", "）": " ",
