@@ -682,3 +682,17 @@ def test_a_long_clause_ending_in_ne_keeps_its_own_product(router: Router) -> Non
     asked = "Hearth 铸铁煎锅最近的差评都在说什么呢？总结一下"
     result = follow(router, "Forecast the Copperline kettle for next month", asked)
     assert only_call(result, "search_reviews")["product_ids"] == ["1026"]
+
+
+# ---- a clause closed by 的话 is a condition ("if ..."), so a detail-only follow-up stays a follow-up --------------
+
+
+def test_a_condition_closed_by_dehua_changes_the_previous_test(router: Router) -> None:
+    result = follow(router, "How is the spring email test doing?", "每天只有2500个访客的话，还要跑多久才有结论")
+    arguments = only_call(result, "analyze_experiment")
+    assert arguments["experiment"] == "spring email" and arguments["daily_exposures"] == 2500
+
+
+def test_if_and_dehua_together_read_once(router: Router) -> None:
+    arguments = only_call(plan(router, "要是电视预算砍掉一半的话，销量会掉多少"), "plan_budget")
+    assert arguments["changes"] == {"tv": "x0.5"}
