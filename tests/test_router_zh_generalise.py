@@ -696,3 +696,16 @@ def test_a_condition_closed_by_dehua_changes_the_previous_test(router: Router) -
 def test_if_and_dehua_together_read_once(router: Router) -> None:
     arguments = only_call(plan(router, "要是电视预算砍掉一半的话，销量会掉多少"), "plan_budget")
     assert arguments["changes"] == {"tv": "x0.5"}
+
+
+# ---- "按0.85的标准" in an audit is its threshold ------------------------------------------------------------------
+
+
+def test_a_standard_of_a_ratio_is_the_audit_threshold(router: Router) -> None:
+    arguments = only_call(plan(router, "按0.85的标准审一下VIP名单按性别是否公平"), "audit_fairness")
+    assert arguments["threshold"] == 0.85 and arguments["segment"] == "best"
+
+
+def test_our_standard_without_a_ratio_sets_nothing(router: Router) -> None:
+    arguments = only_call(plan(router, "按我们的标准写三条Aurora连衣裙的短信"), "generate_ad_copy")
+    assert arguments["product"] == "1001" and arguments["n_variants"] == 3
