@@ -93,8 +93,8 @@ def app_from_environment() -> FastAPI:
 def worker_threads(workers: int, cpus: int | None = None) -> int:
     """Torch threads for each of `workers` server processes: an equal share of the cores, at least one. Each
     process left at torch's default (every core) makes N x cores threads that spin against each other: two workers
-    generating at once on 2 cores took 5.9x as long with 2 threads each as with 1 (`python -m eval.threads`, on a
-    machine with other load; the ratio depends on it)."""
+    generating at once on 2 cores took 2.8x as long with 2 threads each as with 1 on an otherwise idle machine, and
+    6-7x with other work on it (`python -m eval.threads`)."""
     return max(1, (cpus if cpus is not None else os.cpu_count() or 1) // max(1, workers))
 
 
