@@ -113,7 +113,8 @@ def load_phrasebook(path: Path = PHRASEBOOK) -> dict[str, str]:
 @functools.cache
 def chinese_words() -> dict[str, str]:
     """English reading -> the first Chinese phrase the phrasebook reads so ("perfume" -> 香水), for questions that
-    quote back a word the user typed in Chinese."""
+    name in Chinese a kind of product the user typed. It is the phrasebook's word, not always the user's: "lipstick"
+    is 口红 even where 唇膏 was typed (the planner sees only the English reading)."""
     found: dict[str, str] = {}
     for phrase, english in load_phrasebook().items():
         found.setdefault(english.strip().lower(), phrase)

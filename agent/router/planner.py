@@ -353,7 +353,7 @@ class Planner:
 
     def _unknown_question(self, mention: ProductMention) -> Question:
         typed = mention.unknown[0]
-        if self.zh:  # a kind of product as the user typed it: "Aurora scarf" is Aurora 围巾
+        if self.zh:  # a kind of product named in Chinese (the phrasebook's word for it): "Aurora scarf" is Aurora 围巾
             kinds = self.lexicon.product_kinds
             typed = " ".join(chinese_words().get(w.lower(), w) if w.lower() in kinds else w for w in typed.split())
         suggestions = list(dict.fromkeys(mention.suggestions))[:3]
